@@ -1,0 +1,75 @@
+import { getSystemErrorName } from 'node:util'
+
+/**
+ * Every error this library throws carries a stable `code`, so callers can
+ * branch on it without parsing messages (the convention of Node core and
+ * undici). Configuration errors are thrown when something is configured,
+ * never later while a request is being served.
+ */
+export const codes = {
+  INVALID_ARG: 'TUT_ERR_INVALID_ARG',
+  OUT_OF_RANGE: 'TUT_ERR_OUT_OF_RANGE',
+  INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
+  SOCKOPT: 'TUT_ERR_SOCKOPT',
+} as const
+
+export type ErrorCode = (typeof codes)[keyof typeof codes]
+
+/** A value of the wrong type was passed to a function of this library. */
+export class InvalidArgumentError extends TypeError {
+  readonly code = codes.INVALID_ARG
+  override name = 'InvalidArgumentError'
+}
+
+/** A number was outside the range the kernel (or the option) accepts. */
+export class OutOfRangeError extends RangeError {
+  readonly code = codes.OUT_OF_RANGE
+  override name = 'OutOfRangeError'
+}
+
+/** A middleware or `hardenServer` option is invalid. */
+export class InvalidOptionError extends TypeError {
+  readonly code = codes.INVALID_OPTION
+  override name = 'InvalidOptionError'
+}
+
+/**
+ * `setsockopt`/`getsockopt` failed on an explicit call. Shaped like Node's own
+ * system errors: `errno` is the negative errno, `syscall` the call, and
+ * `errnoName` the symbolic name (`EBADF`, `ENOTSOCK`, ...).
+ */
+export class SocketOptionError extends Error {
+  readonly code = codes.SOCKOPT
+  override name = 'SocketOptionError'
+  readonly errno: number
+  readonly errnoName: string
+  readonly syscall: 'setsockopt' | 'getsockopt'
+  readonly option: string
+
+  constructor(syscall: 'setsockopt' | 'getsockopt', option: string, errno: number, detail?: string) {
+    const name = errnoName(errno)
+    super(`${syscall}(${option}) failed: ${name}${detail ? ` (${detail})` : ''}`)
+    this.errno = -Math.abs(errno)
+    this.errnoName = name
+    this.syscall = syscall
+    this.option = option
+  }
+}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-Math.abs(errno))
+  } catch {
+    return `errno ${errno}`
+  }
+}
+
+/** `String(value)` that never throws and never prints a novel. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  return `an ${typeof value}`
+}

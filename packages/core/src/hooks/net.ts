@@ -1,0 +1,46 @@
+import net from 'node:net'
+import { bindOnConnect } from '../bind.js'
+
+type ConnectArgs = unknown[]
+
+/**
+ * Wraps `net.Socket.prototype.connect`, which every TCP client goes through:
+ * `net.connect`, `new net.Socket().connect()` (pg), `tls.connect` (TLSSocket
+ * inherits it), and the sockets of http.Agent and undici. The
+ * `net.client.socket` channel of Node 20 misses TLS and `new Socket().connect()`.
+ */
+export function installNet(): () => void {
+  const proto = net.Socket.prototype
+  const original = proto.connect
+  const connect = function connect(this: net.Socket, ...args: ConnectArgs) {
+    const socket = (original as (...a: ConnectArgs) => net.Socket).apply(this, args)
+    // After the original: `connecting` is set, and the fd comes later, at 'connect'.
+    if (!isIpc(args)) bindOnConnect(this, hostOfConnectArgs, args)
+    return socket
+  } as typeof original
+  proto.connect = connect
+  return () => {
+    if (proto.connect === connect) proto.connect = original
+  }
+}
+
+// net.connect() passes its normalized arguments as one array: [options, cb].
+function optionsOf(args: ConnectArgs): unknown {
+  const first = args[0]
+  return Array.isArray(first) ? first[0] : first
+}
+
+function isIpc(args: ConnectArgs): boolean {
+  const options = optionsOf(args)
+  if (typeof options === 'string') return true
+  return options !== null && typeof options === 'object' && (options as { path?: unknown }).path != null
+}
+
+function hostOfConnectArgs(args: ConnectArgs): string {
+  const options = optionsOf(args)
+  if (options !== null && typeof options === 'object') {
+    const host = (options as { host?: unknown }).host
+    return typeof host === 'string' ? host : 'localhost'
+  }
+  return typeof args[1] === 'string' ? args[1] : 'localhost'
+}

@@ -1,0 +1,73 @@
+import { compileExemptHosts, type HostPattern } from './exempt.js'
+import { describe, OutOfRangeError } from './errors.js'
+import { shared, type Scope } from './shared.js'
+import { secondsToMs, validateFunction } from './validate.js'
+
+export interface ScopeOptions {
+  /** Sockets to these hosts are left alone (exact names, or RegExps tested against the host). */
+  exemptHosts?: HostPattern[]
+}
+
+/**
+ * A scope prepared once (validated, exempt hosts compiled), to be entered
+ * many times: what the adapters build at configuration time.
+ */
+export function createScope(seconds: number, options?: ScopeOptions): Scope {
+  return Object.freeze({ ms: secondsToMs(seconds), exempt: compileExemptHosts(options?.exemptHosts) })
+}
+
+/** Runs `fn` in a prepared scope; returns what `fn` returns. */
+export function runInScope<R>(scope: Scope, fn: () => R): R {
+  return shared.als.run(scope, fn)
+}
+
+/** Runs `fn` outside any scope (what a disabled route does). */
+export function runUnscoped<R>(fn: () => R): R {
+  return shared.als.exit(fn)
+}
+
+/**
+ * Runs `fn` so that every socket it uses gets a TCP_USER_TIMEOUT of
+ * `seconds * 1000` ms. Returns what `fn` returns (a promise stays a
+ * promise). Nested scopes: the inner one wins until it returns or throws.
+ */
+export function withTimeout<R>(seconds: number, fn: () => R, options?: ScopeOptions): R {
+  const scope = createScope(seconds, options)
+  validateFunction(fn, 'fn')
+  return shared.als.run(scope, fn)
+}
+
+/** The bound, in ms, of the scope in effect here; undefined outside any scope. */
+export function currentTimeout(): number | undefined {
+  return shared.als.getStore()?.ms
+}
+
+/**
+ * The bound for sockets opened outside any scope (and for pooled sockets a
+ * scope opened, when they carry unscoped work). `null` removes it; sockets
+ * already open keep their value.
+ */
+export function setGlobalDefault(seconds: number | null): void {
+  shared.globalMs = seconds === null ? undefined : secondsToMs(seconds, 'seconds')
+}
+
+/** The global default in ms, or undefined. */
+export function globalDefault(): number | undefined {
+  return shared.globalMs
+}
+
+/**
+ * The Ruby gem's job rule: leave a job room to handle the error before its
+ * own limit kills it. `max >= 10 ? max - 5 : max * 0.9`.
+ */
+export function headroom(maxSeconds: number): number {
+  if (typeof maxSeconds !== 'number' || !Number.isFinite(maxSeconds) || maxSeconds <= 0) {
+    throw new OutOfRangeError(`maxSeconds must be a finite number of seconds > 0, received ${describe(maxSeconds)}`)
+  }
+  return maxSeconds >= 10 ? maxSeconds - 5 : maxSeconds * 0.9
+}
+
+/** `withTimeout(headroom(maxExecutionSeconds), fn)`, for job workers. */
+export function withJobTimeout<R>(maxExecutionSeconds: number, fn: () => R, options?: ScopeOptions): R {
+  return withTimeout(headroom(maxExecutionSeconds), fn, options)
+}

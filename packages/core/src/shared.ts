@@ -1,0 +1,40 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { HostMatcher } from './exempt.js'
+
+/** What a scope carries: its bound, and the hosts it leaves alone. */
+export interface Scope {
+  readonly ms: number
+  readonly exempt: HostMatcher | undefined
+}
+
+export interface Counters {
+  bound: number
+  timedOut: number
+  errors: number
+  setsockoptCalls: number
+  hardened: number
+  reaped: number
+}
+
+interface Shared {
+  readonly version: 1
+  readonly als: AsyncLocalStorage<Scope>
+  globalMs: number | undefined
+  readonly counters: Counters
+  uninstall: (() => void) | undefined
+}
+
+// One state per process, even when both the ESM and the CommonJS build of
+// this package are loaded (the dual-package hazard): two AsyncLocalStorage
+// instances would make a scope opened by one build invisible to the other,
+// and two sets of hooks would bind every socket twice.
+const key = Symbol.for('tcp-user-timeout.shared')
+const holder = globalThis as typeof globalThis & { [key]?: Shared }
+
+export const shared: Shared = (holder[key] ??= {
+  version: 1,
+  als: new AsyncLocalStorage<Scope>(),
+  globalMs: undefined,
+  counters: { bound: 0, timedOut: 0, errors: 0, setsockoptCalls: 0, hardened: 0, reaped: 0 },
+  uninstall: undefined,
+})

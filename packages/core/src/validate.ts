@@ -1,0 +1,48 @@
+import { describe, InvalidArgumentError, OutOfRangeError } from './errors.js'
+
+/** The kernel stores TCP_USER_TIMEOUT as an `int` of milliseconds. */
+export const MAX_MS = 2_147_483_647
+
+/** Milliseconds as the kernel takes them: an integer in 0..2147483647. */
+export function validateMs(ms: unknown, name = 'ms'): number {
+  if (typeof ms !== 'number') {
+    throw new InvalidArgumentError(`${name} must be an integer number of milliseconds, received ${describe(ms)}`)
+  }
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) {
+    throw new OutOfRangeError(
+      `${name} must be an integer in 0..${MAX_MS} (milliseconds; 0 means the system default), received ${describe(ms)}`,
+    )
+  }
+  return ms
+}
+
+/** A budget in seconds: finite and > 0. Returns it in whole milliseconds (at least 1). */
+export function secondsToMs(seconds: unknown, name = 'seconds'): number {
+  if (typeof seconds !== 'number') {
+    throw new InvalidArgumentError(`${name} must be a number of seconds, received ${describe(seconds)}`)
+  }
+  const ms = Math.round(seconds * 1000)
+  if (!Number.isFinite(seconds) || seconds <= 0 || ms > MAX_MS) {
+    throw new OutOfRangeError(
+      `${name} must be a finite number of seconds > 0 and <= ${MAX_MS / 1000}, received ${describe(seconds)}`,
+    )
+  }
+  return Math.max(1, ms)
+}
+
+/** An integer in min..max, for counts and kernel knobs in whole seconds. */
+export function validateInt(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') {
+    throw new InvalidArgumentError(`${name} must be an integer, received ${describe(value)}`)
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OutOfRangeError(`${name} must be an integer in ${min}..${max}, received ${describe(value)}`)
+  }
+  return value
+}
+
+export function validateFunction(fn: unknown, name: string): void {
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError(`${name} must be a function, received ${describe(fn)}`)
+  }
+}
