@@ -1,4 +1,10 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+// The test processes trust the fixtures' self-signed certificate, so global
+// fetch (whose bundled undici takes no CA option) can reach https on loopback.
+// Read by Node at process start: it must be set before the forks spawn.
+process.env.NODE_EXTRA_CA_CERTS = fileURLToPath(new URL('./fixtures/cert.pem', import.meta.url))
 
 export default defineConfig({
   test: {

@@ -1,7 +1,6 @@
 import { compileExemptHosts, type HostPattern } from './exempt.js'
-import { describe, OutOfRangeError } from './errors.js'
 import { shared, type Scope } from './shared.js'
-import { secondsToMs, validateFunction } from './validate.js'
+import { secondsToMs, validateFunction, validateSeconds } from './validate.js'
 
 export interface ScopeOptions {
   /** Sockets to these hosts are left alone (exact names, or RegExps tested against the host). */
@@ -61,9 +60,7 @@ export function globalDefault(): number | undefined {
  * own limit kills it. `max >= 10 ? max - 5 : max * 0.9`.
  */
 export function headroom(maxSeconds: number): number {
-  if (typeof maxSeconds !== 'number' || !Number.isFinite(maxSeconds) || maxSeconds <= 0) {
-    throw new OutOfRangeError(`maxSeconds must be a finite number of seconds > 0, received ${describe(maxSeconds)}`)
-  }
+  validateSeconds(maxSeconds, 'maxSeconds')
   return maxSeconds >= 10 ? maxSeconds - 5 : maxSeconds * 0.9
 }
 

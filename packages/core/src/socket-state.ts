@@ -59,9 +59,13 @@ export function sync(socket: Socket, state: SocketState): void {
   if (want === undefined || want === state.have) return
   const fd = fdOf(socket)
   if (fd < 0) {
-    if (socket.connecting && !state.waitingForConnect) {
-      state.waitingForConnect = true
-      socket.prependOnceListener('connect', syncOnConnect)
+    if (socket.connecting) {
+      if (!state.waitingForConnect) {
+        state.waitingForConnect = true
+        socket.prependOnceListener('connect', syncOnConnect)
+      }
+    } else if (socket.destroyed) {
+      fail(socket, EBADF, want, 'the socket was already closed')
     }
     return
   }
@@ -69,12 +73,16 @@ export function sync(socket: Socket, state: SocketState): void {
   if (native === null) return
   shared.counters.setsockoptCalls++
   const errno = native.setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, want)
-  if (errno !== 0) {
-    shared.counters.errors++
-    publishError(socket, new SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', errno, `implicit bind of ${want} ms`))
-    return
-  }
-  recordBound(socket, state, want)
+  if (errno !== 0) fail(socket, errno, want)
+  else recordBound(socket, state, want)
+}
+
+const EBADF = 9
+
+function fail(socket: Socket, errno: number, ms: number, why?: string): void {
+  shared.counters.errors++
+  const detail = `implicit bind of ${ms} ms${why ? `: ${why}` : ''}`
+  publishError(socket, new SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', errno, detail))
 }
 
 /** Bookkeeping after the socket was set to `ms`: memory, counters, timeout watch, channel. */

@@ -16,16 +16,22 @@ export function validateMs(ms: unknown, name = 'ms'): number {
   return ms
 }
 
-/** A budget in seconds: finite and > 0. Returns it in whole milliseconds (at least 1). */
-export function secondsToMs(seconds: unknown, name = 'seconds'): number {
+/** A duration in seconds: a finite number > 0. */
+export function validateSeconds(seconds: unknown, name = 'seconds'): number {
   if (typeof seconds !== 'number') {
     throw new InvalidArgumentError(`${name} must be a number of seconds, received ${describe(seconds)}`)
   }
-  const ms = Math.round(seconds * 1000)
-  if (!Number.isFinite(seconds) || seconds <= 0 || ms > MAX_MS) {
-    throw new OutOfRangeError(
-      `${name} must be a finite number of seconds > 0 and <= ${MAX_MS / 1000}, received ${describe(seconds)}`,
-    )
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new OutOfRangeError(`${name} must be a finite number of seconds > 0, received ${describe(seconds)}`)
+  }
+  return seconds
+}
+
+/** A budget in seconds, returned in whole milliseconds (at least 1) that the kernel accepts. */
+export function secondsToMs(seconds: unknown, name = 'seconds'): number {
+  const ms = Math.round(validateSeconds(seconds, name) * 1000)
+  if (ms > MAX_MS) {
+    throw new OutOfRangeError(`${name} must be at most ${MAX_MS / 1000} seconds, received ${describe(seconds)}`)
   }
   return Math.max(1, ms)
 }

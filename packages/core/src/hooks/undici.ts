@@ -13,8 +13,9 @@ interface UndiciRequest {
 /**
  * fetch and the undici package (both publish the same channels). The scope
  * is captured at `undici:request:create`, which runs in the fetch()/request()
- * caller's context, and applied at `undici:client:sendHeaders`, which gives
- * the socket carrying the exchange but may run in another request's context.
+ * caller's context (unless a pool queued it: see onCreate), and applied at
+ * `undici:client:sendHeaders`, which gives the socket carrying the exchange
+ * but may run in another request's context.
  */
 export function installUndici(): () => void {
   dc.subscribe('undici:request:create', onCreate)
@@ -26,7 +27,31 @@ export function installUndici(): () => void {
 }
 
 function onCreate(message: unknown): void {
-  ;(message as { request: UndiciRequest }).request[kCapture] = capture()
+  const request = (message as { request: UndiciRequest }).request
+  // A pool whose connections are all busy queues the dispatch and creates
+  // the request later, in the context of whichever exchange frees a
+  // connection. undici's own API handlers (request, stream, pipeline) are
+  // AsyncResources made in the caller's context: read the scope from there.
+  const handler = handlerOf(request)
+  request[kCapture] = typeof handler?.runInAsyncScope === 'function' ? handler.runInAsyncScope(capture) : capture()
+}
+
+interface MaybeAsyncResource {
+  runInAsyncScope?: <R>(fn: () => R) => R
+}
+
+// undici keeps the handler under a private Symbol('handler'); found once per
+// Request class (the bundled undici and an npm copy have one each).
+const handlerKeys = new WeakMap<object, symbol | null>()
+
+function handlerOf(request: UndiciRequest): MaybeAsyncResource | undefined {
+  const proto = Object.getPrototypeOf(request) as object
+  let key = handlerKeys.get(proto)
+  if (key === undefined) {
+    key = Object.getOwnPropertySymbols(request).find((s) => s.description === 'handler') ?? null
+    handlerKeys.set(proto, key)
+  }
+  return key === null ? undefined : ((request as Record<symbol, unknown>)[key] as MaybeAsyncResource | undefined)
 }
 
 function onSendHeaders(message: unknown): void {

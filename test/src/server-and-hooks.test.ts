@@ -1,0 +1,163 @@
+import dc from 'node:diagnostics_channel'
+import http from 'node:http'
+import net from 'node:net'
+import { once } from 'node:events'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  CHANNEL_BIND,
+  getKeepAliveProbes,
+  getUserTimeout,
+  hardenServer,
+  install,
+  installed,
+  stats,
+  uninstall,
+  withTimeout,
+  type BindMessage,
+} from '@tcp-user-timeout/core'
+import { closeAll, connected, get, httpServer, listen, tcpServer } from './helpers/servers.js'
+
+afterAll(closeAll)
+
+async function acceptedSocket(server: net.Server, port: number): Promise<{ client: net.Socket; accepted: net.Socket }> {
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>
+  const client = await connected(net.connect(port, '127.0.0.1'))
+  return { client, accepted: (await accepted)[0] }
+}
+
+describe('hardenServer', () => {
+  it('binds every accepted socket: user timeout and keep-alive probes read back; the undo stops it', async () => {
+    const { server, port } = await listen(net.createServer((s) => s.resume()))
+    const undo = hardenServer(server, { userTimeoutSeconds: 20, keepAlive: { idleSeconds: 15, intervalSeconds: 5, count: 3 } })
+    const hardened = await acceptedSocket(server, port)
+    expect(getUserTimeout(hardened.accepted)).toBe(20000)
+    expect(getKeepAliveProbes(hardened.accepted)).toEqual({ enabled: true, idleSeconds: 15, intervalSeconds: 5, count: 3 })
+    expect(getUserTimeout(hardened.client)).toBe(0) // the client side is not the server's business
+    undo()
+    const plain = await acceptedSocket(server, port)
+    expect(getUserTimeout(plain.accepted)).toBe(0)
+    expect(getKeepAliveProbes(plain.accepted)?.enabled).toBe(false)
+    for (const s of [hardened.client, plain.client]) s.destroy()
+  })
+
+  it('with keep-alive only, the user timeout is idle + interval * count', async () => {
+    const { server, port } = await listen(http.createServer((_q, r) => r.end()))
+    hardenServer(server, { keepAlive: { idleSeconds: 10, intervalSeconds: 2, count: 4 } })
+    const { client, accepted } = await acceptedSocket(server, port)
+    expect(getUserTimeout(accepted)).toBe(18000)
+    client.destroy()
+  })
+
+  it('counts hardened sockets', async () => {
+    const before = stats().hardened
+    const { server, port } = await listen(net.createServer((s) => s.resume()))
+    hardenServer(server, { userTimeoutSeconds: 5 })
+    const { client } = await acceptedSocket(server, port)
+    expect(stats().hardened).toBe(before + 1)
+    client.destroy()
+  })
+})
+
+describe('diagnostics and steady state', () => {
+  it('publishes tcp-user-timeout:bind { socket, ms } once per change, and keep-alive reuse costs no setsockopt', async () => {
+    const { origin } = await httpServer()
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const binds: BindMessage[] = []
+    const onBind = (m: unknown) => binds.push(m as BindMessage)
+    dc.subscribe(CHANNEL_BIND, onBind)
+    const first = await withTimeout(7, () => get(`${origin}/`, { agent }))
+    const calls = stats().setsockoptCalls
+    for (let i = 0; i < 20; i++) await withTimeout(7, () => get(`${origin}/`, { agent }))
+    expect(stats().setsockoptCalls).toBe(calls)
+    dc.unsubscribe(CHANNEL_BIND, onBind)
+    expect(binds).toHaveLength(1)
+    expect(binds[0]).toMatchObject({ socket: first.socket, ms: 7000, direction: 'outbound' })
+    agent.destroy()
+  })
+})
+
+describe('exemptHosts', () => {
+  it('leaves sockets to exempt hosts alone (exact names and RegExps)', async () => {
+    const { port } = await tcpServer()
+    const values = await withTimeout(
+      7,
+      async () => {
+        const byIp = await connected(net.connect(port, '127.0.0.1'))
+        const byName = await connected(net.connect(port, 'localhost'))
+        const v = [getUserTimeout(byIp), getUserTimeout(byName)]
+        byIp.destroy()
+        byName.destroy()
+        return v
+      },
+      { exemptHosts: [/^localhost$/] },
+    )
+    expect(values).toEqual([7000, 0])
+    const { origin } = await httpServer()
+    const viaHttp = await withTimeout(7, () => get(`${origin}/`, { agent: false, read: getUserTimeout }), {
+      exemptHosts: ['127.0.0.1'],
+    })
+    expect(viaHttp.inFlight).toBe(0)
+  })
+})
+
+describe('install', () => {
+  it('is idempotent and removable; sockets opened while removed are not bound', async () => {
+    const { port } = await tcpServer()
+    expect(installed()).toBe(true)
+    expect(install()).toBe(true)
+    const connect = net.Socket.prototype.connect
+    expect(install()).toBe(true)
+    expect(net.Socket.prototype.connect).toBe(connect) // not wrapped twice
+    uninstall()
+    try {
+      const s = await withTimeout(7, () => connected(net.connect(port, '127.0.0.1')))
+      expect(getUserTimeout(s)).toBe(0)
+      s.destroy()
+    } finally {
+      install()
+    }
+    const s = await withTimeout(7, () => connected(net.connect(port, '127.0.0.1')))
+    expect(getUserTimeout(s)).toBe(7000)
+    s.destroy()
+  })
+
+  it('importing both the ESM and the CommonJS build shares one state (no double hooks)', async () => {
+    const { createRequire } = await import('node:module')
+    const cjs = createRequire(import.meta.url)('@tcp-user-timeout/core') as typeof import('@tcp-user-timeout/core')
+    const { port } = await tcpServer()
+    const value = await cjs.withTimeout(3, async () => {
+      const s = await connected(net.connect(port, '127.0.0.1'))
+      const v = getUserTimeout(s)
+      s.destroy()
+      return v
+    })
+    expect(value).toBe(3000)
+    expect(cjs.stats()).toEqual(stats())
+  })
+})
+
+describe('other platforms', () => {
+  it('importing never throws; off Linux everything is a documented no-op', async () => {
+    const script = `
+      Object.defineProperty(process, 'platform', { value: 'darwin' })
+      const t = await import('@tcp-user-timeout/core')
+      const net = await import('node:net')
+      const s = new net.Socket()
+      console.log(JSON.stringify({
+        support: t.support(),
+        installed: t.installed(),
+        set: t.setUserTimeout(s, 1000),
+        get: t.getUserTimeout(s) ?? null,
+        scoped: t.withTimeout(2, () => t.currentTimeout()),
+      }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url),
+    })
+    const out = JSON.parse(stdout)
+    expect(out.support.supported).toBe(false)
+    expect(out.support.reason).toMatch(/Linux.*darwin.*no-op/)
+    expect(out).toMatchObject({ installed: false, set: false, get: null, scoped: 2000 })
+  })
+})
