@@ -83,7 +83,7 @@ describe('fetch and undici', () => {
     const seen: (number | undefined)[] = []
     for (const [i, s] of [3, 5, 9, 4].entries()) {
       const path = `/reuse-${i}`
-      await withTimeout(s, async () => (await fetch(`${origin}${path}`, { dispatcher } as RequestInit)).text())
+      await withTimeout(s, async () => (await fetch(`${origin}${path}`, { dispatcher } as unknown as RequestInit)).text())
       const exchange = tracker.byPath.get(path)!
       seen.push(exchange.inFlight)
       sockets.add(exchange.socket)

@@ -89,7 +89,7 @@ export async function connected<S extends net.Socket>(socket: S, event = 'connec
 /** GET over node:http(s); resolves with the body and the value the socket held when the response head arrived. */
 export function get(
   url: string,
-  options: http.RequestOptions & { read?: (socket: net.Socket) => number | undefined } = {},
+  options: https.RequestOptions & { read?: (socket: net.Socket) => number | undefined } = {},
 ): Promise<{ body: string; socket: net.Socket; inFlight: number | undefined }> {
   const { read, ...requestOptions } = options
   const client = url.startsWith('https:') ? https : http

@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { canUseNetns } from './helpers/netns.js'
+
+// The README's demo, run as a user runs it, so it cannot rot. It exits 0 only
+// when the unprotected request was still hanging at its cap and the protected
+// one failed with ETIMEDOUT and its socket was reclaimed.
+
+const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
+const netns = canUseNetns()
+// In CI (root) a missing capability fails instead of skipping.
+const skipPartition = !netns.ok && !process.env.CI
+if (skipPartition) console.log(`[demo] skipping partition mode: ${netns.reason}`)
+
+function runDemo(mode: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [demo, `--mode=${mode}`], { timeout: 60_000 }, (error, stdout) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout })
+    })
+  })
+}
+
+describe.concurrent('examples/demo', () => {
+  it('wedge mode: unprotected hangs past the cap, protected fails fast with ETIMEDOUT', async () => {
+    const { code, stdout } = await runDemo('wedge')
+    expect(stdout).toMatch(/still hanging after \d+ s/)
+    expect(stdout).toMatch(/ETIMEDOUT/)
+    expect(stdout).toMatch(/^PASS/m)
+    expect(code).toBe(0)
+  })
+
+  it.skipIf(skipPartition)('partition mode (root, network namespace): the same against a dead peer', async () => {
+    if (!netns.ok) throw new Error(`network namespaces are required here (CI is set): ${netns.reason}`)
+    const { code, stdout } = await runDemo('partition')
+    expect(stdout).toMatch(/mode: partition/)
+    expect(stdout).toMatch(/^PASS/m)
+    expect(code).toBe(0)
+  })
+})
