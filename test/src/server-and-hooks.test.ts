@@ -12,6 +12,7 @@ import {
   hardenServer,
   install,
   installed,
+  setKeepAliveProbes,
   stats,
   uninstall,
   withTimeout,
@@ -57,6 +58,22 @@ describe('hardenServer', () => {
     const { client } = await acceptedSocket(server, port)
     expect(stats().hardened).toBe(before + 1)
     client.destroy()
+  })
+})
+
+describe('setKeepAliveProbes', () => {
+  it('turns keep-alive on with the given timing, on a socket and on a raw fd', async () => {
+    const { port } = await tcpServer()
+    const a = await connected(net.connect(port, '127.0.0.1'))
+    const b = await connected(net.connect(port, '127.0.0.1'))
+    expect(getKeepAliveProbes(a)?.enabled).toBe(false)
+    expect(setKeepAliveProbes(a, { idleSeconds: 30, intervalSeconds: 10, count: 4 })).toBe(true)
+    const fd = (b as unknown as { _handle: { fd: number } })._handle.fd
+    expect(setKeepAliveProbes(fd, { idleSeconds: 7, intervalSeconds: 3, count: 2 })).toBe(true)
+    expect(getKeepAliveProbes(a)).toEqual({ enabled: true, idleSeconds: 30, intervalSeconds: 10, count: 4 })
+    expect(getKeepAliveProbes(fd)).toEqual({ enabled: true, idleSeconds: 7, intervalSeconds: 3, count: 2 })
+    a.destroy()
+    b.destroy()
   })
 })
 
