@@ -1,0 +1,141 @@
+import { publishError } from './diagnostics.js'
+import { describe, InvalidOptionError } from './errors.js'
+import { compileExemptHosts, type HostMatcher, type HostPattern } from './exempt.js'
+import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
+import { headroom } from './scope.js'
+import type { Scope } from './shared.js'
+import { MAX_MS, secondsToMs } from './validate.js'
+
+/** The options every adapter takes, validated once when the middleware is built. */
+export interface TcpUserTimeoutOptions<Req> {
+  /** The budget in seconds, or a callback of the request: undefined → the default, false → no scope. */
+  seconds?: number | ((req: Req) => number | undefined | false)
+  /** A worker's own timeout: the budget is headroom(workerTimeoutSeconds) (the default when `seconds` is a callback). */
+  workerTimeoutSeconds?: number
+  /** A request header carrying the client's budget; it can only tighten. */
+  header?: string
+  headerFormat?: HeaderFormat
+  /** Floor of a header-derived budget, in seconds (default 1). */
+  minSeconds?: number
+  /** Sockets to these hosts are left alone. */
+  exemptHosts?: HostPattern[]
+}
+
+/** What a request gets: a scope, or null for none. Never throws. */
+export interface Policy<Req> {
+  /** The header to read, lower-cased, if any. */
+  readonly header: string | undefined
+  resolve(req: Req, headerValue: unknown): Scope | null
+}
+
+const known = new Set(['seconds', 'workerTimeoutSeconds', 'header', 'headerFormat', 'minSeconds', 'exemptHosts'])
+
+/** Validates adapter options (or `false`: a policy that opens no scope). Throws a coded TypeError naming the fix. */
+export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name = 'tcpUserTimeout'): Policy<Req> {
+  if (options === false) return { header: undefined, resolve: () => null }
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(`${name}() takes an options object such as { seconds: 25 }, received ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionError(`${name}(): unknown option "${key}"; the options are ${[...known].join(', ')}`)
+    }
+  }
+  const o = options
+  const exempt = option(() => compileExemptHosts(o.exemptHosts), name)
+  const defaultMs = o.workerTimeoutSeconds === undefined
+    ? undefined
+    : option(() => secondsToMs(headroom(o.workerTimeoutSeconds!), 'workerTimeoutSeconds'), name)
+  let fixedMs: number | undefined
+  let callback: ((req: Req) => unknown) | undefined
+  if (typeof o.seconds === 'function') callback = o.seconds
+  else if (o.seconds !== undefined) {
+    if (defaultMs !== undefined) {
+      throw new InvalidOptionError(`${name}(): give seconds or workerTimeoutSeconds, not both (seconds may be a callback, with workerTimeoutSeconds as its default)`)
+    }
+    fixedMs = option(() => secondsToMs(o.seconds, 'seconds'), name)
+  }
+  const configuredMs = fixedMs ?? defaultMs
+  if (configuredMs === undefined && callback === undefined) {
+    throw new InvalidOptionError(`${name}() needs a budget: { seconds: 25 }, { seconds: (req) => ... } or { workerTimeoutSeconds: 30 }`)
+  }
+  const header = o.header === undefined ? undefined : headerName(o.header, name)
+  const format = o.headerFormat ?? 'seconds'
+  if (!headerFormats.includes(format)) {
+    throw new InvalidOptionError(`${name}(): headerFormat must be one of ${headerFormats.join(', ')}, received ${describe(format)}`)
+  }
+  const minMs = o.minSeconds === undefined ? 1000 : option(() => secondsToMs(o.minSeconds, 'minSeconds'), name)
+
+  const scopes = new ScopeCache(exempt)
+  let reported = false
+  const reportOnce = (error: Error) => {
+    if (reported) return
+    reported = true
+    publishError(null, error)
+  }
+
+  return {
+    header,
+    resolve(req, headerValue) {
+      let ms = configuredMs
+      if (callback !== undefined) {
+        const chosen = callSafely(callback, req, reportOnce, name)
+        if (chosen === false) return null
+        if (chosen !== undefined) ms = chosen
+      }
+      if (ms === undefined) return null
+      if (header !== undefined) {
+        const asked = parseDeadlineHeader(headerValue, format)
+        // Only tightens: never above the configured budget, never below the floor.
+        if (asked !== undefined && asked < ms) ms = Math.max(asked, Math.min(minMs, ms))
+      }
+      return scopes.get(ms)
+    },
+  }
+}
+
+function option<T>(read: () => T, name: string): T {
+  try {
+    return read()
+  } catch (error) {
+    throw new InvalidOptionError(`${name}(): ${(error as Error).message}`)
+  }
+}
+
+function headerName(header: unknown, name: string): string {
+  if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+    throw new InvalidOptionError(`${name}(): header must be an HTTP header name such as 'x-request-timeout-s', received ${describe(header)}`)
+  }
+  return header.toLowerCase()
+}
+
+/** A callback's answer in ms, false, or undefined (default); garbage is reported once and means the default. */
+function callSafely<Req>(callback: (req: Req) => unknown, req: Req, report: (e: Error) => void, name: string): number | false | undefined {
+  let value: unknown
+  try {
+    value = callback(req)
+  } catch (error) {
+    report(new InvalidOptionError(`${name}(): the seconds callback threw (${(error as Error)?.message}); the default budget applies`))
+    return undefined
+  }
+  if (value === undefined || value === false) return value
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value * 1000 <= MAX_MS) {
+    return Math.max(1, Math.round(value * 1000))
+  }
+  report(new InvalidOptionError(`${name}(): the seconds callback returned ${describe(value)}; it must return seconds > 0, undefined (the default) or false (no scope). The default budget applies`))
+  return undefined
+}
+
+/** One frozen scope per distinct budget, bounded, so a request allocates none. */
+class ScopeCache {
+  private readonly scopes = new Map<number, Scope>()
+  constructor(private readonly exempt: HostMatcher | undefined) {}
+  get(ms: number): Scope {
+    let scope = this.scopes.get(ms)
+    if (scope === undefined) {
+      scope = Object.freeze({ ms, exempt: this.exempt })
+      if (this.scopes.size < 1024) this.scopes.set(ms, scope)
+    }
+    return scope
+  }
+}
