@@ -31,5 +31,5 @@ if [ -n "${CI:-}" ]; then
 else
   pnpm install --reporter=silent
 fi
-pnpm run build >/dev/null
+pnpm run build > /tmp/tut-build.log 2>&1 || { cat /tmp/tut-build.log; exit 1; }
 echo "setup: ready (node $(node --version), pnpm $(pnpm --version))"
