@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http'
 import { publishError } from './diagnostics.js'
 import { describe, InvalidOptionError } from './errors.js'
 import { compileExemptHosts, type HostMatcher, type HostPattern } from './exempt.js'
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
+import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
 import type { Scope } from './shared.js'
 import { MAX_MS, secondsToMs } from './validate.js'
@@ -26,13 +28,19 @@ export interface Policy<Req> {
   /** The header to read, lower-cased, if any. */
   readonly header: string | undefined
   resolve(req: Req, headerValue: unknown): Scope | null
+  /**
+   * What an adapter calls per request: resolves the scope for `req` (the
+   * framework's request, given to a `seconds` callback) and the header of
+   * `raw`, then runs `next` in it, body events included (see enterRequest).
+   */
+  run<R>(req: Req, raw: IncomingMessage, next: () => R): R
 }
 
 const known = new Set(['seconds', 'workerTimeoutSeconds', 'header', 'headerFormat', 'minSeconds', 'exemptHosts'])
 
 /** Validates adapter options (or `false`: a policy that opens no scope). Throws a coded TypeError naming the fix. */
 export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name = 'tcpUserTimeout'): Policy<Req> {
-  if (options === false) return { header: undefined, resolve: () => null }
+  if (options === false) return withRun({ header: undefined, resolve: () => null })
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`${name}() takes an options object such as { seconds: 25 }, received ${describe(options)}`)
   }
@@ -74,7 +82,7 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
     publishError(null, error)
   }
 
-  return {
+  return withRun({
     header,
     resolve(req, headerValue) {
       let ms = configuredMs
@@ -91,7 +99,18 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
       }
       return scopes.get(ms)
     },
-  }
+  })
+}
+
+function withRun<Req>(policy: Omit<Policy<Req>, 'run'>): Policy<Req> {
+  const { header, resolve } = policy
+  return Object.freeze({
+    header,
+    resolve,
+    run<R>(req: Req, raw: IncomingMessage, next: () => R): R {
+      return enterRequest(raw, resolve(req, header === undefined ? undefined : raw.headers[header]), next)
+    },
+  })
 }
 
 function option<T>(read: () => T, name: string): T {

@@ -1,0 +1,51 @@
+import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** The shared options; a `seconds` callback gets Fastify's `request`. */
+export type FastifyTcpUserTimeoutOptions = TcpUserTimeoutOptions<FastifyRequest>
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** This route's own budget: replaces the plugin's (longer, shorter, or `false` for none). */
+    tcpUserTimeout?: FastifyTcpUserTimeoutOptions | false
+  }
+}
+
+// Fastify copies a route's config (own symbols included) into request.routeOptions.config.
+const kPolicy = Symbol('tcp-user-timeout.policy')
+type RouteConfig = { [kPolicy]?: Policy<FastifyRequest> }
+
+const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutOptions> = (fastify, options, done) => {
+  let policy: Policy<FastifyRequest>
+  try {
+    policy = createPolicy<FastifyRequest>(options, 'tcpUserTimeout')
+  } catch (error) {
+    done(error as Error)
+    return
+  }
+
+  // Route options are validated when the route is declared, not when it is hit.
+  fastify.addHook('onRoute', (route) => {
+    const own = route.config?.tcpUserTimeout
+    if (own === undefined) return
+    const name = `${String(route.method)} ${route.url} config.tcpUserTimeout`
+    route.config = { ...route.config, [kPolicy]: createPolicy<FastifyRequest>(own, name) } as typeof route.config
+  })
+
+  // onRequest is the first hook: everything after it (body parsing,
+  // preValidation, preHandler, the handler, error handlers) runs in the scope.
+  fastify.addHook('onRequest', function tcpUserTimeoutHook(request, _reply, next) {
+    const own = (request.routeOptions.config as RouteConfig)[kPolicy]
+    ;(own ?? policy).run(request, request.raw, next)
+  })
+
+  done()
+}
+
+/**
+ * `app.register(tcpUserTimeout, { seconds: 25 })`: every socket a request
+ * uses (fetch, http, database and Redis clients) gets the request's
+ * TCP_USER_TIMEOUT. Register it before the routes it should cover.
+ */
+export const tcpUserTimeout = fp(plugin, { fastify: '5.x', name: '@tcp-user-timeout/fastify' })

@@ -1,0 +1,2 @@
+export { tcpUserTimeout, override } from './middleware.js'
+export type { KoaTcpUserTimeoutOptions } from './middleware.js'
