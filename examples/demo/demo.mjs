@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// An HTTP app whose handler calls an upstream that goes dark, run twice:
-// once as is, once with a per-request scope from @tcp-user-timeout/core
-// (`withTimeout(2, handler)`). Prints how long each request hung, what the
-// caller got, and whether the upstream socket was reclaimed.
+// An Express 5 app whose handler calls an upstream that goes dark, run twice:
+// once as is (no middleware), once with the adapter in front of its routes
+// (`app.use(tcpUserTimeout({ seconds: 2 }))` from @tcp-user-timeout/express).
+// Prints how long each request hung, what the caller got, and whether the
+// upstream socket was reclaimed.
 //
 //   node demo.mjs                 partition mode when root with `ip netns`, else wedge mode
 //   node demo.mjs --mode=wedge    force the write-side wedge (no root needed)
 //   node demo.mjs --mode=partition  force the dead-peer partition (fails without root)
 //   --cap=8      seconds after which the demo cuts a hanging request off
-//   --seconds=2  the budget given to withTimeout()
+//   --seconds=2  the budget given to tcpUserTimeout({ seconds })
 //
 // Exit code 0 when the protected request failed fast with ETIMEDOUT and the
 // unprotected one was still hanging at the cap; 1 otherwise; 2 on bad usage.
@@ -70,8 +71,14 @@ function usage(problem) {
 
 const out = (line = '') => process.stdout.write(line + '\n')
 
-/** @tcp-user-timeout/core, imported by the process that runs the scenarios (not by the namespace parent). */
+/**
+ * @tcp-user-timeout/core, express and @tcp-user-timeout/express, imported by
+ * the process that runs the scenarios (not by the namespace parent, which
+ * only drives `ip`).
+ */
 let core = null
+let express = null
+let tcpUserTimeout = null
 
 function chooseMode(requested) {
   if (requested === 'wedge') return { mode: 'wedge', reason: 'forced with --mode=wedge' }
@@ -249,6 +256,8 @@ async function runScenarios(mode, reason, network) {
   process.once('SIGTERM', () => process.exit(143))
 
   core = await import('@tcp-user-timeout/core')
+  express = (await import('express')).default
+  ;({ tcpUserTimeout } = await import('@tcp-user-timeout/express'))
   const sup = core.support()
 
   out(`tcp-user-timeout demo — an upstream goes dark mid-request (node ${process.version}, kernel ${os.release()})`)
@@ -273,7 +282,7 @@ async function runScenarios(mode, reason, network) {
 
   const runs = []
   for (const protect of [false, true]) {
-    const title = protect ? `with withTimeout(${BUDGET_S}, handler)` : 'without protection'
+    const title = protect ? `with app.use(tcpUserTimeout({ seconds: ${BUDGET_S} }))` : 'without protection (no middleware)'
     out(`run ${runs.length + 1}/2: ${title}`)
     const t0 = performance.now()
     // Stops at the end of the run: a late echo of its cleanup is no news.
@@ -329,12 +338,16 @@ async function runOnce({ mode, network, protect, log, live, t0 }) {
   const upstream = await startUpstream(mode)
   const state = { socket: null, fd: -1, inode: null, boundMs: undefined, darkAt: null, upstreamError: null, upstreamErrorAt: null }
 
-  // ---- the application: a handler that needs the upstream to answer
-  const handler = async (req, res) => {
+  // ---- the application: an Express app whose route needs the upstream to answer.
+  // The only difference between the two runs is the middleware in front of
+  // the routes: with it, every socket the request uses (here the upstream
+  // call's) gets TCP_USER_TIMEOUT = seconds * 1000.
+  const app = express()
+  if (protect) app.use(tcpUserTimeout({ seconds: BUDGET_S }))
+  app.get('/quote', async (req, res) => {
     try {
       const answer = await (mode === 'partition' ? postToUpstream : uploadToUpstream)(upstream.port, state, network, log)
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(answer)
+      res.type('json').send(answer)
     } catch (err) {
       state.upstreamError = err.code ?? err.message
       state.upstreamErrorAt = performance.now()
@@ -343,20 +356,19 @@ async function runOnce({ mode, network, protect, log, live, t0 }) {
       // back so the caller can hear the 504.
       if (network) await network.heal().catch((e) => log(`could not heal the network: ${e.message}`))
       if (!res.headersSent && !res.destroyed) {
-        res.writeHead(504, { 'content-type': 'text/plain' })
-        res.end(`upstream failed: ${err.code ?? err.message}\n`)
+        res.status(504).type('text').send(`upstream failed: ${err.code ?? err.message}\n`)
       }
     }
-  }
-  const app = http.createServer(protect ? (req, res) => core.withTimeout(BUDGET_S, () => handler(req, res)) : handler)
-  await listen(app)
+  })
+  const server = http.createServer(app)
+  await listen(server)
 
   // ---- the caller: waits for the app's answer, at most CAP_S seconds
   let callerReq = null
   const outcome = await new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ hanging: true, at: performance.now() }), CAP_S * 1000)
     log(`caller: GET /quote -> app`)
-    callerReq = http.get({ host: '127.0.0.1', port: app.address().port, path: '/quote', agent: false }, (res) => {
+    callerReq = http.get({ host: '127.0.0.1', port: server.address().port, path: '/quote', agent: false }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => {
@@ -393,8 +405,8 @@ async function runOnce({ mode, network, protect, log, live, t0 }) {
   live.on = false
   callerReq?.destroy()
   sock?.destroy()
-  app.closeAllConnections()
-  app.close()
+  server.closeAllConnections()
+  server.close()
   upstream.close()
   if (network) await network.heal()
 

@@ -3,9 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { canUseNetns } from './helpers/netns.js'
 
-// The README's demo, run as a user runs it, so it cannot rot. It exits 0 only
-// when the unprotected request was still hanging at its cap and the protected
-// one failed with ETIMEDOUT and its socket was reclaimed.
+// The README's demo, run as a user runs it, so it cannot rot. Its app is an
+// Express app, protected in the second run by the Express adapter
+// (`app.use(tcpUserTimeout({ seconds: 2 }))`). It exits 0 only when the
+// unprotected request was still hanging at its cap and the protected one
+// failed with ETIMEDOUT and its socket was reclaimed.
 
 const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
 const netns = canUseNetns()
@@ -21,9 +23,17 @@ function runDemo(mode: string): Promise<{ code: number; stdout: string }> {
   })
 }
 
+/** Run 1 has no middleware, run 2 the adapter; the table reads the bound back from the upstream socket. */
+function expectExpressRuns(stdout: string) {
+  expect(stdout).toMatch(/^run 1\/2: without protection \(no middleware\)$/m)
+  expect(stdout).toMatch(/^run 2\/2: with app\.use\(tcpUserTimeout\(\{ seconds: 2 \}\)\)$/m)
+  expect(stdout).toMatch(/^upstream TCP_USER_TIMEOUT +\| 0 = system default +\| 2000 ms$/m)
+}
+
 describe.concurrent('examples/demo', () => {
   it('wedge mode: unprotected hangs past the cap, protected fails fast with ETIMEDOUT', async () => {
     const { code, stdout } = await runDemo('wedge')
+    expectExpressRuns(stdout)
     expect(stdout).toMatch(/still hanging after \d+ s/)
     expect(stdout).toMatch(/ETIMEDOUT/)
     expect(stdout).toMatch(/^PASS/m)
@@ -34,6 +44,7 @@ describe.concurrent('examples/demo', () => {
     if (!netns.ok) throw new Error(`network namespaces are required here (CI is set): ${netns.reason}`)
     const { code, stdout } = await runDemo('partition')
     expect(stdout).toMatch(/mode: partition/)
+    expectExpressRuns(stdout)
     expect(stdout).toMatch(/^PASS/m)
     expect(code).toBe(0)
   })

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { shared, type Scope } from './shared.js'
+import { boundOf, shared, type Scope } from './shared.js'
 import { attachState, Owner, SocketState, stateOf, sync } from './socket-state.js'
 
 /**
@@ -29,7 +29,7 @@ export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T): 
   } else if (isExempt(scope, hostOf, source)) {
     attachState(socket, new SocketState(Owner.Pinned, undefined))
   } else {
-    sync(socket, attachState(socket, new SocketState(Owner.Scope, scope.ms)))
+    sync(socket, attachState(socket, new SocketState(Owner.Scope, boundOf(scope))))
   }
 }
 
@@ -62,7 +62,7 @@ export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T
     state.owner = scope === null ? Owner.Boot : Owner.Scope
   }
   if (state.owner !== Owner.Scope) return
-  state.want = scope === null ? (shared.globalMs ?? 0) : scope.ms
+  state.want = (scope === null ? shared.globalMs : boundOf(scope)) ?? 0
   sync(socket, state)
 }
 

@@ -5,7 +5,7 @@ import { compileExemptHosts, type HostMatcher, type HostPattern } from './exempt
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
-import type { Scope } from './shared.js'
+import { UNBOUNDED, type Scope } from './shared.js'
 import { MAX_MS, secondsToMs } from './validate.js'
 
 /** The options every adapter takes, validated once when the middleware is built. */
@@ -23,11 +23,12 @@ export interface TcpUserTimeoutOptions<Req> {
   exemptHosts?: HostPattern[]
 }
 
-/** What a request gets: a scope, or null for none. Never throws. */
+/** What a request gets. Never throws. */
 export interface Policy<Req> {
   /** The header to read, lower-cased, if any. */
   readonly header: string | undefined
-  resolve(req: Req, headerValue: unknown): Scope | null
+  /** The request's scope; UNBOUNDED (ms 0) when its bound is turned off. */
+  resolve(req: Req, headerValue: unknown): Scope
   /**
    * What an adapter calls per request: resolves the scope for `req` (the
    * framework's request, given to a `seconds` callback) and the header of
@@ -40,7 +41,7 @@ const known = new Set(['seconds', 'workerTimeoutSeconds', 'header', 'headerForma
 
 /** Validates adapter options (or `false`: a policy that opens no scope). Throws a coded TypeError naming the fix. */
 export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name = 'tcpUserTimeout'): Policy<Req> {
-  if (options === false) return withRun({ header: undefined, resolve: () => null })
+  if (options === false) return withRun({ header: undefined, resolve: () => UNBOUNDED })
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`${name}() takes an options object such as { seconds: 25 }, received ${describe(options)}`)
   }
@@ -88,10 +89,10 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
       let ms = configuredMs
       if (callback !== undefined) {
         const chosen = callSafely(callback, req, reportOnce, name)
-        if (chosen === false) return null
+        if (chosen === false) return UNBOUNDED
         if (chosen !== undefined) ms = chosen
       }
-      if (ms === undefined) return null
+      if (ms === undefined) return UNBOUNDED
       if (header !== undefined) {
         const asked = parseDeadlineHeader(headerValue, format)
         // Only tightens: never above the configured budget, never below the floor.

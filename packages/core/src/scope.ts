@@ -38,7 +38,8 @@ export function withTimeout<R>(seconds: number, fn: () => R, options?: ScopeOpti
 
 /** The bound, in ms, of the scope in effect here; undefined outside any scope. */
 export function currentTimeout(): number | undefined {
-  return shared.als.getStore()?.ms
+  // 0 is a request whose bound is turned off: no bound in effect.
+  return shared.als.getStore()?.ms || undefined
 }
 
 /**

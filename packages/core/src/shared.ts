@@ -3,8 +3,22 @@ import type { HostMatcher } from './exempt.js'
 
 /** What a scope carries: its bound, and the hosts it leaves alone. */
 export interface Scope {
+  /** The bound; 0 for a request whose bound is turned off (see UNBOUNDED). */
   readonly ms: number
   readonly exempt: HostMatcher | undefined
+}
+
+/**
+ * The scope of a request whose bound is turned off (a route's `false`): its
+ * sockets get what unscoped work gets (the global default, or nothing), but
+ * they count as opened by a request, not at boot, so a pooled socket it
+ * opened is bound by the scoped requests it carries later.
+ */
+export const UNBOUNDED: Scope = Object.freeze({ ms: 0, exempt: undefined })
+
+/** The bound a scope gives a socket: its own, or the global default for UNBOUNDED. */
+export function boundOf(scope: Scope): number | undefined {
+  return scope.ms === 0 ? shared.globalMs : scope.ms
 }
 
 export interface Counters {

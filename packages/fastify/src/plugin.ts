@@ -36,11 +36,34 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutOptions> = (fastify, op
   // onRequest is the first hook: everything after it (body parsing,
   // preValidation, preHandler, the handler, error handlers) runs in the scope.
   fastify.addHook('onRequest', function tcpUserTimeoutHook(request, _reply, next) {
-    const own = (request.routeOptions.config as RouteConfig)[kPolicy]
-    ;(own ?? policy).run(request, request.raw, next)
+    routePolicy(request, policy).run(request, request.raw, next)
   })
 
   done()
+}
+
+// A route declared before the plugin loaded (`app.register()` not awaited)
+// never reached onRoute: its options are read at its first request instead,
+// and a bad one must not fail requests, so it is logged and the plugin's
+// budget applies.
+const lateRoutes = new WeakMap<object, Policy<FastifyRequest>>()
+
+function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>): Policy<FastifyRequest> {
+  const config = request.routeOptions.config as RouteConfig & { tcpUserTimeout?: unknown }
+  const own = config[kPolicy]
+  if (own !== undefined) return own
+  if (config.tcpUserTimeout === undefined) return fallback
+  let late = lateRoutes.get(config)
+  if (late === undefined) {
+    try {
+      late = createPolicy<FastifyRequest>(config.tcpUserTimeout as FastifyTcpUserTimeoutOptions, `${request.method} ${request.routeOptions.url} config.tcpUserTimeout`)
+    } catch (error) {
+      request.log.error({ err: error }, 'tcp-user-timeout: bad route option, the plugin\'s budget applies; register the plugin with `await` to get this error at startup')
+      late = fallback
+    }
+    lateRoutes.set(config, late)
+  }
+  return late
 }
 
 /**

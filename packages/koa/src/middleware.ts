@@ -1,4 +1,4 @@
-import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
 import type { Context, Middleware } from 'koa'
 
 /** The shared options; a `seconds` callback gets Koa's `ctx`. */
@@ -25,6 +25,7 @@ export function override(options: KoaTcpUserTimeoutOptions | false): Middleware 
 
 function middleware(policy: Policy<Context>): Middleware {
   return function tcpUserTimeoutMiddleware(ctx, next) {
-    return policy.run(ctx, ctx.req, next)
+    // Koa pipes a stream body after the chain returned, outside the scope.
+    return policy.run(ctx, ctx.req, () => next().then(() => scopeResponseBody(ctx.req, ctx.body)))
   }
 }

@@ -115,7 +115,7 @@ export interface NetnsChild {
   send(message: object): void
   /** Cuts `lo` in the namespace, then tells the child `{ "cmd": "cut" }`. Resolves with `performance.now()` of the cut. */
   cut(): Promise<number>
-  /** Kills the child, waits for it to exit, deletes the namespace. Idempotent. */
+  /** Kills the child, waits for it to exit, deletes the namespace (unless shared: spawnInExistingNetns). Idempotent. */
   close(): Promise<void>
 }
 
@@ -125,12 +125,27 @@ export interface NetnsChild {
  */
 export async function spawnInNetns(script: string, args: string[] = []): Promise<NetnsChild> {
   const ns = await createNetns()
+  return startChild(ns, script, args, true)
+}
+
+/**
+ * Runs `node script ...args` inside a namespace made here (`createNetns`)
+ * that several children share. Its `close()` kills this child and leaves
+ * the namespace, which its maker deletes (`deleteNetns`, `cleanupNetns`, or
+ * at exit). Rejects for a namespace not made here.
+ */
+export async function spawnInExistingNetns(ns: string, script: string, args: string[] = []): Promise<NetnsChild> {
+  if (!liveNamespaces.has(ns)) throw new Error(`spawnInExistingNetns: ${ns} is not a namespace made by createNetns() in this process`)
+  return startChild(ns, script, args, false)
+}
+
+async function startChild(ns: string, script: string, args: string[], ownsNamespace: boolean): Promise<NetnsChild> {
   let child: ChildProcessWithoutNullStreams
   try {
     // `ip netns exec` setns()es then execs: the pid is node's own.
     child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, ...args], { stdio: 'pipe' })
   } catch (error) {
-    await deleteNetns(ns)
+    if (ownsNamespace) await deleteNetns(ns)
     throw error
   }
   const events: ChildEvent[] = []
@@ -211,7 +226,7 @@ export async function spawnInNetns(script: string, args: string[] = []): Promise
           await Promise.race([exited, new Promise((r) => setTimeout(r, IP_TIMEOUT_MS).unref())])
         }
         liveChildren.delete(handle)
-        await deleteNetns(ns)
+        if (ownsNamespace) await deleteNetns(ns)
       })()
       return closing
     },

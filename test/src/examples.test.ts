@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The runnable examples (examples/express, koa, fastify), started as a user
+// starts them (`node server.mjs`, PORT=0) so they cannot rot: real HTTP
+// requests through each app, whose handler fetches from its upstream and
+// answers with the budget in effect (`currentTimeout()`). The three run side
+// by side; every wait is bounded.
+
+const EXAMPLES = ['express', 'koa', 'fastify'] as const
+type Example = (typeof EXAMPLES)[number]
+
+const START_TIMEOUT_MS = 15_000
+const STOP_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 10_000
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:(\d+))/
+
+interface Running {
+  name: Example
+  origin: string
+  child: ChildProcess
+  /** Everything the example printed, for failure messages. */
+  output: string[]
+  /** The exit, once it happened. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+const running = new Map<Example, Running>()
+const failedToStart = new Map<Example, Error>()
+const children = new Set<ChildProcess>()
+// Last resort, should the test process end without its afterAll: no example outlives it.
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
+function start(name: Example): Promise<Running> {
+  const cwd = fileURLToPath(new URL(`../../examples/${name}/`, import.meta.url))
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' }
+  delete env.UPSTREAM_URL // each example starts its own upstream on 127.0.0.1
+  const child = spawn(process.execPath, ['server.mjs'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  const output: string[] = []
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(`stderr: ${line}`))
+  const stdout = createInterface({ input: child.stdout! })
+  return new Promise<Running>((resolve, reject) => {
+    let settled = false
+    const fail = (why: string) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(new Error(`examples/${name}: ${why}\n${output.join('\n')}`))
+    }
+    const timer = setTimeout(() => fail(`no "listening on" line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS)
+    child.once('error', (err) => fail(`could not start: ${err.message}`))
+    void exited.then(({ code, signal }) => fail(`exited (code ${code}, signal ${signal}) before listening`))
+    stdout.on('line', (line) => {
+      output.push(line)
+      const m = LISTENING.exec(line)
+      if (m === null || settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve({ name, origin: m[1]!, child, output, exited })
+    })
+  })
+}
+
+/** SIGTERM, then the exit, bounded; SIGKILL if it does not come. */
+async function stop(r: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (r.child.exitCode !== null || r.child.signalCode !== null) return r.exited
+  r.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)))
+  const result = await Promise.race([r.exited, late])
+  clearTimeout(timer)
+  if (result === 'late') {
+    r.child.kill('SIGKILL')
+    await r.exited
+    throw new Error(`examples/${r.name} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n${r.output.join('\n')}`)
+  }
+  return result
+}
+
+function app(name: Example): Running {
+  const r = running.get(name)
+  if (r === undefined) throw failedToStart.get(name) ?? new Error(`examples/${name} is not running`)
+  return r
+}
+
+interface Answer {
+  status: number
+  body: { route?: string; budgetMs?: number | null; upstream?: { path?: string; price?: number }; error?: string }
+}
+
+async function call(name: Example, path: string, init: { header?: string; json?: unknown } = {}): Promise<Answer> {
+  const headers: Record<string, string> = {}
+  if (init.header !== undefined) headers['x-request-timeout-s'] = init.header
+  if (init.json !== undefined) headers['content-type'] = 'application/json'
+  const res = await fetch(app(name).origin + path, {
+    method: init.json === undefined ? 'GET' : 'POST',
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  })
+  return { status: res.status, body: (await res.json()) as Answer['body'] }
+}
+
+async function budget(name: Example, path: string, header?: string): Promise<number | null | undefined> {
+  const { status, body } = await call(name, path, { header })
+  expect(status, JSON.stringify(body)).toBe(200)
+  expect(body.upstream?.price, 'the handler reached its upstream').toBe(42)
+  return body.budgetMs
+}
+
+beforeAll(async () => {
+  const results = await Promise.allSettled(EXAMPLES.map(start))
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') running.set(EXAMPLES[i]!, result.value)
+    else failedToStart.set(EXAMPLES[i]!, result.reason as Error)
+  })
+}, START_TIMEOUT_MS + 5000)
+
+afterAll(async () => {
+  // Whatever the tests did: no example outlives the file.
+  await Promise.allSettled([...running.values()].map(stop))
+}, STOP_TIMEOUT_MS + 5000)
+
+describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
+  it('the app-wide budget of 25 s → 25000 ms, read after an outbound fetch', async () => {
+    expect(await budget(name, '/quote')).toBe(25000)
+  })
+
+  it('a header can only tighten: 3 → 3000, never extend, never disable, floored at 1 s', async () => {
+    expect(await budget(name, '/quote', '3')).toBe(3000)
+    expect(await budget(name, '/quote', '2.5')).toBe(2500)
+    expect(await budget(name, '/quote', '60')).toBe(25000)
+    expect(await budget(name, '/quote', '0.2')).toBe(1000)
+  })
+
+  it.each(['abc', '', '0', '-3', 'Infinity', 'NaN', '1e3', '3, 4', '9'.repeat(30)])(
+    'a malformed header (%j) leaves the configured 25000 ms',
+    async (value) => {
+      expect(await budget(name, '/quote', value)).toBe(25000)
+    },
+  )
+
+  it('per-route override lengthens /export to 300000 ms; its own header option still tightens', async () => {
+    const why = 'the route\'s own policy (override() / config.tcpUserTimeout) is in effect'
+    expect(await budget(name, '/export'), why).toBe(300000)
+    expect(await budget(name, '/export', '3'), why).toBe(3000)
+    expect(await budget(name, '/export', '600'), why).toBe(300000)
+  })
+
+  it('a route that disables it has no scope, whatever the header says', async () => {
+    const why = 'the route\'s own policy (override(false) / config.tcpUserTimeout: false) is in effect'
+    expect(await budget(name, '/health'), why).toBeNull()
+    expect(await budget(name, '/health', '3'), why).toBeNull()
+  })
+
+  it('a JSON POST keeps its scope through body parsing', async () => {
+    const { status, body } = await call(name, '/orders', { json: { sku: 'demo-1', qty: 2 }, header: '7' })
+    expect(status, JSON.stringify(body)).toBe(200)
+    expect(body.budgetMs).toBe(7000)
+    expect(body.upstream?.price).toBe(42)
+  })
+
+  it('concurrent requests each keep their own budget', async () => {
+    const cases: [string, string | undefined, number | null][] = []
+    for (let i = 0; i < 8; i++) {
+      cases.push(['/quote', String(i + 2), (i + 2) * 1000], ['/export', undefined, 300000], ['/health', undefined, null], ['/quote', undefined, 25000])
+    }
+    const got = await Promise.all(cases.map(([path, header]) => budget(name, path, header)))
+    expect(got).toEqual(cases.map(([, , want]) => want))
+  })
+})
+
+describe('shutdown', () => {
+  // After the request tests (files run their top-level blocks in order).
+  it.concurrent.each(EXAMPLES)('examples/%s exits 0 on SIGTERM', async (name) => {
+    const r = app(name)
+    const { code, signal } = await stop(r)
+    expect({ code, signal }, r.output.join('\n')).toEqual({ code: 0, signal: null })
+    expect(r.output.join('\n')).toMatch(/SIGTERM, shutting down/)
+  })
+})
