@@ -136,9 +136,10 @@ describe('targets', () => {
 
   it('hardenServer validates its options', () => {
     const server = net.createServer()
-    for (const bad of [undefined, {}, { userTimeoutSeconds: -1 }, { keepAlive: { idleSeconds: 1 } }]) {
-      expect(codeOf(() => hardenServer(server, bad as never))).toMatch(/^TUT_ERR_/)
+    for (const bad of [null, 5, { userTimeoutSeconds: -1 }, { keepAlive: { idleSeconds: 1 } }, { keepAlive: false }, { keepAlive: true }, { userTimeout: 5 }]) {
+      expect(codeOf(() => hardenServer(server, bad as never))).toBe('TUT_ERR_INVALID_OPTION')
     }
+    expect(() => hardenServer(server, { userTimeout: 5 } as never)).toThrow(/unknown option "userTimeout".*userTimeoutSeconds, keepAlive/)
     expect(codeOf(() => hardenServer({} as net.Server, { userTimeoutSeconds: 1 }))).toBe('TUT_ERR_INVALID_ARG')
   })
 })

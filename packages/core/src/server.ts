@@ -8,36 +8,58 @@ import { applyKeepAlive, setOrThrow, validateKeepAlive, type KeepAliveProbes } f
 import { secondsToMs } from './validate.js'
 
 export interface HardenOptions {
-  /** TCP_USER_TIMEOUT of accepted sockets, in seconds. Default with `keepAlive`: idle + interval * count. */
+  /** TCP_USER_TIMEOUT of accepted sockets, in seconds. Default: idle + interval * count of the probes. */
   userTimeoutSeconds?: number
-  /** Keep-alive probes of accepted sockets: they find a client that vanished while the connection is idle. */
-  keepAlive?: KeepAliveProbes
+  /**
+   * Keep-alive probes of accepted sockets: they find a client that vanished
+   * while the connection is idle. Default: DEFAULT_KEEPALIVE; `false`: none.
+   */
+  keepAlive?: KeepAliveProbes | false
 }
+
+/**
+ * Go's net defaults (idle 15 s, interval 15 s, 9 probes): a dead client is
+ * found 150 s after it went quiet. Long enough that no healthy client, however
+ * slow its network, is cut; short enough that ghosts do not pile up. (gRPC's
+ * 20 s is the timeout of an application-level ping, not a probe schedule.)
+ */
+export const DEFAULT_KEEPALIVE: Readonly<KeepAliveProbes> = Object.freeze({ idleSeconds: 15, intervalSeconds: 15, count: 9 })
 
 interface Hardening {
   ms: number
   keepAlive: KeepAliveProbes | undefined
 }
 
+const known = new Set(['userTimeoutSeconds', 'keepAlive'])
+
 /** Validates `hardenServer` options once; exported for the adapters' one-line server option. */
-export function resolveHardening(options: unknown): Hardening {
+export function resolveHardening(options: unknown = {}): Hardening {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(
-      `hardenServer options must be an object such as { userTimeoutSeconds: 30 } or { keepAlive: { idleSeconds: 15, intervalSeconds: 5, count: 3 } }, received ${describe(options)}`,
+      `hardenServer options must be an object such as { userTimeoutSeconds: 30 } or { keepAlive: { idleSeconds: 15, intervalSeconds: 15, count: 9 } }, received ${describe(options)}`,
     )
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new InvalidOptionError(`hardenServer: unknown option "${key}"; the options are userTimeoutSeconds, keepAlive`)
   }
   const o = options as HardenOptions
-  const keepAlive = o.keepAlive === undefined ? undefined : validateKeepAlive(o.keepAlive, 'keepAlive')
+  const keepAlive = o.keepAlive === false ? undefined : option(() => validateKeepAlive(o.keepAlive ?? DEFAULT_KEEPALIVE, 'keepAlive'))
   if (o.userTimeoutSeconds !== undefined) {
-    return { ms: secondsToMs(o.userTimeoutSeconds, 'userTimeoutSeconds'), keepAlive }
+    return { ms: option(() => secondsToMs(o.userTimeoutSeconds, 'userTimeoutSeconds')), keepAlive }
   }
   if (keepAlive === undefined) {
-    throw new InvalidOptionError(
-      'hardenServer needs userTimeoutSeconds, keepAlive, or both; e.g. hardenServer(server, { userTimeoutSeconds: 30 })',
-    )
+    throw new InvalidOptionError('hardenServer: with keepAlive: false, give userTimeoutSeconds, e.g. { userTimeoutSeconds: 30, keepAlive: false }')
   }
   // Cloudflare's rule: give up on the peer exactly when the probes would.
   return { ms: (keepAlive.idleSeconds + keepAlive.intervalSeconds * keepAlive.count) * 1000, keepAlive }
+}
+
+function option<T>(read: () => T): T {
+  try {
+    return read()
+  } catch (error) {
+    throw new InvalidOptionError(`hardenServer: ${(error as Error).message}`)
+  }
 }
 
 /**
@@ -47,7 +69,7 @@ export function resolveHardening(options: unknown): Hardening {
  * and http2 servers (TLS servers emit the raw TCP socket on 'connection').
  * Returns an undo that stops hardening new connections.
  */
-export function hardenServer(server: Server, options: HardenOptions): () => void {
+export function hardenServer(server: Server, options: HardenOptions = {}): () => void {
   if (server === null || typeof server !== 'object' || typeof (server as Server).on !== 'function') {
     throw new InvalidArgumentError(`hardenServer needs a net.Server, http.Server or https.Server, received ${describe(server)}`)
   }

@@ -1,2 +1,2 @@
 export { tcpUserTimeout, tcpUserTimeout as default } from './plugin.js'
-export type { FastifyTcpUserTimeoutOptions } from './plugin.js'
+export type { FastifyTcpUserTimeoutOptions, FastifyTcpUserTimeoutPluginOptions } from './plugin.js'

@@ -1,9 +1,15 @@
-import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { createPolicy, hardenServer, type HardenOptions, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 /** The shared options; a `seconds` callback gets Fastify's `request`. */
 export type FastifyTcpUserTimeoutOptions = TcpUserTimeoutOptions<FastifyRequest>
+
+/** The plugin's options: the shared ones, and `hardenServer` for `fastify.server`'s accepted sockets. */
+export interface FastifyTcpUserTimeoutPluginOptions extends FastifyTcpUserTimeoutOptions {
+  /** Reaps connections whose client vanished (`hardenServer` of the core; `true`: its defaults). */
+  hardenServer?: HardenOptions | true
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,10 +22,18 @@ declare module 'fastify' {
 const kPolicy = Symbol('tcp-user-timeout.policy')
 type RouteConfig = { [kPolicy]?: Policy<FastifyRequest> }
 
-const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutOptions> = (fastify, options, done) => {
+const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fastify, options, done) => {
+  const { hardenServer: harden, ...shared } = options
   let policy: Policy<FastifyRequest>
   try {
-    policy = createPolicy<FastifyRequest>(options, 'tcpUserTimeout')
+    policy = createPolicy<FastifyRequest>(shared, 'tcpUserTimeout')
+    if (harden !== undefined) {
+      const undo = hardenServer(fastify.server, harden === true ? {} : harden)
+      fastify.addHook('onClose', (_instance, closed) => {
+        undo()
+        closed()
+      })
+    }
   } catch (error) {
     done(error as Error)
     return
