@@ -1,12 +1,5 @@
 import { defineConfig } from 'tsup'
+import { base } from '../../tsup.base.js'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  external: ['ffi-rs'],
-  shims: true,
-})
+// ffi-rs is loaded lazily at runtime; shims give the CJS build import.meta.url.
+export default defineConfig({ ...base, external: ['ffi-rs'], shims: true })
