@@ -20,7 +20,7 @@ export type { HostPattern, HostMatcher } from './exempt.js'
 export { compileExemptHosts } from './exempt.js'
 export { createPolicy } from './policy.js'
 export { enterRequest, scopeResponseBody } from './request.js'
-export type { Policy, TcpUserTimeoutOptions } from './policy.js'
+export type { Policy, SecondsCallback, TcpUserTimeoutOptions } from './policy.js'
 export { parseDeadlineHeader } from './header.js'
 export type { HeaderFormat } from './header.js'
 export { hardenServer, resolveHardening, DEFAULT_KEEPALIVE } from './server.js'
@@ -33,6 +33,7 @@ export {
   OutOfRangeError,
   InvalidOptionError,
   SocketOptionError,
+  describe as describeValue,
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export { install, uninstall, installed } from './hooks/install.js'

@@ -5,15 +5,15 @@ import { compileExemptHosts, type HostMatcher, type HostPattern } from './exempt
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
+import { ScopeCache } from './scope-cache.js'
 import { UNBOUNDED, type Scope } from './shared.js'
 import { MAX_MS, secondsToMs } from './validate.js'
 
-/** The options every adapter takes, validated once when the middleware is built. */
-export interface TcpUserTimeoutOptions<Req> {
-  /** The budget in seconds, or a callback of the request: undefined → the default, false → no scope. */
-  seconds?: number | ((req: Req) => number | undefined | false)
-  /** A worker's own timeout: the budget is headroom(workerTimeoutSeconds) (the default when `seconds` is a callback). */
-  workerTimeoutSeconds?: number
+/** A budget chosen per request: seconds, undefined (the default) or false (no bound). */
+export type SecondsCallback<Req> = (req: Req) => number | undefined | false
+
+/** What every adapter takes besides its budget. */
+interface CommonOptions {
   /** A request header carrying the client's budget; it can only tighten. */
   header?: string
   headerFormat?: HeaderFormat
@@ -22,6 +22,29 @@ export interface TcpUserTimeoutOptions<Req> {
   /** Sockets to these hosts are left alone. */
   exemptHosts?: HostPattern[]
 }
+
+/**
+ * The options every adapter takes, validated once when the middleware is
+ * built. The type requires a budget, as the validation does: a fixed
+ * `seconds`, a worker's own timeout, or a `seconds` callback with or without
+ * `workerTimeoutSeconds` as its default.
+ */
+export type TcpUserTimeoutOptions<Req> = CommonOptions &
+  (
+    | {
+        /** A worker's own timeout: the budget is headroom(workerTimeoutSeconds). */
+        workerTimeoutSeconds: number
+        /** The budget of each request: undefined → headroom(workerTimeoutSeconds), false → no bound. */
+        seconds?: SecondsCallback<Req>
+      }
+    // Last: TypeScript words its errors against the last member it tried.
+    | {
+        /** The budget in seconds, or of each request (undefined → workerTimeoutSeconds' budget, or none; false → no bound). */
+        seconds: number | SecondsCallback<Req>
+        /** With a `seconds` callback: the budget when it answers undefined. */
+        workerTimeoutSeconds?: number
+      }
+  )
 
 /** What a request gets. Never throws. */
 export interface Policy<Req> {
@@ -50,14 +73,14 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
       throw new InvalidOptionError(`${name}(): unknown option "${key}"; the options are ${[...known].join(', ')}`)
     }
   }
-  const o = options
+  const o = options as CommonOptions & { seconds?: unknown; workerTimeoutSeconds?: number }
   const exempt = option(() => compileExemptHosts(o.exemptHosts), name)
   const defaultMs = o.workerTimeoutSeconds === undefined
     ? undefined
     : option(() => secondsToMs(headroom(o.workerTimeoutSeconds!), 'workerTimeoutSeconds'), name)
   let fixedMs: number | undefined
   let callback: ((req: Req) => unknown) | undefined
-  if (typeof o.seconds === 'function') callback = o.seconds
+  if (typeof o.seconds === 'function') callback = o.seconds as (req: Req) => unknown
   else if (o.seconds !== undefined) {
     if (defaultMs !== undefined) {
       throw new InvalidOptionError(`${name}(): give seconds or workerTimeoutSeconds, not both (seconds may be a callback, with workerTimeoutSeconds as its default)`)
@@ -144,18 +167,4 @@ function callSafely<Req>(callback: (req: Req) => unknown, req: Req, report: (e: 
   }
   report(new InvalidOptionError(`${name}(): the seconds callback returned ${describe(value)}; it must return seconds > 0, undefined (the default) or false (no scope). The default budget applies`))
   return undefined
-}
-
-/** One frozen scope per distinct budget, bounded, so a request allocates none. */
-class ScopeCache {
-  private readonly scopes = new Map<number, Scope>()
-  constructor(private readonly exempt: HostMatcher | undefined) {}
-  get(ms: number): Scope {
-    let scope = this.scopes.get(ms)
-    if (scope === undefined) {
-      scope = Object.freeze({ ms, exempt: this.exempt })
-      if (this.scopes.size < 1024) this.scopes.set(ms, scope)
-    }
-    return scope
-  }
 }

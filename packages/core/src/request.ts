@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http'
+import { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { shared, type Scope } from './shared.js'
 
@@ -11,6 +11,7 @@ const kRequest = Symbol.for('tcp-user-timeout.body.request')
 type Emit = IncomingMessage['emit']
 type ScopedRequest = IncomingMessage & { [kScope]?: Scope; [kEmit]?: Emit }
 type ScopedBody = Readable & { [kRead]?: Readable['read']; [kRequest]?: ScopedRequest }
+type EmitHolder = { emit: Emit; [kEmit]?: Emit }
 
 /**
  * Runs `next` in `scope` for this request, and runs the request's own events
@@ -22,17 +23,37 @@ type ScopedBody = Readable & { [kRead]?: Readable['read']; [kRequest]?: ScopedRe
  */
 export function enterRequest<R>(req: IncomingMessage, scope: Scope, next: () => R): R {
   const r = req as ScopedRequest
-  if (r[kEmit] === undefined) {
-    r[kEmit] = r.emit
-    r.emit = emitInScope as Emit
-  }
+  // One store per request: framework request objects rarely share a hidden
+  // class (Express 5 sets each one's prototype), so every store is a slow one.
+  if (r.emit !== emitInScope) wrapEmit(r)
   r[kScope] = scope
   return shared.als.run(scope, next)
 }
 
-function emitInScope(this: ScopedRequest): boolean {
+/**
+ * Puts emitInScope on IncomingMessage.prototype, once (every request of
+ * node:http, Express, Koa and Fastify inherits it), or, for a request with
+ * an emit of its own or some other emitter, on the request. Where no scope
+ * was entered it only forwards. Called again when something wrapped emit
+ * after us: that wrapper calls through to ours, and nothing is added twice.
+ */
+function wrapEmit(req: ScopedRequest): void {
+  const proto = IncomingMessage.prototype as unknown as EmitHolder
+  const holder: EmitHolder = req instanceof IncomingMessage && !Object.hasOwn(req, 'emit') ? proto : req
+  if (Object.hasOwn(holder, kEmit)) return
+  holder[kEmit] = holder.emit
+  holder.emit = emitInScope as Emit
+}
+
+function emitInScope(this: ScopedRequest, type: string | symbol): boolean {
+  const scope = this[kScope]
+  // Most events have no listener, and some ('resume', 'pause') are emitted
+  // by the handler itself, already in the scope: only the rest pay for a run.
+  if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope) {
+    return Reflect.apply(this[kEmit]!, this, arguments) as boolean
+  }
   // Only our own store changes; other AsyncLocalStorage users see the emit as Node made it.
-  return shared.als.run(this[kScope]!, applyEmit, this, arguments)
+  return shared.als.run(scope, applyEmit, this, arguments)
 }
 
 function applyEmit(req: ScopedRequest, args: IArguments): boolean {

@@ -1,4 +1,5 @@
 import { compileExemptHosts, type HostPattern } from './exempt.js'
+import { ScopeCache } from './scope-cache.js'
 import { shared, type Scope } from './shared.js'
 import { secondsToMs, validateFunction, validateSeconds } from './validate.js'
 
@@ -12,8 +13,13 @@ export interface ScopeOptions {
  * many times: what the adapters build at configuration time.
  */
 export function createScope(seconds: number, options?: ScopeOptions): Scope {
-  return Object.freeze({ ms: secondsToMs(seconds), exempt: compileExemptHosts(options?.exemptHosts) })
+  const ms = secondsToMs(seconds)
+  const exempt = compileExemptHosts(options?.exemptHosts)
+  return exempt === undefined ? plainScopes.get(ms) : Object.freeze({ ms, exempt })
 }
+
+// `withTimeout(25, fn)` in a hot path (one per outbound call) allocates no scope.
+const plainScopes = new ScopeCache(undefined)
 
 /** Runs `fn` in a prepared scope; returns what `fn` returns. */
 export function runInScope<R>(scope: Scope, fn: () => R): R {

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 export type FastifyTcpUserTimeoutOptions = TcpUserTimeoutOptions<FastifyRequest>
 
 /** The plugin's options: the shared ones, and `hardenServer` for `fastify.server`'s accepted sockets. */
-export interface FastifyTcpUserTimeoutPluginOptions extends FastifyTcpUserTimeoutOptions {
+export type FastifyTcpUserTimeoutPluginOptions = FastifyTcpUserTimeoutOptions & {
   /** Reaps connections whose client vanished (`hardenServer` of the core; `true`: its defaults). */
   hardenServer?: HardenOptions | true
 }
@@ -26,7 +26,8 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   const { hardenServer: harden, ...shared } = options
   let policy: Policy<FastifyRequest>
   try {
-    policy = createPolicy<FastifyRequest>(shared, 'tcpUserTimeout')
+    // Fastify hands a plugin registered without options {}: validation says what is missing.
+    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, 'tcpUserTimeout')
     if (harden !== undefined) {
       const undo = hardenServer(fastify.server, harden === true ? {} : harden)
       fastify.addHook('onClose', (_instance, closed) => {

@@ -26,7 +26,7 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
       // Express and Koa get undefined; Fastify's register hands its plugin {}.
       /^tcpUserTimeout\(\) (takes an options object such as \{ seconds: 25 \}, received undefined|needs a budget: \{ seconds: 25 \})/,
     ],
-    ['{}', [{}], /^tcpUserTimeout\(\) needs a budget: \{ seconds: 25 \}, \{ seconds: \(req\) => \.\.\. \} or \{ workerTimeoutSeconds: 30 \}/],
+    ['{}', [{} as never], /^tcpUserTimeout\(\) needs a budget: \{ seconds: 25 \}, \{ seconds: \(req\) => \.\.\. \} or \{ workerTimeoutSeconds: 30 \}/],
     ['{ seconds: -1 }', [{ seconds: -1 }], /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/],
     ['{ seconds: "x" }', [{ seconds: 'x' as never }], /^tcpUserTimeout\(\): seconds must be a number of seconds, received "x"/],
     [
@@ -41,7 +41,7 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
     ],
     [
       '{ seconds: 25, workerTimeoutSeconds: 30 }',
-      [{ seconds: 25, workerTimeoutSeconds: 30 }],
+      [{ seconds: 25, workerTimeoutSeconds: 30 } as never],
       /^tcpUserTimeout\(\): give seconds or workerTimeoutSeconds, not both/,
     ],
   ]

@@ -16,10 +16,10 @@ type Tracked = ClientRequest & { [kCapture]?: Capture }
 export function installHttp(): () => void {
   const proto = http.Agent.prototype as http.Agent & { addRequest: (req: ClientRequest, ...rest: unknown[]) => void }
   const original = proto.addRequest
-  const addRequest = function addRequest(this: http.Agent, req: ClientRequest, ...rest: unknown[]) {
+  const addRequest = function addRequest(this: http.Agent, req: ClientRequest) {
     ;(req as Tracked)[kCapture] = capture()
     req.on('socket', onSocket)
-    return original.call(this, req, ...rest)
+    return Reflect.apply(original, this, arguments) as void
   }
   proto.addRequest = addRequest
   return () => {
