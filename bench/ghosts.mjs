@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { support } from '@tcp-user-timeout/core'
-import { createNetns, deleteNetns, ip, loCounters, netnsUnavailable, spawnInNetns, teardown } from './ghosts/netns.mjs'
+import { createNetns, deleteNetns, ip, loCounters, netnsUnavailable, spawnInNetns, teardown } from './lib/netns.mjs'
 import { delta, round, snapshot } from './ghosts/proc.mjs'
 import { fmt, renderSvg } from './ghosts/svg.mjs'
 

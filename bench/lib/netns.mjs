@@ -1,7 +1,8 @@
-// Namespaces and child processes for the ghosts bench. Everything made here is
-// registered so that teardown() (normal end, error, SIGINT) and, as a last
-// resort, the synchronous 'exit' hook remove it: a bench that leaves
-// namespaces or 10,000-socket processes behind poisons the next run.
+// Namespaces and child processes for the benches that need a dead peer.
+// Everything made here is registered so that teardown() (normal end, error,
+// SIGINT) and, as a last resort, the synchronous 'exit' hook remove it: a
+// bench that leaves namespaces or 10,000-socket processes behind poisons the
+// next run.
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
@@ -26,7 +27,7 @@ export function netnsUnavailable() {
     return `the \`ip\` command (iproute2) is not usable: ${error.message}`
   }
   // Root without CAP_SYS_ADMIN (some containers) cannot make namespaces.
-  const probe = `ghosts-${process.pid}-probe`
+  const probe = `bench-${process.pid}-probe`
   try {
     execFileSync('ip', ['netns', 'add', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: IP_TIMEOUT_MS })
   } catch (error) {
@@ -47,7 +48,7 @@ export async function ip(args) {
 
 /** A uniquely named namespace with `lo` up, registered for teardown. */
 export async function createNetns() {
-  const name = `ghosts-${process.pid}-${++counter}`
+  const name = `bench-${process.pid}-${++counter}`
   await ip(['netns', 'add', name])
   liveNamespaces.add(name)
   await ip(['-n', name, 'link', 'set', 'lo', 'up'])

@@ -1,0 +1,163 @@
+// What the middleware costs a hello world, per framework: requests/s of GET /
+// with no middleware (none), with a bare AsyncLocalStorage.run (als, the floor
+// any per-request scope pays) and with tcpUserTimeout({ seconds: 25 }) (ours).
+// Each server runs in its own process on this node binary, autocannon in
+// another; this process only coordinates. The three servers of a framework
+// stay up; every sample is a discarded warm-up run then a measured run, the
+// variants alternating in an order that rotates each round, and ratios are
+// taken per round before their median.
+//
+//   node bench/adapters.mjs                       5 rounds × 5 s per variant (~5 min)
+//   node bench/adapters.mjs --quick               2 rounds × 1 s, no per-sample warm-up (~30 s)
+//   "$(scripts/node-bin.sh 24)" bench/adapters.mjs   the same on Node 24
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
+import { QUICK, writeResult } from './lib/result.mjs'
+import { spawnChild, teardown, teardownOnSignals } from './http/children.mjs'
+import { FRAMEWORKS, VARIANTS } from './http/apps.mjs'
+import { commandFor, NODE_MAJOR } from './http/command.mjs'
+
+const HERE = join(dirname(fileURLToPath(import.meta.url)), 'http')
+const CONFIG = {
+  connections: 10,
+  pipelining: 1,
+  // A fresh server needs seconds of load before the JIT settles (fastify on
+  // this machine: ~4k req/s in its first second, ~20k by its fourth), hence
+  // one longer warm-up per server, the same for each variant, and a short one
+  // before every sample so that none is measured right after an idle spell.
+  // autocannon counts whole seconds.
+  ...(QUICK
+    ? { rounds: 2, seconds: 1, firstWarmupSeconds: 1, warmupSeconds: 0 }
+    : { rounds: 5, seconds: 5, firstWarmupSeconds: 3, warmupSeconds: 1 }),
+}
+const START_MS = 15_000
+const ASK_MS = 5_000
+const runMs = (seconds) => seconds * 1000 + 15_000
+
+teardownOnSignals()
+
+async function measureFramework(load, framework) {
+  const servers = {}
+  try {
+    for (const variant of VARIANTS) servers[variant] = { server: spawnChild(join(HERE, 'server.mjs'), [framework, variant]) }
+    for (const variant of VARIANTS) Object.assign(servers[variant], await servers[variant].server.next('listening', START_MS))
+    const url = (variant) => `http://127.0.0.1:${servers[variant].port}/`
+    const warm = (variant, duration) => duration > 0 && load.ask('run', runMs(duration), { url: url(variant), connections: CONFIG.connections, duration })
+    for (const variant of VARIANTS) await warm(variant, CONFIG.firstWarmupSeconds)
+    const sample = (variant) => async () => {
+      await warm(variant, CONFIG.warmupSeconds)
+      const run = await load.ask('run', runMs(CONFIG.seconds), { url: url(variant), connections: CONFIG.connections, duration: CONFIG.seconds })
+      if (run.errors || run.timeouts || run.non2xx) {
+        throw new Error(`${framework}/${variant}: ${run.errors} errors, ${run.timeouts} timeouts, ${run.non2xx} non-2xx in ${run.requests} requests`)
+      }
+      return run.rps
+    }
+    const rps = await alternate(
+      CONFIG.rounds,
+      Object.fromEntries(VARIANTS.map((v) => [v, sample(v)])),
+      (variant, value, round) => console.error(`  ${framework} round ${round + 1}/${CONFIG.rounds} ${variant.padEnd(4)} ${fmt(value)} req/s`),
+    )
+    const { stats } = await servers.ours.server.ask('stats', ASK_MS)
+    return {
+      rps,
+      summary: Object.fromEntries(VARIANTS.map((v) => [v, summarize(rps[v])])),
+      ratios: {
+        alsOverNone: ratios(rps.als, rps.none),
+        oursOverNone: ratios(rps.ours, rps.none),
+        oursOverAls: ratios(rps.ours, rps.als),
+      },
+      oursStats: stats,
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.server.close()))
+  }
+}
+
+const fmtRatio = (s) => `${pct(s.median)} (${pct(s.min)} … ${pct(s.max)})`
+
+function tables(frameworks) {
+  const head = ['framework', 'none req/s', 'als req/s', 'ours req/s', 'als/none', 'ours/none', 'ours/als', 'setsockopt (ours)']
+  const rows = FRAMEWORKS.map((f) => {
+    const r = frameworks[f]
+    return [
+      f,
+      ...VARIANTS.map((v) => fmtSummary(r.summary[v])),
+      fmtRatio(r.ratios.alsOverNone),
+      fmtRatio(r.ratios.oursOverNone),
+      fmtRatio(r.ratios.oursOverAls),
+      String(r.oursStats?.setsockoptCalls ?? '–'),
+    ]
+  })
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const text = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n')
+  const md = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  return { text, md }
+}
+
+async function main() {
+  console.error(`adapters bench, node ${process.version}, ${QUICK ? 'quick' : 'full'}: ${CONFIG.rounds} rounds × ${CONFIG.seconds} s per variant, ${CONFIG.connections} connections`)
+  const load = spawnChild(join(HERE, 'load.mjs'))
+  await load.next('ready', START_MS)
+  const frameworks = {}
+  for (const framework of FRAMEWORKS) frameworks[framework] = await measureFramework(load, framework)
+  await load.close()
+
+  const targets = []
+  for (const f of FRAMEWORKS) {
+    const r = frameworks[f]
+    targets.push({
+      what: `${f}: ours/als req/s, median of per-round ratios`,
+      target: '≥ 0.99',
+      measured: round4(r.ratios.oursOverAls.median),
+      met: r.ratios.oursOverAls.median >= 0.99,
+    })
+  }
+  for (const f of FRAMEWORKS) {
+    const r = frameworks[f]
+    targets.push({
+      what: `${f}: ours/none req/s, median of per-round ratios${NODE_MAJOR >= 24 ? '' : ' (the target is for Node 24)'}`,
+      target: '≥ 0.97 on Node 24',
+      measured: round4(r.ratios.oursOverNone.median),
+      met: NODE_MAJOR >= 24 ? r.ratios.oursOverNone.median >= 0.97 : null,
+    })
+  }
+  for (const f of FRAMEWORKS) {
+    const calls = frameworks[f].oursStats?.setsockoptCalls
+    targets.push({ what: `${f}: setsockopt calls in the ours server (a hello world opens no outbound socket)`, target: '0', measured: calls, met: calls === 0 })
+  }
+
+  const { text, md } = tables(frameworks)
+  console.log(`\nreq/s: median (min–max) of ${CONFIG.rounds} rounds; ratios: median (min … max) of per-round ratios`)
+  console.log(text)
+  for (const t of targets) console.log(`${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`)
+
+  const command = commandFor('adapters.mjs')
+  const markdown = [
+    '```sh',
+    command,
+    '```',
+    '',
+    `Node ${process.version}. Requests/s of \`GET /\` → \`hello world\`; each server in its own process, autocannon in another ` +
+      `(${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}). Each server warmed for ${CONFIG.firstWarmupSeconds} s, then ` +
+      `${CONFIG.rounds} rounds × ${CONFIG.seconds} s per variant${CONFIG.warmupSeconds > 0 ? `, each after a discarded ${CONFIG.warmupSeconds} s run` : ''}, the order rotating each round. ` +
+      'req/s: median (min–max); ratios: median (min … max) of the per-round ratios. ' +
+      '`als`: a bare `AsyncLocalStorage.run` middleware; `ours`: `tcpUserTimeout({ seconds: 25 })`; setsockopt: `stats().setsockoptCalls` of the ours server at the end.',
+    '',
+    md,
+  ].join('\n')
+  writeResult(`adapters-node${NODE_MAJOR}`, { command, config: CONFIG, frameworks, targets, markdown })
+}
+
+function round4(x) {
+  return Math.round(x * 10_000) / 10_000
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+} finally {
+  await teardown()
+}

@@ -1,0 +1,265 @@
+// What the library costs an HTTP client, per new connection and per pooled
+// keep-alive exchange. Each sample is a child process (net/connections-worker.mjs)
+// running one variant: "without the library" must mean core was never
+// imported, since importing it installs the hooks. The children of a line
+// alternate round by round, and ratios are taken per round.
+//
+// The loopback HTTP server (node:http on 127.0.0.1, "hello") lives in this
+// process, which only waits for the children while they run; every variant
+// of every line talks to the same server.
+//
+//   node bench/connections.mjs           9 rounds, ~1–2 s per sample
+//   node bench/connections.mjs --quick   3 rounds, small batches (CI smoke)
+import http from 'node:http'
+import { execFile, execFileSync } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
+import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
+
+const WORKER = join(BENCH_DIR, 'net', 'connections-worker.mjs')
+const ROUNDS = QUICK ? 3 : 9
+const SCALE = QUICK ? 1 / 10 : 1
+// Batches sized for ~1.5 s per sample on the 2-CPU machine this was written
+// on (~500 µs per new connection, 100–400 µs per exchange); warm-up ~10%.
+// `als` (a bare AsyncLocalStorage.run per exchange, library not loaded)
+// tells the mechanism's cost on this Node from the library's own.
+const KEEPALIVE = ['none', 'scoped', 'als']
+const ALL_LINES = [
+  { id: 'connect', what: 'new connection: connect + GET + close (agent: false)', concurrency: 1, batch: 3000, variants: ['none', 'loaded', 'bound'] },
+  { id: 'fetch', what: 'keep-alive exchange: fetch (global dispatcher)', concurrency: 1, batch: 4000, variants: KEEPALIVE },
+  { id: 'http-keepalive', what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 1 })', concurrency: 1, batch: 6000, variants: KEEPALIVE },
+  { id: 'fetch', what: 'keep-alive exchange: fetch, 8 in flight', concurrency: 8, batch: 5000, variants: KEEPALIVE },
+  { id: 'http-keepalive', what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 4 }), 8 in flight', concurrency: 8, batch: 10000, variants: KEEPALIVE },
+]
+// Quick: the sequential lines only, a tenth of the batch (CI smoke, < 25 s).
+const LINES = ALL_LINES.filter((l) => !QUICK || l.concurrency === 1).map((l) => {
+  const batch = Math.round(l.batch * SCALE)
+  return { ...l, baseline: 'none', batch, warmup: Math.round(batch * 0.1) }
+})
+const CHILD_LIMIT_MS = 60_000
+
+const VARIANT_MEANS = {
+  none: 'plain node, library not loaded',
+  loaded: 'core imported, requests outside any scope (hooks only)',
+  bound: 'core imported, each connection inside withTimeout(25, …): one setsockopt each',
+  scoped: 'core imported, pool warmed and every exchange made inside withTimeout(25, …)',
+  als: 'library not loaded, every exchange inside a bare AsyncLocalStorage.run (what any per-request context costs on this Node)',
+}
+
+// Asked of a child: this process runs the server, and should not have the
+// library's hooks installed in it.
+const support = JSON.parse(
+  execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@tcp-user-timeout/core'); console.log(JSON.stringify(m.support()))"], { cwd: BENCH_DIR, encoding: 'utf8', timeout: CHILD_LIMIT_MS }),
+)
+if (!support.supported) skip('connections', `socket options unsupported: ${support.reason}`)
+
+const server = http.createServer((req, res) => res.end('hello'))
+server.listen(0, '127.0.0.1')
+await once(server, 'listening')
+const { port } = server.address()
+
+let child
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    child?.kill('SIGKILL')
+    process.exit(130)
+  })
+}
+
+function sample(line, variant) {
+  return new Promise((resolve, reject) => {
+    const args = [WORKER, line.id, variant, String(port), String(line.warmup), String(line.batch), String(line.concurrency)]
+    child = execFile(process.execPath, args, { cwd: BENCH_DIR, timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      child = undefined
+      let parsed
+      try {
+        parsed = JSON.parse(stdout.trim().split('\n').pop())
+      } catch {
+        // reported below with stderr
+      }
+      if (error || !parsed || parsed.error) {
+        reject(new Error(`${line.id}/${variant}: ${parsed?.error ?? error?.message ?? 'no result'}\n${stderr}`))
+      } else resolve(parsed)
+    })
+  })
+}
+
+console.log(
+  `connections bench (${QUICK ? 'quick' : 'full'}): ${ROUNDS} rounds, one child process per sample; ` +
+    `server in the orchestrator on 127.0.0.1:${port}; ${machine().nproc} CPUs, node ${process.version}`,
+)
+
+const results = []
+try {
+  for (const line of LINES) {
+    console.log(`- ${line.what}: ${line.variants.join(' / ')}, ${line.batch} ops per sample (+${line.warmup} warm-up)`)
+    const runs = await alternate(
+      ROUNDS,
+      Object.fromEntries(line.variants.map((v) => [v, () => sample(line, v)])),
+      (name, s) => process.stdout.write(`  ${name} ${fmt(s.nsPerOp / 1000, 1)} µs`),
+    )
+    process.stdout.write('\n')
+    results.push({ ...line, runs })
+  }
+} finally {
+  server.close()
+  server.closeAllConnections()
+}
+
+// ---- checks, summaries, targets ---------------------------------------------
+
+const lineKey = (r) => `${r.id}${r.concurrency > 1 ? `-c${r.concurrency}` : ''}`
+const perOp = (runs, field) => summarize(runs.map((x) => x[field] / 1000))
+const ratioOf = (r, v, field) => ratios(r.runs[v].map((x) => x[field]), r.runs[r.baseline].map((x) => x[field]))
+const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+
+function checksOf(r) {
+  const out = {}
+  for (const v of r.variants) {
+    const runs = r.runs[v]
+    if (!runs[0].stats) continue
+    out[v] = {
+      setsockoptCalls: runs.map((x) => x.stats.setsockoptCalls),
+      bound: runs.map((x) => x.stats.bound),
+      errors: runs.map((x) => x.stats.errors),
+      readBackMs: [...new Set(runs.flatMap((x) => x.check.readBackMs))],
+      expectedMs: runs[0].check.expectedMs,
+      ...(r.id === 'connect'
+        ? {}
+        : {
+            warmupSetsockoptCalls: runs.map((x) => x.check.warmupStats.setsockoptCalls),
+            pooledSockets: runs.map((x) => x.check.pooledSockets),
+            closedDuringRun: runs.map((x) => x.check.closedDuringRun),
+          }),
+    }
+  }
+  return out
+}
+
+const summary = results.map((r) => {
+  const others = r.variants.filter((v) => v !== r.baseline)
+  return {
+    key: lineKey(r),
+    what: r.what,
+    concurrency: r.concurrency,
+    batch: r.batch,
+    warmup: r.warmup,
+    usPerOp: Object.fromEntries(r.variants.map((v) => [v, perOp(r.runs[v], 'nsPerOp')])),
+    cpuUsPerOp: Object.fromEntries(r.variants.map((v) => [v, perOp(r.runs[v], 'cpuNsPerOp')])),
+    ratioVsNone: Object.fromEntries(others.map((v) => [v, ratioOf(r, v, 'nsPerOp')])),
+    cpuRatioVsNone: Object.fromEntries(others.map((v) => [v, ratioOf(r, v, 'cpuNsPerOp')])),
+    checks: checksOf(r),
+  }
+})
+
+const ratioText = (x) => `${x.median.toFixed(3)} (${pct(x.median)}; rounds ${x.min.toFixed(3)}–${x.max.toFixed(3)})`
+const targets = []
+for (const s of summary) {
+  if (s.key === 'connect') {
+    const c = s.checks.bound
+    const ratio = s.ratioVsNone.bound
+    targets.push({ what: 'new connection: bound vs none, µs per connection (per-round ratio, median)', target: '≤ 1.10', measured: ratioText(ratio), met: ratio.median <= 1.1 })
+    targets.push({
+      what: 'new connection: bound sockets hold 25000 ms, one setsockopt per connection',
+      target: `setsockoptCalls = ${s.batch} per sample, read back 25000`,
+      measured: `setsockoptCalls ${[...new Set(c.setsockoptCalls)].join('/')} per sample, read back ${c.readBackMs.join('/')} ms`,
+      met: c.setsockoptCalls.every((n) => n === s.batch) && c.readBackMs.length === 1 && c.readBackMs[0] === 25000,
+    })
+  } else {
+    const c = s.checks.scoped
+    const ratio = s.ratioVsNone.scoped
+    const short = s.what.replace(/^keep-alive exchange: /, '')
+    targets.push({ what: `keep-alive, ${short}: scoped vs none, µs per exchange (per-round ratio, median)`, target: '≤ 1.02', measured: ratioText(ratio), met: ratio.median <= 1.02 })
+    const calls = sum(c.setsockoptCalls)
+    targets.push({
+      what: `keep-alive, ${short}: setsockopt calls while measuring (steady state)`,
+      target: '0',
+      measured: `${calls} in ${s.batch * ROUNDS} exchanges; pool bound at warm-up (${[...new Set(c.warmupSetsockoptCalls)].join('/')} calls), read back ${c.readBackMs.join('/')} ms after`,
+      met: calls === 0 && c.readBackMs.length === 1 && c.readBackMs[0] === 25000,
+    })
+  }
+}
+
+// ---- output -------------------------------------------------------------------
+
+function table(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
+}
+
+const ratioCell = (x) => (x ? `${fmtSummary(x, 3)} (${pct(x.median)})` : '–')
+const connect = summary.find((s) => s.key === 'connect')
+const connectTable = table(
+  ['variant', 'µs per connection', 'ratio vs `none`', 'client CPU µs per connection', 'CPU ratio vs `none`', 'setsockopt per sample'],
+  Object.keys(connect.usPerOp).map((v) => [
+    `\`${v}\``,
+    fmtSummary(connect.usPerOp[v], 1),
+    ratioCell(connect.ratioVsNone[v]),
+    fmtSummary(connect.cpuUsPerOp[v], 1),
+    ratioCell(connect.cpuRatioVsNone[v]),
+    connect.checks[v] ? [...new Set(connect.checks[v].setsockoptCalls)].join('/') : '–',
+  ]),
+)
+const keepAlive = summary.filter((s) => s.key !== 'connect')
+const keepAliveTable = table(
+  ['exchange', 'in flight', 'variant', 'µs per exchange', 'ratio vs `none`', 'client CPU µs per exchange', 'CPU ratio vs `none`', 'setsockopt (measured)'],
+  keepAlive.flatMap((s) =>
+    Object.keys(s.usPerOp).map((v) => [
+      s.what.replace(/^keep-alive exchange: /, '').replace(/, 8 in flight$/, ''),
+      String(s.concurrency),
+      `\`${v}\``,
+      fmtSummary(s.usPerOp[v], 1),
+      ratioCell(s.ratioVsNone[v]),
+      fmtSummary(s.cpuUsPerOp[v], 1),
+      ratioCell(s.cpuRatioVsNone[v]),
+      s.checks[v] ? String(sum(s.checks[v].setsockoptCalls)) : '–',
+    ]),
+  ),
+)
+const targetsTable = table(
+  ['what', 'target', 'measured', ''],
+  targets.map((t) => [t.what, t.target, t.measured, t.met ? 'met' : '**missed**']),
+)
+
+console.log()
+console.log(connectTable)
+console.log()
+console.log(keepAliveTable)
+console.log()
+console.log(targetsTable)
+
+const command = `node bench/connections.mjs${QUICK ? ' --quick' : ''}`
+const markdown = `\`\`\`sh
+${command}
+\`\`\`
+
+${ROUNDS} rounds. Each sample is a fresh child process running one variant (\`none\` and \`als\` never import the library): a warm-up, then a timed batch, sequential unless said otherwise. The variants of a line alternate, in an order rotating each round, and ratios are taken per round against that round's \`none\`; cells are median (min–max) over the rounds. "Client CPU" is the child's own user + system time over the batch, less exposed than wall time to waiting for a CPU on a shared machine. Server: \`node:http\` on 127.0.0.1 in the orchestrating process, answering \`hello\`, the same for every variant. Bound: 25 s.
+
+Variants: ${Object.entries(VARIANT_MEANS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}.
+
+**Per new connection**: connect + one GET + close (\`agent: false\`), ${connect.batch} per sample after ${connect.warmup} warm-up.
+
+${connectTable}
+
+**Per keep-alive exchange** over a pool warmed first (inside scopes for \`scoped\`, so its sockets are bound once there); batches ${keepAlive.map((s) => `${s.batch}`).join(' / ')}. \`setsockopt (measured)\`: \`stats().setsockoptCalls\` summed over the timed phases of all rounds.
+
+${keepAliveTable}
+
+${targetsTable}
+`
+
+writeResult('connections', {
+  config: {
+    rounds: ROUNDS,
+    server: 'node:http in the orchestrating process, 127.0.0.1, res.end("hello")',
+    boundSeconds: 25,
+    lines: LINES.map(({ id, what, concurrency, batch, warmup, variants }) => ({ id, what, concurrency, batch, warmup, variants })),
+    variants: VARIANT_MEANS,
+  },
+  summary,
+  raw: results.map((r) => ({ key: lineKey(r), runs: r.runs })),
+  targets,
+  markdown,
+})
