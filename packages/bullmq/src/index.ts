@@ -1,0 +1,3 @@
+export { withTcpUserTimeout } from './processor.js'
+export type { AnyProcessor } from './processor.js'
+export type { BullMQTcpUserTimeoutOptions } from './options.js'

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the test suite on another Node major version (installed by
+# scripts/node-bin.sh), against the packages built by scripts/setup.sh.
+# Everything that starts Node (pnpm, vitest's forks, the child processes the
+# tests spawn) takes it from PATH or process.execPath, so putting that
+# version first on PATH is enough.   Usage: scripts/test-node.sh 24
+set -euo pipefail
+cd "$(dirname "$0")/.."
+major=${1:?usage: scripts/test-node.sh <major version>}
+bin=$(bash scripts/node-bin.sh "$major")
+export PATH="$(dirname "$bin"):$PATH"
+echo "test-node: $(node --version) ($bin)"
+pnpm run test:only

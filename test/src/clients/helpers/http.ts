@@ -1,0 +1,67 @@
+/**
+ * An HTTP server on 127.0.0.1:0 that reads back, while each exchange is in
+ * flight, the TCP_USER_TIMEOUT of the CLIENT socket carrying it: the handler
+ * finds the client's socket (same process) by its local port, reads it with
+ * getsockopt, and only then answers. A pooled socket may serve another
+ * exchange right after, so the value is taken while the request is held.
+ *
+ * Client sockets are collected from `net.client.socket` (Node 20 publishes
+ * it in `net.connect`/`net.createConnection`, which http.Agent and both
+ * undici copies use for plain http).
+ */
+import dc from 'node:diagnostics_channel'
+import http from 'node:http'
+import type net from 'node:net'
+import { getUserTimeout } from '@tcp-user-timeout/core'
+import { listen } from '../../helpers/servers.js'
+
+export interface Exchange {
+  /** The client socket that carried the exchange (undefined: not found, the server answered 500). */
+  socket: net.Socket | undefined
+  /** Its TCP_USER_TIMEOUT while the request was held by the server. */
+  inFlight: number | undefined
+}
+
+export interface ClientSockets {
+  /** The open client socket whose local port is `port` and peer port `peerPort`. */
+  find(port: number | undefined, peerPort: number): net.Socket | undefined
+  stop(): void
+}
+
+export function trackClientSockets(): ClientSockets {
+  const sockets = new Set<net.Socket>()
+  const onSocket = (message: unknown) => {
+    const { socket } = message as { socket: net.Socket }
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  }
+  dc.subscribe('net.client.socket', onSocket)
+  return {
+    find(port, peerPort) {
+      for (const s of sockets) if (s.localPort === port && s.remotePort === peerPort) return s
+      return undefined
+    },
+    stop: () => dc.unsubscribe('net.client.socket', onSocket),
+  }
+}
+
+export interface ReadBackServer {
+  origin: string
+  /** By request path. */
+  exchanges: Map<string, Exchange>
+}
+
+/** Answers `ok <path>` after reading the client socket's value; closed by servers.ts `closeAll()`. */
+export async function readBackServer(clients: ClientSockets): Promise<ReadBackServer> {
+  const exchanges = new Map<string, Exchange>()
+  let port = 0
+  const server = http.createServer((req, res) => {
+    const socket = clients.find(req.socket.remotePort, port)
+    exchanges.set(req.url!, { socket, inFlight: socket ? getUserTimeout(socket) : undefined })
+    res.statusCode = socket ? 200 : 500
+    res.end(`ok ${req.url}`)
+  })
+  const listening = await listen(server)
+  port = listening.port
+  return { origin: listening.origin, exchanges }
+}

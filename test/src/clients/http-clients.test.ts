@@ -1,0 +1,85 @@
+/**
+ * Real HTTP clients (undici's API, undici Pool and Agent, axios over
+ * node:http, global fetch through an npm undici dispatcher) against a local
+ * server that reads the client socket's TCP_USER_TIMEOUT while each exchange
+ * is in flight. The tests are in helpers/http-suite.ts.
+ *
+ * Importing npm undici installs its Agent as the global dispatcher, which
+ * Node's global fetch then uses too: fetch through Node's bundled undici
+ * client is in fetch-bundled.test.ts, a file that never imports undici.
+ */
+import http from 'node:http'
+import axios from 'axios'
+import { Agent, Pool, request } from 'undici'
+import { afterAll } from 'vitest'
+import { closeAll } from '../helpers/servers.js'
+import { trackClientSockets } from './helpers/http.js'
+import { describeHttpClients, type ClientSpec } from './helpers/http-suite.js'
+
+const clientSockets = trackClientSockets()
+const closers: (() => Promise<unknown> | void)[] = []
+afterAll(async () => {
+  for (const close of closers.splice(0)) await close()
+  clientSockets.stop()
+  await closeAll()
+})
+
+function undiciAgent(oneConnection: boolean): Agent {
+  const agent = new Agent(oneConnection ? { connections: 1 } : {})
+  closers.push(() => agent.close())
+  return agent
+}
+
+const specs: ClientSpec[] = [
+  {
+    name: 'undici request() (global dispatcher, no connection limit)',
+    queuedKeepsScope: false,
+    yieldBetween: true,
+    open: (origin) => ({ get: async (path) => (await request(origin + path)).body.text() }),
+  },
+  {
+    name: 'undici Pool',
+    queuedKeepsScope: true,
+    open(origin, oneConnection) {
+      const pool = new Pool(origin, oneConnection ? { connections: 1 } : {})
+      closers.push(() => pool.close())
+      return { get: async (path) => (await pool.request({ path, method: 'GET' })).body.text() }
+    },
+  },
+  {
+    name: 'undici request() with an Agent as dispatcher',
+    queuedKeepsScope: true,
+    open(origin, oneConnection) {
+      const dispatcher = undiciAgent(oneConnection)
+      return { get: async (path) => (await request(origin + path, { dispatcher })).body.text() }
+    },
+  },
+  {
+    name: 'axios (http adapter, http.globalAgent)',
+    queuedKeepsScope: false,
+    open: (origin) => ({
+      get: async (path) => (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text' })).data,
+    }),
+  },
+  {
+    name: 'axios (http adapter, own keep-alive http.Agent)',
+    queuedKeepsScope: true,
+    open(origin, oneConnection) {
+      const httpAgent = new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) })
+      closers.push(() => httpAgent.destroy())
+      return {
+        get: async (path) => (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text', httpAgent })).data,
+      }
+    },
+  },
+  {
+    name: 'global fetch with an npm undici Agent as dispatcher',
+    queuedKeepsScope: false, // README "Limits": a queued fetch takes the scope it waited behind
+    open(origin, oneConnection) {
+      const dispatcher = undiciAgent(oneConnection)
+      return { get: async (path) => (await fetch(origin + path, { dispatcher } as unknown as RequestInit)).text() }
+    },
+  },
+]
+
+describeHttpClients(specs, clientSockets)

@@ -1,0 +1,147 @@
+/**
+ * ioredis against the Redis on this machine. ioredis opens its socket with
+ * `net.createConnection()` when it connects: in its constructor (default), at
+ * the first command (`lazyConnect: true`), and again after a lost connection
+ * (auto-reconnect, from a timer set in the old socket's 'close' handler). The
+ * raw-socket rule applies to each socket: bound when connect() runs inside a
+ * scope, never re-bound.
+ *
+ * The socket is `redis.stream`, matched with the address the server reports
+ * for the connection (`CLIENT INFO` addr=).
+ */
+import { once } from 'node:events'
+import type net from 'node:net'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { currentTimeout, getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
+import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
+import { recordBinds } from './helpers/binds.js'
+
+const skip = await skipWithout('ioredis', REDIS)
+
+const clients: Redis[] = []
+const prefix = `tut:clients:${process.pid}:`
+function redis(options: { lazyConnect?: boolean } = {}): Redis {
+  const r = new Redis({ ...redisConfig, maxRetriesPerRequest: 3, ...options })
+  r.on('error', () => {}) // reconnects log through 'error'; the tests assert on values
+  clients.push(r)
+  return r
+}
+afterAll(async () => {
+  if (clients.length > 0 && clients[0].status === 'ready') await clients[0].del(...keys).catch(() => {})
+  for (const r of clients) r.disconnect()
+})
+const keys: string[] = []
+function key(name: string): string {
+  keys.push(prefix + name)
+  return prefix + name
+}
+
+/** Resolves once the client is ready (at once if it is); bounded. */
+async function ready(r: Redis, ms = 5000): Promise<void> {
+  if (r.status === 'ready') return
+  await once(r, 'ready', { signal: AbortSignal.timeout(ms) })
+}
+
+/** The client's port as the server sees it (CLIENT INFO addr=). */
+async function serverSidePort(r: Redis): Promise<number> {
+  const info = (await r.client('INFO')) as string
+  const addr = /(?:^|\s)addr=\S+:(\d+)(?:\s|$)/.exec(info)
+  expect(addr, `no addr= in CLIENT INFO: ${info}`).not.toBeNull()
+  return Number(addr![1])
+}
+
+const socketOf = (r: Redis) => r.stream as net.Socket
+
+describe.skipIf(skip)('ioredis', () => {
+  it('a client connected at boot stays 0 (never set) through scoped commands', async () => {
+    const boot = redis()
+    await ready(boot)
+    const socket = socketOf(boot)
+    const log = recordBinds()
+    try {
+      const k = key('boot')
+      const seen = await withTimeout(7, async () => {
+        await boot.set(k, 'v1')
+        const v = await boot.get(k)
+        const n = await boot.incr(key('boot-n'))
+        return { v, n, scope: currentTimeout(), port: await serverSidePort(boot), inScope: getUserTimeout(socketOf(boot)) }
+      })
+      expect(seen).toEqual({ v: 'v1', n: 1, scope: 7000, port: socket.localPort, inScope: 0 })
+      expect(socketOf(boot)).toBe(socket)
+      expect(getUserTimeout(socket)).toBe(0)
+      expect(log.on(socket)).toEqual([])
+    } finally {
+      log.stop()
+    }
+  })
+
+  it("a client created inside withTimeout(5) is bound to 5000 and keeps it for commands in other scopes or none", async () => {
+    const scoped = withTimeout(5, () => redis())
+    await ready(scoped)
+    const socket = socketOf(scoped)
+    expect(getUserTimeout(socket)).toBe(5000)
+
+    const k = key('scoped')
+    await scoped.set(k, 'a')
+    const inOther = await withTimeout(9, async () => ({ v: await scoped.get(k), value: getUserTimeout(socketOf(scoped)) }))
+    const port = await serverSidePort(scoped)
+    expect(inOther).toEqual({ v: 'a', value: 5000 })
+    expect(port).toBe(socket.localPort)
+    expect(socketOf(scoped)).toBe(socket)
+    expect(getUserTimeout(socket)).toBe(5000)
+  })
+
+  it('auto-reconnect: a boot client killed during a scoped command reconnects with 0; a scoped client reconnects with its own value', async () => {
+    const admin = redis()
+    const boot = redis()
+    const scoped = withTimeout(5, () => redis())
+    await Promise.all([ready(admin), ready(boot), ready(scoped)])
+    const [bootId, scopedId] = await Promise.all([boot.client('ID'), scoped.client('ID')])
+    const oldBoot = socketOf(boot)
+    const oldScoped = socketOf(scoped)
+    expect([getUserTimeout(oldBoot), getUserTimeout(oldScoped)]).toEqual([0, 5000])
+
+    // A blocking command from a scope is in flight on each when the server kills them.
+    const blocked = [boot, scoped].map((r) =>
+      withTimeout(9, () => r.blpop(key('never-pushed'), 1)).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      ),
+    )
+    const reconnected = Promise.all([once(boot, 'ready', { signal: AbortSignal.timeout(8000) }), once(scoped, 'ready', { signal: AbortSignal.timeout(8000) })])
+    // Let both BLPOPs reach the server (bounded poll: there is no event for it).
+    for (let i = 0; i < 100; i++) {
+      const list = (await admin.client('LIST')) as string
+      if ((list.match(/cmd=blpop/g) ?? []).length >= 2) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await withTimeout(3, () => admin.client('KILL', 'ID', String(bootId)))
+    await withTimeout(3, () => admin.client('KILL', 'ID', String(scopedId)))
+    await reconnected
+    await Promise.all(blocked)
+
+    expect(socketOf(boot)).not.toBe(oldBoot)
+    expect(socketOf(scoped)).not.toBe(oldScoped)
+    const [bootPort, scopedPort] = await Promise.all([serverSidePort(boot), serverSidePort(scoped)])
+    expect([bootPort, scopedPort]).toEqual([socketOf(boot).localPort, socketOf(scoped).localPort])
+    expect([getUserTimeout(socketOf(boot)), getUserTimeout(socketOf(scoped))]).toEqual([0, 5000])
+    expect(await boot.ping()).toBe('PONG')
+  })
+
+  it('lazyConnect: the socket opens at the first command, so that command\'s scope binds it (connect() runs there)', async () => {
+    const lazyAtBoot = redis({ lazyConnect: true })
+    expect(lazyAtBoot.status).toBe('wait')
+    const first = await withTimeout(6, () => lazyAtBoot.ping())
+    expect(first).toBe('PONG')
+    const socket = socketOf(lazyAtBoot)
+    expect(await serverSidePort(lazyAtBoot)).toBe(socket.localPort)
+    expect(getUserTimeout(socket)).toBe(6000)
+
+    // Connected explicitly at boot, a lazy client is a boot socket like any other.
+    const connectedAtBoot = redis({ lazyConnect: true })
+    await connectedAtBoot.connect()
+    expect(await withTimeout(6, () => connectedAtBoot.ping())).toBe('PONG')
+    expect(getUserTimeout(socketOf(connectedAtBoot))).toBe(0)
+  })
+})

@@ -1,0 +1,99 @@
+// A tiny real use of the packed adapters, as a user writes it: an Express app
+// on 127.0.0.1:0 answering real requests with the budget its handler sees;
+// then the same through Koa and Fastify (its route config included).
+import assert from 'node:assert/strict'
+import express from 'express'
+import Koa from 'koa'
+import Fastify from 'fastify'
+import { tcpUserTimeout, override, hardenServer } from '@tcp-user-timeout/express'
+import * as koaAdapter from '@tcp-user-timeout/koa'
+import fastifyPlugin from '@tcp-user-timeout/fastify'
+import { currentTimeout } from '@tcp-user-timeout/core'
+import { report } from './checks.mjs'
+
+const TIMEOUT_MS = 5_000
+const budget = () => ({ ms: currentTimeout() ?? null })
+
+async function get(origin, path, headers = {}) {
+  const res = await fetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) })
+  assert.equal(res.status, 200, `GET ${path}: status ${res.status}`)
+  return res.json()
+}
+
+async function listen(server) {
+  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject))
+  return `http://127.0.0.1:${server.address().port}`
+}
+
+async function close(server) {
+  server.closeAllConnections?.()
+  await new Promise((resolve) => server.close(resolve))
+}
+
+const result = {}
+
+// Express
+{
+  const app = express()
+  app.use(tcpUserTimeout({ seconds: 25, header: 'x-request-timeout-s' }))
+  app.use(express.json())
+  app.get('/quote', (_req, res) => res.json(budget()))
+  app.post('/body', (req, res) => res.json({ ...budget(), echoed: req.body.n }))
+  app.get('/export', override({ seconds: 300 }), (_req, res) => res.json(budget()))
+  app.get('/health', override(false), (_req, res) => res.json(budget()))
+  const server = app.listen(0, '127.0.0.1')
+  const undo = hardenServer(server)
+  assert.equal(typeof undo, 'function', 'hardenServer returns an undo')
+  const origin = await listen(server)
+  try {
+    const post = await fetch(`${origin}/body`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 42 }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
+    result.express = {
+      quote: await get(origin, '/quote'),
+      tightened: await get(origin, '/quote', { 'x-request-timeout-s': '3' }),
+      body: await post.json(),
+      export: await get(origin, '/export'),
+      health: await get(origin, '/health'),
+    }
+  } finally {
+    undo()
+    await close(server)
+  }
+}
+
+// Koa
+{
+  const app = new Koa()
+  app.use(koaAdapter.tcpUserTimeout({ seconds: (ctx) => (ctx.path === '/reports' ? 120 : 25) }))
+  app.use((ctx) => {
+    ctx.body = budget()
+  })
+  const server = app.listen(0, '127.0.0.1')
+  const origin = await listen(server)
+  try {
+    result.koa = { quote: await get(origin, '/quote'), reports: await get(origin, '/reports') }
+  } finally {
+    await close(server)
+  }
+}
+
+// Fastify (inject: no socket needed for the plugin's scope)
+{
+  const app = Fastify()
+  await app.register(fastifyPlugin, { seconds: 25 })
+  app.get('/quote', async () => budget())
+  app.get('/export', { config: { tcpUserTimeout: { seconds: 300 } } }, async () => budget())
+  app.get('/health', { config: { tcpUserTimeout: false } }, async () => budget())
+  try {
+    const inject = async (url) => (await app.inject({ url })).json()
+    result.fastify = { quote: await inject('/quote'), export: await inject('/export'), health: await inject('/health') }
+  } finally {
+    await app.close()
+  }
+}
+
+report(result)
