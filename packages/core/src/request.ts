@@ -3,15 +3,21 @@ import type { Readable } from 'node:stream'
 import { shared, type Scope } from './shared.js'
 
 // Symbol.for: the ESM and the CommonJS build must agree on them (see shared.ts).
-const kScope = Symbol.for('tcp-user-timeout.request.scope')
+const kScopes = Symbol.for('tcp-user-timeout.request.scopes')
 const kEmit = Symbol.for('tcp-user-timeout.request.emit')
 const kRead = Symbol.for('tcp-user-timeout.body.read')
 const kRequest = Symbol.for('tcp-user-timeout.body.request')
 
 type Emit = IncomingMessage['emit']
-type ScopedRequest = IncomingMessage & { [kScope]?: Scope; [kEmit]?: Emit }
+type ScopedRequest = IncomingMessage & { [kEmit]?: Emit }
 type ScopedBody = Readable & { [kRead]?: Readable['read']; [kRequest]?: ScopedRequest }
 type EmitHolder = { emit: Emit; [kEmit]?: Emit }
+
+// Each request's scope, kept off the request object: Express gives every
+// request its own hidden class, so adding a property to one costs a new map
+// (microseconds); a WeakMap entry costs neither that nor the request's life.
+const holder = globalThis as typeof globalThis & { [kScopes]?: WeakMap<object, Scope> }
+const scopes = (holder[kScopes] ??= new WeakMap<object, Scope>())
 
 /**
  * Runs `next` in `scope` for this request, and runs the request's own events
@@ -22,11 +28,8 @@ type EmitHolder = { emit: Emit; [kEmit]?: Emit }
  * (a route's override) replaces the scope for both.
  */
 export function enterRequest<R>(req: IncomingMessage, scope: Scope, next: () => R): R {
-  const r = req as ScopedRequest
-  // One store per request: framework request objects rarely share a hidden
-  // class (Express 5 sets each one's prototype), so every store is a slow one.
-  if (r.emit !== emitInScope) wrapEmit(r)
-  r[kScope] = scope
+  if (req.emit !== emitInScope) wrapEmit(req)
+  scopes.set(req, scope)
   return shared.als.run(scope, next)
 }
 
@@ -46,7 +49,7 @@ function wrapEmit(req: ScopedRequest): void {
 }
 
 function emitInScope(this: ScopedRequest, type: string | symbol): boolean {
-  const scope = this[kScope]
+  const scope = scopes.get(this)
   // Most events have no listener, and some ('resume', 'pause') are emitted
   // by the handler itself, already in the scope: only the rest pay for a run.
   if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope) {
@@ -68,10 +71,9 @@ function applyEmit(req: ScopedRequest, args: IArguments): boolean {
  * Anything that is not a readable stream is left alone.
  */
 export function scopeResponseBody(req: IncomingMessage, body: unknown): void {
-  const r = req as ScopedRequest
-  if (r[kScope] === undefined || !isReadable(body) || body[kRead] !== undefined) return
+  if (!scopes.has(req) || !isReadable(body) || body[kRead] !== undefined) return
   body[kRead] = body.read
-  body[kRequest] = r
+  body[kRequest] = req
   body.read = readInScope
 }
 
@@ -80,7 +82,7 @@ function isReadable(body: unknown): body is ScopedBody {
 }
 
 function readInScope(this: ScopedBody, size?: number): unknown {
-  return shared.als.run(this[kRequest]![kScope]!, applyRead, this, size)
+  return shared.als.run(scopes.get(this[kRequest]!)!, applyRead, this, size)
 }
 
 function applyRead(body: ScopedBody, size: number | undefined): unknown {

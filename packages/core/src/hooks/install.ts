@@ -1,6 +1,7 @@
 import { shared } from '../shared.js'
 import { installHttp } from './http.js'
 import { installNet } from './net.js'
+import { installNetChannel } from './net-channel.js'
 import { installUndici } from './undici.js'
 
 /**
@@ -11,7 +12,7 @@ import { installUndici } from './undici.js'
 export function install(): boolean {
   if (shared.uninstall !== undefined) return true
   if (process.platform !== 'linux') return false
-  const undo = [installNet(), installHttp(), installUndici()]
+  const undo = [installNet(), installNetChannel(), installHttp(), installUndici()]
   shared.uninstall = () => {
     for (const u of undo) u()
     shared.uninstall = undefined

@@ -1,0 +1,46 @@
+import dc from 'node:diagnostics_channel'
+import type { Socket } from 'node:net'
+import { bindOnConnect } from '../bind.js'
+import { stateOf } from '../socket-state.js'
+
+/**
+ * From Node 22.17, `Socket.prototype.connect` itself publishes every client
+ * socket on `net.client.socket`, synchronously, in the caller's context. The
+ * prototype wrapper (net.ts) stays the main path on every version: the
+ * message is the socket alone, sent before connect() has read its arguments,
+ * so the host that `exemptHosts` matches is not known from it. The channel
+ * catches what the wrapper cannot see: a connect() that reached Node's own
+ * function past the wrapper (a reference to it taken before this package was
+ * imported, or a subclass calling it directly). Older Node versions publish
+ * it for `net.connect()` only, which always goes through the wrapper.
+ */
+export function installNetChannel(): () => void {
+  if (!connectPublishes()) return () => {}
+  dc.subscribe('net.client.socket', onClientSocket)
+  return () => dc.unsubscribe('net.client.socket', onClientSocket)
+}
+
+export function connectPublishes(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number)
+  return major > 22 || (major === 22 && minor >= 17)
+}
+
+function onClientSocket(message: unknown): void {
+  const socket = (message as { socket?: Socket }).socket
+  if (socket === undefined || stateOf(socket) !== undefined) return
+  // The wrapper, when the call went through it, decides right after this
+  // connect() returns; a microtask runs after that, in this same context.
+  queueMicrotask(() => {
+    if (stateOf(socket) === undefined && !isIpc(socket)) bindOnConnect(socket, hostOfSocket, socket)
+  })
+}
+
+// Set by connect() when it resolves a host name; an IP literal leaves it null.
+function hostOfSocket(socket: Socket): string | undefined {
+  const host = (socket as Socket & { _host?: unknown })._host
+  return typeof host === 'string' ? host : undefined
+}
+
+function isIpc(socket: Socket): boolean {
+  return (socket as Socket & { _pipeName?: unknown })._pipeName !== undefined
+}
