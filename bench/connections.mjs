@@ -250,7 +250,9 @@ ${keepAliveTable}
 ${targetsTable}
 `
 
-writeResult('connections', {
+// Node 20 is the figure of record; other versions are written beside it.
+const MAJOR = Number(process.versions.node.split('.')[0])
+writeResult(MAJOR === 20 ? 'connections' : `connections-node${MAJOR}`, {
   config: {
     rounds: ROUNDS,
     server: 'node:http in the orchestrating process, 127.0.0.1, res.end("hello")',

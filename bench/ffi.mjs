@@ -139,25 +139,25 @@ const targets = [
   {
     what: 'core setUserTimeout, ns per call (median over rounds)',
     target: `≤ ${fmt(ISSUE.coreNs)} ns`,
-    measured: coreMedian,
+    measured: coreMedian === null ? null : `${fmt(coreMedian)} ns`,
     met: coreMedian === null ? null : coreMedian <= ISSUE.coreNs,
   },
   {
     what: `core vs the C loop, median of per-round ratios (${fmt(ISSUE.coreNs)} ns scaled by the issue's ${ISSUE.cLoopNs} ns C loop)`,
     target: `≤ ${fmt(MAX_VS_C_LOOP, 2)}× c-loop`,
-    measured: coreVsCLoop?.median ?? null,
+    measured: coreVsCLoop === null ? null : `${fmt(coreVsCLoop.median, 2)}× (rounds ${fmt(coreVsCLoop.min, 2)}–${fmt(coreVsCLoop.max, 2)})`,
     met: coreVsCLoop === null ? null : coreVsCLoop.median <= MAX_VS_C_LOOP,
   },
   {
     what: 'core vs ffi-rs-fast, median of per-round ratios (the core’s own overhead)',
     target: `≤ ${fmt(MAX_VS_FFI_RS_FAST, 2)}× ffi-rs-fast (${fmt(ISSUE.coreNs)}/${fmt(ISSUE.ffiRsFastNs)} in the issue)`,
-    measured: coreVsFast?.median ?? null,
+    measured: coreVsFast === null ? null : `${fmt(coreVsFast.median, 2)}× (rounds ${fmt(coreVsFast.min, 2)}–${fmt(coreVsFast.max, 2)})`,
     met: coreVsFast === null ? null : coreVsFast.median <= MAX_VS_FFI_RS_FAST,
   },
   {
     what: `memory growth over ${fmt(MEMORY_CALLS)} core calls after ${fmt(MEMORY_WARMUP_CALLS)} warm-up calls, bytes per call: median over ${memory.core.parts} equal parts, worst of rss, heapUsed, external`,
     target: `< ${MAX_GROWTH_BYTES_PER_CALL} byte/call`,
-    measured: memory.core.worstGrowthPerCall,
+    measured: `${fmt(memory.core.worstGrowthPerCall, 3)} B/call`,
     met: memory.core.worstGrowthPerCall < MAX_GROWTH_BYTES_PER_CALL,
   },
 ]

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { fmt } from './lib/stats.mjs'
 import { QUICK, writeResult } from './lib/result.mjs'
-import { spawnChild, teardown, teardownOnSignals } from './http/children.mjs'
+import { runMain, spawnChild, teardownOnSignals } from './http/children.mjs'
 import { FRAMEWORKS } from './http/apps.mjs'
 import { commandFor } from './http/command.mjs'
 
@@ -217,11 +217,4 @@ function round3(x) {
   return Math.round(x * 1000) / 1000
 }
 
-try {
-  await main()
-} catch (error) {
-  console.error(error)
-  process.exitCode = 1
-} finally {
-  await teardown()
-}
+await runMain(main)

@@ -11,6 +11,7 @@ import { BENCH_DIR, QUICK, resultPath } from './lib/result.mjs'
 const FULL = [
   ['ffi', 'ffi.mjs'],
   ['connections', 'connections.mjs'],
+  ['connections-node24', 'connections.mjs', 24],
   ['precision', 'precision.mjs'],
   [`adapters-node${process.versions.node.split('.')[0]}`, 'adapters.mjs'],
   ['adapters-node24', 'adapters.mjs', 24],

@@ -3,117 +3,40 @@
 // stdout, commands on stdin. Every child is registered so that teardown()
 // (normal end, error, SIGINT) and, as a last resort, the synchronous 'exit'
 // hook kill it: a server left listening would skew the next run's figures.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import os from 'node:os'
 import { createInterface } from 'node:readline'
+import { jsonLinesChild } from '../lib/child.mjs'
 
-const KILL_WAIT_MS = 5000
 const live = new Set()
 
 /**
- * Runs `node ...nodeArgs script ...args`. `next(event, ms)` waits for an
- * event, `ask(cmd, ms)` sends a command and waits for the reply of the same
- * name; both reject when the child exits first or the time is up.
+ * Runs `node ...nodeArgs script ...args`, on the CPUs `cpu` names (taskset)
+ * when given. `next(event, ms)` waits for an event, `ask(cmd, ms)` sends a
+ * command and waits for the reply of the same name; both reject when the
+ * child exits first or the time is up.
  */
-export function spawnChild(script, args = [], { nodeArgs = [] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: 'pipe' })
-  const events = []
-  const waiters = new Set()
-  let stderr = ''
-  let exit
-  const exited = new Promise((resolve) => {
-    child.once('close', (code, signal) => {
-      exit = { code, signal }
-      for (const w of waiters) w()
-      resolve(exit)
-    })
-  })
-  child.once('error', (error) => {
-    stderr += `\n[spawn error] ${error.message}`
-  })
-  child.stdin.on('error', () => {})
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 64 * 1024) stderr += d
-  })
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let parsed
-    try {
-      parsed = JSON.parse(line)
-    } catch {
-      stderr += `\n[stdout, not JSON] ${line}`
-      return
-    }
-    if (parsed && typeof parsed.event === 'string') {
-      events.push(parsed)
-      for (const w of waiters) w()
-    }
-  })
-
-  const name = `${script.split('/').pop()} ${args.join(' ')}`.trim()
-  let closing
-  const handle = {
-    pid: child.pid,
-    name,
-    events,
-    stderr: () => stderr,
-    next(event, ms, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find((e, i) => i >= from && e.event === event)
-          if (found) return finish(() => (found.error ? reject(new Error(`${name}: ${found.error}`)) : resolve(found)))
-          if (exit) {
-            return finish(() => reject(new Error(`${name} exited (${exit.code ?? exit.signal}) before "${event}"; stderr: ${stderr.trim()}`)))
-          }
-        }
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no "${event}" from ${name} within ${ms} ms; stderr: ${stderr.trim()}`))),
-          ms,
-        )
-        function finish(settle) {
-          clearTimeout(timer)
-          waiters.delete(check)
-          settle()
-        }
-        waiters.add(check)
-        check()
-      })
-    },
-    async ask(cmd, ms, extra = {}) {
-      const from = events.length
-      handle.send({ cmd, ...extra })
-      return handle.next(cmd, ms, from)
-    },
-    send(message) {
-      if (!exit && child.stdin.writable) child.stdin.write(`${JSON.stringify(message)}\n`)
-    },
-    /** Asks the child to exit on its own (so --cpu-prof can write its profile); resolves with its exit. */
-    async quit(ms) {
-      handle.send({ cmd: 'quit' })
-      const timer = new Promise((resolve) => setTimeout(resolve, ms).unref())
-      await Promise.race([exited, timer])
-      await handle.close()
-      return exit
-    },
-    close() {
-      closing ??= (async () => {
-        if (!exit) {
-          child.kill('SIGKILL')
-          await Promise.race([exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())])
-        }
-        live.delete(handle)
-      })()
-      return closing
-    },
-    killSync() {
-      if (!exit) child.kill('SIGKILL')
-    },
-  }
-  live.add(handle)
-  return handle
+export function spawnChild(script, args = [], { nodeArgs = [], cpu } = {}) {
+  const argv = [process.execPath, ...nodeArgs, script, ...args]
+  // taskset execs node: the pid is node's own.
+  const child = cpu === undefined ? spawn(argv[0], argv.slice(1), { stdio: 'pipe' }) : spawn('taskset', ['-c', cpu, ...argv], { stdio: 'pipe' })
+  return jsonLinesChild(child, `${script.split('/').pop()} ${args.join(' ')}`.trim(), live)
 }
 
 export async function teardown() {
   await Promise.all([...live].map((c) => c.close()))
+}
+
+/** Runs a bench's main(): an error is printed and fails the exit code; the children go either way. */
+export async function runMain(main) {
+  try {
+    await main()
+  } catch (error) {
+    console.error(error)
+    process.exitCode = 1
+  } finally {
+    await teardown()
+  }
 }
 
 /** SIGINT/SIGTERM: kill every child, then exit 130. */
@@ -159,4 +82,15 @@ export function serveCommands(handlers) {
     })
     .on('close', () => process.exit(0))
   return send
+}
+
+/**
+ * CPUs for a server and its load generator, apart, so that neither takes
+ * the other's CPU slices: a throughput figure then moves with the server's
+ * own cost instead of with the scheduler. Undefined where that cannot be done.
+ */
+export function separateCpus() {
+  const cpus = os.availableParallelism?.() ?? os.cpus().length
+  if (cpus < 2 || spawnSync('taskset', ['-c', '0', 'true']).status !== 0) return undefined
+  return { server: String(cpus - 1), load: '0' }
 }

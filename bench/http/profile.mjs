@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { spawnChild, teardown, teardownOnSignals } from './children.mjs'
+import { runMain, spawnChild, teardownOnSignals } from './children.mjs'
 import { FRAMEWORKS, VARIANTS } from './apps.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -144,11 +144,4 @@ function report(variant, r) {
   }
 }
 
-try {
-  await main()
-} catch (error) {
-  console.error(error)
-  process.exitCode = 1
-} finally {
-  await teardown()
-}
+await runMain(main)

@@ -5,7 +5,7 @@
 //   node server.mjs <framework> <variant> --upstream <port> GET / → the body of GET / on the upstream
 //
 // Prints {"event":"listening","port":N}, then answers JSON-line commands:
-// stats (the core's counters, ours only), memory (after global.gc(), when
+// stats (the core's counters, ours only), cpu (process CPU µs), memory (after global.gc(), when
 // started with --expose-gc), profileStart / profileStop (V8's CPU profiler,
 // the one --cpu-prof runs, over just the measured window), quit.
 import http from 'node:http'
@@ -57,6 +57,12 @@ function poolSockets() {
 let profiler
 const send = serveCommands({
   stats: () => ({ stats: core?.stats() ?? null }),
+  // CPU time of this process (all threads), in µs: per request, it moves far
+  // less with a busy machine than requests per second do.
+  cpu: () => {
+    const { user, system } = process.cpuUsage()
+    return { cpuUs: user + system }
+  },
   memory: () => {
     if (typeof global.gc !== 'function') throw new Error('start the server with --expose-gc')
     // Twice: the first pass may only queue finalizers (FinalizationRegistry, weak maps) for the second.

@@ -4,12 +4,11 @@
 // bench that leaves namespaces or 10,000-socket processes behind poisons the
 // next run.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import { jsonLinesChild } from './child.mjs'
 import { promisify } from 'node:util'
 
 const execFileAsync = promisify(execFile)
 const IP_TIMEOUT_MS = 5000
-const KILL_WAIT_MS = 5000
 
 const liveNamespaces = new Set()
 const liveChildren = new Set()
@@ -90,92 +89,7 @@ export function spawnInNetns(ns, script, args, fds) {
   const child = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', WRAPPER, 'sh', String(fds), process.execPath, script, ...args], {
     stdio: 'pipe',
   })
-  const events = []
-  const waiters = new Set()
-  let stderr = ''
-  let exit
-  const exited = new Promise((resolve) => {
-    child.once('close', (code, signal) => {
-      exit = { code, signal }
-      for (const w of waiters) w()
-      resolve()
-    })
-  })
-  child.once('error', (error) => {
-    stderr += `\n[spawn error] ${error.message}`
-  })
-  child.stdin.on('error', () => {})
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 64 * 1024) stderr += d
-  })
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let parsed
-    try {
-      parsed = JSON.parse(line)
-    } catch {
-      stderr += `\n[stdout, not JSON] ${line}`
-      return
-    }
-    if (parsed && typeof parsed.event === 'string') {
-      events.push(parsed)
-      for (const w of waiters) w()
-    }
-  })
-
-  let closing
-  const handle = {
-    pid: child.pid,
-    events,
-    stderr: () => stderr,
-    /** The first event named `event` after index `from` of `events`; rejects after `ms` or if the child exits first. */
-    next(event, ms, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find((e, i) => i >= from && e.event === event)
-          if (found) return finish(() => resolve(found))
-          if (exit) {
-            return finish(() => reject(new Error(`${script} exited (${exit.code ?? exit.signal}) before "${event}"; stderr: ${stderr.trim()}`)))
-          }
-        }
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no "${event}" from ${script} within ${ms} ms; stderr: ${stderr.trim()}`))),
-          ms,
-        )
-        function finish(settle) {
-          clearTimeout(timer)
-          waiters.delete(check)
-          settle()
-        }
-        waiters.add(check)
-        check()
-      })
-    },
-    /** Sends a command and waits for the reply event of the same name. */
-    async ask(cmd, ms, extra = {}) {
-      const from = events.length
-      handle.send({ cmd, ...extra })
-      return handle.next(cmd, ms, from)
-    },
-    send(message) {
-      if (!exit && child.stdin.writable) child.stdin.write(`${JSON.stringify(message)}\n`)
-    },
-    close() {
-      closing ??= (async () => {
-        if (!exit) {
-          child.kill('SIGKILL')
-          await Promise.race([exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())])
-        }
-        liveChildren.delete(handle)
-      })()
-      return closing
-    },
-    killSync() {
-      if (!exit) child.kill('SIGKILL')
-    },
-  }
-  liveChildren.add(handle)
-  return handle
+  return jsonLinesChild(child, script, liveChildren)
 }
 
 /** Kills every child, then deletes every namespace made here. */
