@@ -15,6 +15,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
+import { table, targetsTable } from './lib/table.mjs'
 import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
 
 const WORKER = join(BENCH_DIR, 'net', 'connections-worker.mjs')
@@ -183,11 +184,6 @@ for (const s of summary) {
 
 // ---- output -------------------------------------------------------------------
 
-function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
-}
 
 const ratioCell = (x) => (x ? `${fmtSummary(x, 3)} (${pct(x.median)})` : '–')
 const connect = summary.find((s) => s.key === 'connect')
@@ -218,17 +214,14 @@ const keepAliveTable = table(
     ]),
   ),
 )
-const targetsTable = table(
-  ['what', 'target', 'measured', ''],
-  targets.map((t) => [t.what, t.target, t.measured, t.met ? 'met' : '**missed**']),
-)
+const targetsMarkdown = targetsTable(targets)
 
 console.log()
 console.log(connectTable)
 console.log()
 console.log(keepAliveTable)
 console.log()
-console.log(targetsTable)
+console.log(targetsMarkdown)
 
 const command = `node bench/connections.mjs${QUICK ? ' --quick' : ''}`
 const markdown = `\`\`\`sh
@@ -247,7 +240,7 @@ ${connectTable}
 
 ${keepAliveTable}
 
-${targetsTable}
+${targetsMarkdown}
 `
 
 // Node 20 is the figure of record; other versions are written beside it.

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { createNetns, deleteNetns, ip, netnsUnavailable, spawnInNetns, teardown } from './lib/netns.mjs'
 import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs'
+import { table, targetsTable } from './lib/table.mjs'
 import { POLL_MS, watchTimer } from './net/ss-timeline.mjs'
 
 const CHILD = join(BENCH_DIR, 'net', 'precision-child.mjs')
@@ -194,11 +195,6 @@ const targets = perBound.map((b) => ({
   met: b.overshootMs !== null && b.etimedout === b.runs && b.overshootMs.median <= TARGET_OVERSHOOT_MS,
 }))
 
-function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
-}
 const s = (x, digits = 0) => (x ? fmtSummary(x, digits) : '–')
 
 const resultTable = table(
@@ -244,10 +240,7 @@ const examples = perBound
     return `- bound ${b.boundMs / 1000} s, error at ${fmt(r.elapsedMs, 1)} ms: timer due at ${arms}`
   })
   .filter(Boolean)
-const targetsTable = table(
-  ['what', 'target', 'measured', ''],
-  targets.map((t) => [t.what, t.target, t.measured, t.met ? 'met' : '**missed**']),
-)
+const targetsMarkdown = targetsTable(targets)
 
 console.log()
 console.log(resultTable)
@@ -256,7 +249,7 @@ console.log('socket timer (ss), ms after the write, median (min–max):')
 console.log(timerTable)
 console.log(examples.join('\n'))
 console.log()
-console.log(targetsTable)
+console.log(targetsMarkdown)
 
 // What the timelines say, in numbers of this run; the claim is made only
 // when the data fit it.
@@ -295,7 +288,7 @@ ${examples.join('\n')}
 
 ${reading}
 
-${targetsTable}
+${targetsMarkdown}
 `
 
 writeResult('precision', {
