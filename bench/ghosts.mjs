@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { support } from '@tcp-user-timeout/core'
-import { createNetns, deleteNetns, ip, loCounters, netnsUnavailable, spawnInNetns, teardown } from './lib/netns.mjs'
+import { createNetns, deleteNetns, ip, loCounters, netnsUnavailable, spawnInNetns, teardown, teardownOnSignals } from './lib/netns.mjs'
 import { delta, round, snapshot } from './ghosts/proc.mjs'
 import { fmt, renderSvg } from './ghosts/svg.mjs'
 
@@ -61,15 +61,7 @@ if (unavailable) {
   process.exit(0)
 }
 
-let stopping = false
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    if (stopping) return
-    stopping = true
-    console.error(`\n${signal}: killing the children and deleting the namespaces...`)
-    teardown().finally(() => process.exit(130))
-  })
-}
+const signals = teardownOnSignals()
 
 const wallNow = () => performance.timeOrigin + performance.now()
 
@@ -213,7 +205,7 @@ try {
   // A and B alternate so that drift of a shared machine hits both alike.
   for (const n of CONFIG.sizes) {
     for (const variant of VARIANTS) {
-      if (stopping) break
+      if (signals.stopping) break
       console.log(`- N = ${n}, ${variant}: connecting, ${SETTLE_MS / 1000} s settle, ${CONFIG.windowSeconds} s window, cut...`)
       const r = await runOne(n, variant)
       runs.push(r)
@@ -225,12 +217,12 @@ try {
     }
   }
 } catch (error) {
-  if (stopping) await new Promise(() => {}) // the children died of our own signal handler
+  if (signals.stopping) await new Promise(() => {}) // the children died of our own signal handler
   console.error(`ghosts bench failed: ${error.stack ?? error}`)
   await teardown()
   process.exit(1)
 }
-if (stopping) await new Promise(() => {}) // the signal handler exits after teardown
+if (signals.stopping) await new Promise(() => {}) // the signal handler exits after teardown
 
 console.log()
 console.log(table(runs.map(row)))

@@ -12,7 +12,7 @@
 // Needs root (namespaces); prints SKIP and exits 0 otherwise.
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { createNetns, deleteNetns, ip, netnsUnavailable, spawnInNetns, teardown } from './lib/netns.mjs'
+import { createNetns, deleteNetns, ip, netnsUnavailable, spawnInNetns, teardown, teardownOnSignals } from './lib/netns.mjs'
 import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs'
 import { table, targetsTable } from './lib/table.mjs'
@@ -31,15 +31,7 @@ const FDS = 256
 const unavailable = netnsUnavailable()
 if (unavailable) skip('precision', unavailable)
 
-let stopping = false
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    if (stopping) return
-    stopping = true
-    console.error(`\n${signal}: killing the children and deleting the namespaces...`)
-    teardown().finally(() => process.exit(130))
-  })
-}
+const signals = teardownOnSignals()
 
 async function runOne(boundMs) {
   const ns = await createNetns()
@@ -61,7 +53,7 @@ async function runOne(boundMs) {
     try {
       closed = await child.next('closed', boundMs + GRACE_MS, from)
     } catch (error) {
-      if (stopping) throw error
+      if (signals.stopping) throw error
       closed = { elapsedMs: null, code: `no close within ${(boundMs + GRACE_MS) / 1000} s` }
     }
     const eventMs = now()
@@ -139,9 +131,9 @@ console.log(
 const runs = []
 try {
   // Bounds interleaved, so that drift of a shared machine hits each alike.
-  for (let i = 0; i < RUNS && !stopping; i++) {
+  for (let i = 0; i < RUNS && !signals.stopping; i++) {
     for (const boundMs of BOUNDS_MS) {
-      if (stopping) break
+      if (signals.stopping) break
       const r = await runOne(boundMs)
       runs.push(r)
       console.log(
@@ -152,12 +144,12 @@ try {
     }
   }
 } catch (error) {
-  if (stopping) await new Promise(() => {}) // the signal handler exits after teardown
+  if (signals.stopping) await new Promise(() => {}) // the signal handler exits after teardown
   console.error(`precision bench failed: ${error.stack ?? error}`)
   await teardown()
   process.exit(1)
 }
-if (stopping) await new Promise(() => {})
+if (signals.stopping) await new Promise(() => {})
 await teardown()
 
 // ---- summaries, targets, output -------------------------------------------------

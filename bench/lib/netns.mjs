@@ -92,6 +92,23 @@ export function spawnInNetns(ns, script, args, fds) {
   return jsonLinesChild(child, script, liveChildren)
 }
 
+/**
+ * SIGINT/SIGTERM: tears down, then exits 130. Returns `{ stopping }`, which
+ * turns true when a signal came (a bench's loops check it to stop).
+ */
+export function teardownOnSignals() {
+  const state = { stopping: false }
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      if (state.stopping) return
+      state.stopping = true
+      console.error(`\n${signal}: killing the children and deleting the namespaces...`)
+      teardown().finally(() => process.exit(130))
+    })
+  }
+  return state
+}
+
 /** Kills every child, then deletes every namespace made here. */
 export async function teardown() {
   await Promise.all([...liveChildren].map((c) => c.close()))
