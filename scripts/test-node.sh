@@ -3,7 +3,8 @@
 # scripts/node-bin.sh), against the packages built by scripts/setup.sh.
 # Everything that starts Node (pnpm, vitest's forks, the child processes the
 # tests spawn) takes it from PATH or process.execPath, so putting that
-# version first on PATH is enough.   Usage: scripts/test-node.sh 24
+# version first on PATH is enough. CI runs it for 22, 24 and 26 after the
+# machine's Node 20.   Usage: scripts/test-node.sh 26
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major=${1:?usage: scripts/test-node.sh <major version>}

@@ -17,20 +17,37 @@ export function capture(): Scope | null {
 }
 
 /**
- * A client socket's connect() was called. Decided once (the Ruby gem's
- * rule): inside a scope the socket is bound to it, outside it is a boot
- * socket that only the global default touches.
+ * A client socket's connect() was called; `renewing` when it had been closed
+ * (or never had a handle), so the connection gets a new fd holding 0.
+ * Decided once per connection (the Ruby gem's rule): inside a scope the
+ * socket is bound to it, outside it is a boot socket that only the global
+ * default touches. A reconnect is a new connection, decided again, except
+ * that an explicit `setUserTimeout` stays pinned.
  */
-export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T): void {
-  if (stateOf(socket) !== undefined) return
-  const scope = shared.als.getStore()
-  if (scope === undefined) {
-    sync(socket, attachState(socket, new SocketState(Owner.Boot, shared.globalMs)))
-  } else if (isExempt(scope, hostOf, source)) {
-    attachState(socket, new SocketState(Owner.Pinned, undefined))
-  } else {
-    sync(socket, attachState(socket, new SocketState(Owner.Scope, boundOf(scope))))
+export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T, renewing: boolean): void {
+  const state = stateOf(socket)
+  if (state !== undefined) {
+    if (!renewing) return
+    if (state.owner === Owner.Explicit) {
+      sync(socket, state.renew(Owner.Explicit, state.want))
+      return
+    }
   }
+  const scope = shared.als.getStore()
+  if (scope === undefined) decide(socket, state, Owner.Boot, shared.globalMs)
+  else if (isExempt(scope, hostOf, source)) decide(socket, state, Owner.Exempt, undefined)
+  else decide(socket, state, Owner.Scope, boundOf(scope))
+}
+
+/** A client socket that is not TCP (a unix socket): never touched, not even by a later exchange. */
+export function ignoreSocket(socket: Socket): void {
+  const state = stateOf(socket)
+  if (state === undefined) attachState(socket, new SocketState(Owner.Ignored, undefined))
+  else state.renew(Owner.Ignored, undefined)
+}
+
+function decide(socket: Socket, state: SocketState | undefined, owner: Owner, want: number | undefined): void {
+  sync(socket, state === undefined ? attachState(socket, new SocketState(owner, want)) : state.renew(owner, want))
 }
 
 /**
@@ -43,13 +60,10 @@ export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T): 
  */
 export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T>, source: T): void {
   if (scope === undefined) return
-  let state = stateOf(socket)
-  if (state === undefined) {
-    state = attachState(socket, new SocketState(scope === null ? Owner.Boot : Owner.Scope, undefined))
-  }
-  if (state.exchanges++ === 0 && state.owner !== Owner.Pinned) {
+  const state = stateOf(socket) ?? adopt(socket)
+  if (state.exchanges++ === 0 && (state.owner === Owner.Boot || state.owner === Owner.Scope)) {
     if (scope !== null && isExempt(scope, hostOf, source)) {
-      state.owner = Owner.Pinned
+      state.owner = Owner.Exempt
       return
     }
     if (scope === null && state.owner === Owner.Scope) {
@@ -64,6 +78,18 @@ export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T
   if (state.owner !== Owner.Scope) return
   state.want = (scope === null ? shared.globalMs : boundOf(scope)) ?? 0
   sync(socket, state)
+}
+
+/**
+ * A socket whose connect() the hooks never saw. A TLS socket made over a
+ * socket that was (a proxy's tunnel) is the same connection: it shares that
+ * socket's state. Anything else was connected before the core was imported,
+ * by whoever: like a boot socket, no scope may bind it.
+ */
+function adopt(socket: Socket): SocketState {
+  const parent = (socket as Socket & { _parent?: unknown })._parent
+  const inherited = parent !== null && typeof parent === 'object' ? stateOf(parent as Socket) : undefined
+  return attachState(socket, inherited ?? new SocketState(Owner.Ignored, undefined))
 }
 
 function isExempt<T>(scope: Scope, hostOf: HostOf<T>, source: T): boolean {

@@ -6,23 +6,34 @@ export const CHANNEL_BIND = 'tcp-user-timeout:bind'
 export const CHANNEL_TIMEOUT = 'tcp-user-timeout:timeout'
 export const CHANNEL_ERROR = 'tcp-user-timeout:error'
 
-/** `{ socket, ms }` after a bound is set on a socket (ms 0: put back to the system default). */
+/** Published on `tcp-user-timeout:bind` after a bound was set on a socket. */
 export interface BindMessage {
   socket: Socket
+  /** The bound now held, in ms; 0: put back to the system default. */
   ms: number
+  /** `outbound`: a client socket of this process; `inbound`: accepted by a hardened server. */
   direction: 'outbound' | 'inbound'
 }
-/** `{ socket, ms }` when a bound socket was closed by the kernel with ETIMEDOUT. */
+
+/** Published on `tcp-user-timeout:timeout` when the kernel closed a bound socket with ETIMEDOUT. */
 export interface TimeoutMessage {
+  /** Already closed: its own remoteAddress is there only if it was read before; use the fields below. */
   socket: Socket
+  /** The bound that expired, in ms. */
   ms: number
   direction: 'outbound' | 'inbound'
+  /** The peer, as it was when the bound was set (undefined if the socket was not connected yet). */
+  remoteAddress: string | undefined
+  remotePort: number | undefined
 }
-/**
- * `{ socket, error }` when an implicit bind failed (closed socket, EBADF,
- * ENOTSOCK...) or a request-time value was rejected (`socket` is then null).
- */
+
+/** Published on `tcp-user-timeout:error`; nothing of it is ever thrown into the application. */
 export interface ErrorMessage {
+  /**
+   * The socket an implicit bind failed on (closed socket, EBADF...), or
+   * `null` when a request-time value was rejected (a `seconds` callback
+   * threw or returned garbage): check it before reading its fields.
+   */
   socket: Socket | null
   error: Error
 }

@@ -85,8 +85,14 @@ export function hardenServer(server: Server, options: HardenOptions = {}): () =>
 
 function noop(): void {}
 
+function isTcp(socket: Socket): boolean {
+  return (socket as Socket & { _handle?: object | null })._handle?.constructor.name === 'TCP'
+}
+
 function hardenSocket(native: Native, socket: Socket, { ms, keepAlive }: Hardening): void {
-  const state = attachState(socket, new SocketState(Owner.Pinned, ms))
+  // A server on a unix socket path: these are TCP options, nothing to harden.
+  if (!isTcp(socket)) return
+  const state = attachState(socket, new SocketState(Owner.Server, ms))
   state.inbound = true
   shared.counters.hardened++
   if (keepAlive !== undefined) {

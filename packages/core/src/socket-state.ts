@@ -10,18 +10,34 @@ export const enum Owner {
   Boot = 1,
   /** Opened inside a scope: its exchanges rebind it. */
   Scope = 2,
-  /** Set explicitly, hardened, or to an exempt host: implicit binds leave it alone. */
-  Pinned = 3,
+  /** Pinned by `setUserTimeout`: implicit binds leave it alone, a reconnect gets the same value. */
+  Explicit = 3,
+  /** Connected to an exempt host: left alone until it connects again. */
+  Exempt = 4,
+  /** Accepted by a hardened server: holds the server's bound. */
+  Server = 5,
+  /**
+   * Never touched: not TCP (a unix socket, a named pipe), or connected
+   * before the core was imported, so it is not known who opened it.
+   */
+  Ignored = 6,
 }
 
 /** Per-socket memory, so that re-applying the value a socket holds costs no syscall. */
 export class SocketState {
   owner: Owner
-  /** The value the socket holds; a new socket holds 0 (the system default). */
+  /** The value the socket's current fd holds; a new fd holds 0 (the system default). */
   have = 0
   /** The value to hold once the fd exists; undefined: leave as is. */
   want: number | undefined
+  /** Exchanges carried since the socket last connected. */
   exchanges = 0
+  /** Connections decided on this Socket object (connect() again after 'close' is a new one). */
+  connects = 1
+  /** The peer, taken when a bound is first set (gone by 'close', when a timeout is reported). */
+  remoteAddress: string | undefined = undefined
+  remotePort: number | undefined = undefined
+  /** Accepted by a server (hardenServer), not opened by this process. */
   inbound = false
   waitingForConnect = false
   watchingClose = false
@@ -29,6 +45,19 @@ export class SocketState {
   constructor(owner: Owner, want: number | undefined) {
     this.owner = owner
     this.want = want
+  }
+
+  /** A new connection on the same Socket object: a new fd, decided anew. */
+  renew(owner: Owner, want: number | undefined): this {
+    this.owner = owner
+    this.want = want
+    this.have = 0
+    this.exchanges = 0
+    this.connects++
+    this.remoteAddress = this.remotePort = undefined
+    // The previous connection's 'close' listener has fired: watch the new one.
+    this.watchingClose = false
+    return this
   }
 }
 
@@ -85,11 +114,15 @@ function fail(socket: Socket, errno: number, ms: number, why?: string): void {
   publishError(socket, new SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', errno, detail))
 }
 
-/** Bookkeeping after the socket was set to `ms`: memory, counters, timeout watch, channel. */
+/** Bookkeeping after the socket was set to `ms`: memory, counters, peer, timeout watch, channel. */
 export function recordBound(socket: Socket, state: SocketState, ms: number): void {
   state.have = state.want = ms
   if (ms > 0) {
     shared.counters.bound++
+    if (state.remoteAddress === undefined) {
+      state.remoteAddress = socket.remoteAddress
+      state.remotePort = socket.remotePort
+    }
     if (!state.watchingClose) {
       state.watchingClose = true
       socket.once('close', countTimeout)
@@ -115,8 +148,15 @@ function countTimeout(this: Socket): void {
   if (state === undefined || state.have === 0) return
   if ((this.errored as NodeJS.ErrnoException | null)?.code !== 'ETIMEDOUT') return
   shared.counters.timedOut++
-  if (state.inbound) shared.counters.reaped++
+  const inbound = state.inbound
+  if (inbound) shared.counters.reaped++
   if (channels.timeout.hasSubscribers) {
-    channels.timeout.publish({ socket: this, ms: state.have, direction: state.inbound ? 'inbound' : 'outbound' })
+    channels.timeout.publish({
+      socket: this,
+      ms: state.have,
+      direction: inbound ? 'inbound' : 'outbound',
+      remoteAddress: state.remoteAddress,
+      remotePort: state.remotePort,
+    })
   }
 }

@@ -46,8 +46,8 @@ export function setUserTimeout(target: Target, ms: number): boolean {
     setOrThrow(native, target, IPPROTO_TCP, TCP_USER_TIMEOUT, ms, 'TCP_USER_TIMEOUT')
     return true
   }
-  const state = stateOf(target) ?? attachState(target, new SocketState(Owner.Pinned, undefined))
-  state.owner = Owner.Pinned
+  const state = stateOf(target) ?? attachState(target, new SocketState(Owner.Explicit, undefined))
+  state.owner = Owner.Explicit
   const fd = fdOf(target)
   if (fd < 0 && target.connecting) {
     state.want = ms

@@ -33,13 +33,13 @@ function undiciAgent(oneConnection: boolean): Agent {
 const specs: ClientSpec[] = [
   {
     name: 'undici request() (global dispatcher, no connection limit)',
-    queuedKeepsScope: false,
+    limited: false,
     yieldBetween: true,
     open: (origin) => ({ get: async (path) => (await request(origin + path)).body.text() }),
   },
   {
     name: 'undici Pool',
-    queuedKeepsScope: true,
+    limited: true,
     open(origin, oneConnection) {
       const pool = new Pool(origin, oneConnection ? { connections: 1 } : {})
       closers.push(() => pool.close())
@@ -48,7 +48,7 @@ const specs: ClientSpec[] = [
   },
   {
     name: 'undici request() with an Agent as dispatcher',
-    queuedKeepsScope: true,
+    limited: true,
     open(origin, oneConnection) {
       const dispatcher = undiciAgent(oneConnection)
       return { get: async (path) => (await request(origin + path, { dispatcher })).body.text() }
@@ -56,14 +56,14 @@ const specs: ClientSpec[] = [
   },
   {
     name: 'axios (http adapter, http.globalAgent)',
-    queuedKeepsScope: false,
+    limited: false,
     open: (origin) => ({
       get: async (path) => (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text' })).data,
     }),
   },
   {
     name: 'axios (http adapter, own keep-alive http.Agent)',
-    queuedKeepsScope: true,
+    limited: true,
     open(origin, oneConnection) {
       const httpAgent = new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) })
       closers.push(() => httpAgent.destroy())
@@ -74,7 +74,7 @@ const specs: ClientSpec[] = [
   },
   {
     name: 'global fetch with an npm undici Agent as dispatcher',
-    queuedKeepsScope: false, // README "Limits": a queued fetch takes the scope it waited behind
+    limited: true,
     open(origin, oneConnection) {
       const dispatcher = undiciAgent(oneConnection)
       return { get: async (path) => (await fetch(origin + path, { dispatcher } as unknown as RequestInit)).text() }

@@ -59,7 +59,8 @@ describe.concurrent('write-side wedge (loopback, server never reads)', () => {
       expect(stats().timedOut).toBe(timedOutBefore + 1)
       const mine = messages.filter((m) => m.socket === client)
       expect(mine).toHaveLength(1)
-      expect(mine[0]).toMatchObject({ socket: client, ms: 1500, direction: 'outbound' })
+      // The peer, captured at bind time (a closed socket knows it only if someone asked before).
+      expect(mine[0]).toEqual({ socket: client, ms: 1500, direction: 'outbound', remoteAddress: srv.host, remotePort: srv.port })
     } finally {
       dc.unsubscribe(CHANNEL_TIMEOUT, onTimeout)
       await srv.close()

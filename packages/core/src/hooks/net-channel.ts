@@ -1,7 +1,8 @@
 import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
-import { bindOnConnect } from '../bind.js'
+import { bindOnConnect, ignoreSocket } from '../bind.js'
 import { stateOf } from '../socket-state.js'
+import { isRenewing } from './net.js'
 
 /**
  * From Node 22.17, `Socket.prototype.connect` itself publishes every client
@@ -27,11 +28,18 @@ export function connectPublishes(version = process.versions.node): boolean {
 
 function onClientSocket(message: unknown): void {
   const socket = (message as { socket?: Socket }).socket
-  if (socket === undefined || stateOf(socket) !== undefined) return
+  if (socket === undefined) return
+  const before = stateOf(socket)
+  // Published before connect() replaces a closed socket's handle.
+  const renewing = isRenewing(socket)
+  if (before !== undefined && !renewing) return
+  const connects = before?.connects ?? 0
   // The wrapper, when the call went through it, decides right after this
   // connect() returns; a microtask runs after that, in this same context.
   queueMicrotask(() => {
-    if (stateOf(socket) === undefined && !isIpc(socket)) bindOnConnect(socket, hostOfSocket, socket)
+    if ((stateOf(socket)?.connects ?? 0) !== connects) return
+    if (isIpc(socket)) ignoreSocket(socket)
+    else bindOnConnect(socket, hostOfSocket, socket, renewing)
   })
 }
 

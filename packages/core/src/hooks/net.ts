@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { bindOnConnect } from '../bind.js'
+import { bindOnConnect, ignoreSocket } from '../bind.js'
 
 type ConnectArgs = unknown[]
 
@@ -13,15 +13,22 @@ export function installNet(): () => void {
   const proto = net.Socket.prototype
   const original = proto.connect
   const connect = function connect(this: net.Socket, ...args: ConnectArgs) {
+    // connect() after 'close' (or on a new socket) makes a new handle, so a new fd.
+    const renewing = isRenewing(this)
     const socket = (original as (...a: ConnectArgs) => net.Socket).apply(this, args)
     // After the original: `connecting` is set, and the fd comes later, at 'connect'.
-    if (!isIpc(args)) bindOnConnect(this, hostOfConnectArgs, args)
+    if (isIpc(args)) ignoreSocket(this)
+    else bindOnConnect(this, hostOfConnectArgs, args, renewing)
     return socket
   } as typeof original
   proto.connect = connect
   return () => {
     if (proto.connect === connect) proto.connect = original
   }
+}
+
+export function isRenewing(socket: net.Socket): boolean {
+  return socket.destroyed || (socket as net.Socket & { _handle?: unknown })._handle == null
 }
 
 // net.connect() passes its normalized arguments as one array: [options, cb].

@@ -2,6 +2,7 @@ import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { bindExchange, capture, type Capture } from '../bind.js'
 import { hostOfOrigin } from '../exempt.js'
+import { discoverDispatchers, dispatchCapture, undoDispatchers } from './undici-dispatch.js'
 
 const kCapture = Symbol.for('tcp-user-timeout.capture')
 
@@ -11,29 +12,36 @@ interface UndiciRequest {
 }
 
 /**
- * fetch and the undici package (both publish the same channels). The scope
- * is captured at `undici:request:create`, which runs in the fetch()/request()
- * caller's context (unless a pool queued it: see onCreate), and applied at
- * `undici:client:sendHeaders`, which gives the socket carrying the exchange
- * but may run in another request's context.
+ * fetch and the undici package (both publish the same channels). Each
+ * request carries the scope of the dispatch that made it (see
+ * undici-dispatch.ts), applied at `undici:client:sendHeaders`, which gives
+ * the socket carrying the exchange but may run in another request's context.
  */
 export function installUndici(): () => void {
+  discoverDispatchers()
   dc.subscribe('undici:request:create', onCreate)
   dc.subscribe('undici:client:sendHeaders', onSendHeaders)
   return () => {
     dc.unsubscribe('undici:request:create', onCreate)
     dc.unsubscribe('undici:client:sendHeaders', onSendHeaders)
+    undoDispatchers()
   }
 }
 
 function onCreate(message: unknown): void {
   const request = (message as { request: UndiciRequest }).request
-  // A pool whose connections are all busy queues the dispatch and creates
-  // the request later, in the context of whichever exchange frees a
-  // connection. undici's own API handlers (request, stream, pipeline) are
-  // AsyncResources made in the caller's context: read the scope from there.
   const handler = handlerOf(request)
-  request[kCapture] = typeof handler?.runInAsyncScope === 'function' ? handler.runInAsyncScope(capture) : capture()
+  // null (dispatched outside any scope) is an answer too: only undefined falls back.
+  const captured = dispatchCapture(handler)
+  request[kCapture] = captured !== undefined ? captured : fallbackCapture(handler)
+}
+
+// A copy whose dispatchers were not found (bundled into an app, say) is
+// created in its caller's context unless a busy pool queued it. undici's
+// own API handlers (request, stream, pipeline) are AsyncResources made in
+// the caller's context: read the scope from there.
+function fallbackCapture(handler: MaybeAsyncResource | undefined): Capture {
+  return typeof handler?.runInAsyncScope === 'function' ? handler.runInAsyncScope(capture) : capture()
 }
 
 interface MaybeAsyncResource {
@@ -50,6 +58,8 @@ function handlerOf(request: UndiciRequest): MaybeAsyncResource | undefined {
   if (key === undefined) {
     key = Object.getOwnPropertySymbols(request).find((s) => s.description === 'handler') ?? null
     handlerKeys.set(proto, key)
+    // The first request of a copy of undici loaded after the hooks: find its dispatchers.
+    discoverDispatchers()
   }
   return key === null ? undefined : ((request as Record<symbol, unknown>)[key] as MaybeAsyncResource | undefined)
 }

@@ -21,12 +21,8 @@ export interface Opened {
 
 export interface ClientSpec {
   name: string
-  /**
-   * Whether a request queued behind a busy connection keeps its own scope.
-   * False for fetch through a connection-limited dispatcher (README "Limits"):
-   * its concurrent case then runs without a limit, where nothing queues.
-   */
-  queuedKeepsScope: boolean
+  /** Whether the client takes a connection limit (`oneConnection`), so that concurrent requests queue. */
+  limited: boolean
   /**
    * undici's pool takes a connection back one turn after the response body
    * ended; without a connection limit, a request sent in that same turn opens
@@ -94,16 +90,16 @@ export function describeHttpClients(specs: ClientSpec[], clientSockets: ClientSo
       }
     })
 
-    const how = spec.queuedKeepsScope ? 'queued behind one connection' : 'on a dispatcher without a connection limit'
+    const how = spec.limited ? 'queued behind one connection' : 'on a dispatcher without a connection limit'
     it(`concurrent exchanges in scopes of 3, 5 and 9 s each carry their own value (${how})`, async () => {
       const server = await readBackServer(clientSockets)
-      const client = spec.open(server.origin, spec.queuedKeepsScope)
+      const client = spec.open(server.origin, spec.limited)
       const seconds = [3, 5, 9]
       const bodies = await Promise.all(seconds.map((s) => withTimeout(s, () => client.get(`/concurrent-${s}`))))
       expect(bodies).toEqual(seconds.map((s) => `ok /concurrent-${s}`))
       const seen = seconds.map((s) => exchange(server, `/concurrent-${s}`))
       expect(seen.map((s) => s.inFlight)).toEqual([3000, 5000, 9000])
-      if (spec.queuedKeepsScope) {
+      if (spec.limited) {
         // One connection: the later exchanges were queued and handed the socket from another's context.
         expect(new Set(seen.map((s) => s.port)).size).toBe(1)
       }

@@ -51,12 +51,19 @@ export interface ReadBackServer {
   exchanges: Map<string, Exchange>
 }
 
-/** Answers `ok <path>` after reading the client socket's value; closed by servers.ts `closeAll()`. */
-export async function readBackServer(clients: ClientSockets): Promise<ReadBackServer> {
+/**
+ * Answers `ok <path>` after reading the client socket's value; closed by
+ * servers.ts `closeAll()`. `locate` finds the client socket of a request that
+ * did not come straight from it (through a proxy).
+ */
+export async function readBackServer(
+  clients: ClientSockets,
+  locate?: (req: http.IncomingMessage) => net.Socket | undefined,
+): Promise<ReadBackServer> {
   const exchanges = new Map<string, Exchange>()
   let port = 0
   const server = http.createServer((req, res) => {
-    const socket = clients.find(req.socket.remotePort, port)
+    const socket = locate !== undefined ? locate(req) : clients.find(req.socket.remotePort, port)
     exchanges.set(req.url!, { socket, inFlight: socket ? getUserTimeout(socket) : undefined })
     res.statusCode = socket ? 200 : 500
     res.end(`ok ${req.url}`)

@@ -1,0 +1,93 @@
+import Module from 'node:module'
+import { capture, type Capture } from '../bind.js'
+import type { Scope } from '../shared.js'
+
+/**
+ * The scope of each undici dispatch, taken where `dispatch()` was called.
+ *
+ * undici publishes `undici:request:create` when a Client makes the request,
+ * which for a busy Pool or Agent is later, from its queue, in the context of
+ * the exchange that freed a connection. No channel fires at dispatch time,
+ * so the dispatchers' internal `[kDispatch](opts, handler)` methods are
+ * wrapped: it is the first point that sees the handler object the request
+ * will hold (DispatcherBase.dispatch may replace the caller's handler with a
+ * wrapper first), and it runs synchronously in the caller's context, under
+ * any interceptor chain. The handler keeps its first capture, so a queue, a
+ * pool inside an agent or a retry of the same handler cannot overwrite it.
+ */
+const kCaptures = Symbol.for('tcp-user-timeout.undici.captures')
+const kWrapped = Symbol.for('tcp-user-timeout.undici.wrapped')
+const holder = globalThis as typeof globalThis & { [kCaptures]?: WeakMap<object, Scope | null> }
+const captures = (holder[kCaptures] ??= new WeakMap<object, Scope | null>())
+
+/**
+ * The scope captured where the dispatch that made this handler's request was
+ * called. undici 6 (Node 20 and 22's bundled copy) wraps the handler once
+ * more inside the Client, where the dispatch came from a pool's queue: its
+ * RedirectHandler keeps the handler it wraps as `.handler`.
+ */
+export function dispatchCapture(handler: unknown): Capture {
+  for (let h = handler, depth = 0; depth < 4 && h !== null && typeof h === 'object'; depth++) {
+    const captured = captures.get(h)
+    if (captured !== undefined) return captured
+    h = (h as { handler?: unknown }).handler
+  }
+  return undefined
+}
+
+type DispatchMethod = ((this: object, opts: unknown, handler: unknown) => unknown) & { [kWrapped]?: true }
+
+function wrapDispatch(original: DispatchMethod): DispatchMethod {
+  const wrapped: DispatchMethod = function dispatch(this: object, opts: unknown, handler: unknown) {
+    if (handler !== null && typeof handler === 'object' && !captures.has(handler)) captures.set(handler, capture())
+    return Reflect.apply(original, this, arguments)
+  }
+  wrapped[kWrapped] = true
+  return wrapped
+}
+
+const undos: (() => void)[] = []
+
+/** Wraps the `dispatch` and `[kDispatch]` methods each prototype of `proto`'s chain owns. */
+function patchChain(proto: object | null): void {
+  for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const key of Reflect.ownKeys(p)) {
+      if (key !== 'dispatch' && (typeof key !== 'symbol' || key.description !== 'dispatch')) continue
+      const descriptor = Object.getOwnPropertyDescriptor(p, key)
+      const original = descriptor?.value as DispatchMethod | undefined
+      if (typeof original !== 'function' || original[kWrapped] || !descriptor!.writable) continue
+      const target = p as Record<string | symbol, unknown>
+      target[key] = wrapDispatch(original)
+      undos.push(() => {
+        if ((target[key] as DispatchMethod)[kWrapped]) target[key] = original
+      })
+    }
+  }
+}
+
+const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
+// undici/lib/dispatcher/<name>.js, with either path separator.
+const DISPATCHER_MODULE = /[\\/]undici[\\/]lib[\\/]dispatcher[\\/][\w-]+\.js$/
+
+/**
+ * Finds the dispatcher classes of every undici copy loaded so far: npm
+ * undici's modules in the require cache, and whichever copy (Node's bundled
+ * one included, which no cache lists) set the global dispatcher. Called at
+ * install and again when a request of an unknown copy shows up: the first
+ * request of a copy is made synchronously by its first dispatch, so nothing
+ * of that copy can have been queued yet.
+ */
+export function discoverDispatchers(): void {
+  const cache = (Module as unknown as { _cache?: Record<string, { exports?: unknown } | undefined> })._cache ?? {}
+  for (const [file, mod] of Object.entries(cache)) {
+    if (DISPATCHER_MODULE.test(file) && typeof mod?.exports === 'function') patchChain((mod.exports as { prototype: object }).prototype)
+  }
+  for (const key of GLOBAL_DISPATCHERS) {
+    const dispatcher = (globalThis as Record<symbol, unknown>)[key]
+    if (dispatcher !== null && typeof dispatcher === 'object') patchChain(Object.getPrototypeOf(dispatcher) as object)
+  }
+}
+
+export function undoDispatchers(): void {
+  for (const undo of undos.splice(0)) undo()
+}
