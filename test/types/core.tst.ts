@@ -173,7 +173,13 @@ describe('stats and diagnostics', () => {
 
   test('messages', () => {
     expect<BindMessage>().type.toBe<{ socket: Socket; ms: number; direction: 'outbound' | 'inbound' }>()
-    expect<TimeoutMessage>().type.toBe<{ socket: Socket; ms: number; direction: 'outbound' | 'inbound' }>()
+    expect<TimeoutMessage>().type.toBe<{
+      socket: Socket
+      ms: number
+      direction: 'outbound' | 'inbound'
+      remoteAddress: string | undefined
+      remotePort: number | undefined
+    }>()
     expect<ErrorMessage>().type.toBe<{ socket: Socket | null; error: Error }>()
   })
 })
