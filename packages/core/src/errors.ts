@@ -15,6 +15,12 @@ export const codes = {
 
 export type ErrorCode = (typeof codes)[keyof typeof codes]
 
+/** Codes of the process warnings this library emits (`process.on('warning')`, `--no-warnings`). */
+export const warningCodes = {
+  /** On Linux, ffi-rs could not be loaded: the library is a no-op; the message says why and how to fix it. */
+  NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
+} as const
+
 /** A value of the wrong type was passed to a function of this library. */
 export class InvalidArgumentError extends TypeError {
   readonly code = codes.INVALID_ARG
