@@ -9,7 +9,8 @@ import { describeChild, resultOf, runNode } from './helpers/child.js'
 // runs in a child process (workers/main.mjs), so that a crash shows as the
 // child's signal: 200 worker lifecycles, 8 at a time, half importing the ESM
 // build and half requiring the CommonJS build, each binding 20 real sockets
-// in distinct scopes and reading every value back from the kernel.
+// in distinct scopes and reading every value back from the kernel. Then the
+// failures of a first use: an unusable lock, ffi-rs throwing inside load().
 
 const DIR = fileURLToPath(new URL('./workers/', import.meta.url))
 const WORKERS = 200
@@ -56,4 +57,37 @@ describe.each([
     }
     console.log(`workers (${mode}, node ${r.node}): ${r.completed} lifecycles, ${r.values} sockets read back, ${r.ms} ms`)
   }, CHILD_TIMEOUT_MS + 5_000)
+})
+
+describe('a first use that cannot succeed fails safely', () => {
+  const FAILURE_TIMEOUT_MS = 20_000
+
+  it('a process-wide lock that cannot be created: unsupported with the reason, one warning per thread, no hang', async () => {
+    const run = await runNode(['failures.mjs', 'no-lock'], { cwd: DIR, timeoutMs: FAILURE_TIMEOUT_MS, env: { ...process.env, TMPDIR: '/nonexistent/tut-tmp' } })
+    expect(run.code, describeChild('failures.mjs no-lock', run)).toBe(0)
+    const r = resultOf<{ support: { supported: boolean; reason: string }; get: unknown; set: unknown; worker: { code: number; support: unknown }; warnings: string[] }>(run)
+    expect(r, describeChild('failures.mjs no-lock reported nothing', run)).toBeDefined()
+    expect(r!.support.supported).toBe(false)
+    expect(r!.support.reason).toContain('/nonexistent/tut-tmp/tcp-user-timeout-')
+    expect(r!.support.reason).toContain('set TMPDIR to a writable directory')
+    expect(r!.get).toBeNull()
+    expect(r!.set).toBe(false)
+    expect(r!.worker).toEqual({ code: 0, support: r!.support })
+    expect(r!.warnings).toEqual(['TUT_WARN_NATIVE_UNAVAILABLE'])
+    // The main thread's and the worker's (threads share no memory to agree on one).
+    expect(run.stderr.match(/\[TUT_WARN_NATIVE_UNAVAILABLE\]/g), run.stderr).toHaveLength(2)
+  }, FAILURE_TIMEOUT_MS + 5_000)
+
+  it.runIf(process.platform === 'linux')('ffi-rs throwing inside load() comes out as errno EIO, never as its own exception', async () => {
+    const run = await runNode(['failures.mjs', 'library-closed'], { cwd: DIR, timeoutMs: FAILURE_TIMEOUT_MS })
+    expect(run.code, describeChild('failures.mjs library-closed', run)).toBe(0)
+    expect(resultOf(run), describeChild('failures.mjs library-closed', run)).toEqual({
+      mode: 'library-closed',
+      support: { supported: true },
+      explicitSet: { code: 'TUT_ERR_SOCKOPT', errnoName: 'EIO', name: 'SocketOptionError' },
+      explicitGet: { code: 'TUT_ERR_SOCKOPT', errnoName: 'EIO', name: 'SocketOptionError' },
+      implicitErrors: 1,
+      warnings: [],
+    })
+  }, FAILURE_TIMEOUT_MS + 5_000)
 })
