@@ -47,9 +47,10 @@ export function loadBinding(): Binding {
   try {
     const native = bind(ffi)
     // The first use of each function name inserts it into ffi-rs's table: do it
-    // here, under the lock, on fd -1 (EBADF, no side effect).
-    native.setInt(-1, 6, 18, 0)
-    native.getInt(-1, 6, 18)
+    // here, under the lock, on fd -1 (EBADF before any option is looked at: no
+    // side effect, and the errno path is taken too).
+    native.setInt(-1, 0, 0, 0)
+    native.getInt(-1, 0, 0)
     return { native }
   } catch (error) {
     return { native: null, reason: `ffi-rs could not prepare the setsockopt/getsockopt calls (${message(error)})` }
