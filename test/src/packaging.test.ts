@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 // (CommonJS build, then both builds in one process: one shared state), and a
 // tiny Express/Koa/Fastify app. The tarballs are also listed (dist, README,
 // LICENSE, package.json; no sources) and checked by publint and
-// arethetypeswrong. Every child process is bounded by a timeout.
+// arethetypeswrong. A second scratch project installs the core with
+// `npm install --omit=optional` (ffi-rs without its native binary): the core
+// must then say so once, in a process warning, and be a no-op that never
+// throws. Every child process is bounded by a timeout.
 //
 // attw runs with its default profile, "strict" (node10, node16 from CJS,
 // node16 from ESM, bundler): the packages ship a CJS build with its own
@@ -173,13 +176,16 @@ const NPM_NETWORK_SETTINGS = /^npm_config_(registry|cache|proxy|https_proxy|nopr
 /**
  * The env for npm and the scripts: ours, minus the npm_* / pnpm_* variables
  * pnpm and vitest ran us with (lifecycle and pnpm-only settings), except the
- * network settings above.
+ * network settings above, and NODE_PATH.
  */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_)/i.test(key) && !NPM_NETWORK_SETTINGS.test(key)) continue
-    if (key === 'NODE_OPTIONS' || key.startsWith('VITEST')) continue
+    // NODE_PATH: pnpm's bin shims (vitest's among them) point it at the
+    // workspace's hoisted node_modules, where a scratch project would then
+    // find packages its own install left out (ffi-rs's native binary).
+    if (key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key.startsWith('VITEST')) continue
     env[key] = value
   }
   env.npm_config_update_notifier = 'false'
@@ -207,6 +213,8 @@ interface PackageManifest {
 
 let root: string | undefined
 let app: string
+/** The scratch project installed with --omit=optional: the core and ffi-rs, no native binary. */
+let bare: string
 const packed = new Map<string, Packed>()
 /** Why the scratch project could not be installed, when the registry is out of reach. */
 let unavailable: string | undefined
@@ -226,8 +234,10 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tut-packaging-'))
   const tarballs = join(root, 'tarballs')
   app = join(root, 'app')
+  bare = join(root, 'no-optional')
   mkdirSync(tarballs)
   mkdirSync(app)
+  mkdirSync(bare)
 
   // Pack each package as pnpm publishes it.
   await pool(PUBLISHABLE, 2, async (pkg) => {
@@ -252,6 +262,9 @@ beforeAll(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tut-packaging-app', private: true, version: '0.0.0', dependencies }, null, 2))
   writeFileSync(join(app, 'spec.json'), JSON.stringify({ packages: PUBLISHABLE }, null, 2))
   for (const file of ['checks.mjs', 'esm.mjs', 'cjs.cjs', 'use.mjs']) copyFileSync(join(FIXTURES, file), join(app, file))
+  const core = get(CORE.name)
+  writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'tut-no-optional-app', private: true, version: '0.0.0', dependencies: { [CORE.name]: `file:${core.tarball}` } }, null, 2))
+  copyFileSync(join(FIXTURES, 'no-binary.mjs'), join(bare, 'no-binary.mjs'))
 }, PACK_TIMEOUT_MS * 2 + 15_000)
 
 /**
@@ -261,17 +274,28 @@ beforeAll(async () => {
  * tests that need the install are skipped with the reason, or fail under CI.
  */
 async function installScratch(): Promise<void> {
+  unavailable = await installProject(app, [])
+}
+
+/**
+ * npm install of a scratch project with `extra` flags; returns why it could
+ * not be installed when the registry is out of reach (see installScratch),
+ * throws when it is reachable and the install fails.
+ */
+async function installProject(dir: string, extra: string[]): Promise<string | undefined> {
   const env = cleanEnv()
-  const flags = ['--no-audit', '--no-fund', '--loglevel=error']
-  const ping = await run('npm', ['ping', '--fetch-retries=0', `--fetch-timeout=${PING_TIMEOUT_MS}`, '--loglevel=error'], { cwd: app, timeoutMs: PING_TIMEOUT_MS + 5_000, env })
+  const flags = ['--no-audit', '--no-fund', '--loglevel=error', ...extra]
+  const ping = await run('npm', ['ping', '--fetch-retries=0', `--fetch-timeout=${PING_TIMEOUT_MS}`, '--loglevel=error'], { cwd: dir, timeoutMs: PING_TIMEOUT_MS + 5_000, env })
   const reachable = ping.code === 0
-  const install = await run('npm', ['install', ...flags, reachable ? '--prefer-offline' : '--offline'], { cwd: app, timeoutMs: INSTALL_TIMEOUT_MS, env })
-  if (install.code === 0) return
-  if (reachable) throw new Error(describeRun('npm install (scratch project)', install))
+  const install = await run('npm', ['install', ...flags, reachable ? '--prefer-offline' : '--offline'], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS, env })
+  if (install.code === 0) return undefined
+  const what = `npm install ${extra.join(' ')} (scratch project ${dir})`
+  if (reachable) throw new Error(describeRun(what, install))
   const why = `the npm registry is unreachable (npm ping: ${ping.timedOut ? 'timed out' : (/\b(E[A-Z_]{3,})\b/.exec(ping.stderr)?.[1] ?? `exit ${ping.code}`)}) and npm's cache cannot install the scratch project offline`
-  if (IN_CI) throw new Error(`${why}; CI must install the packed packages\n${describeRun('npm ping', ping)}\n${describeRun('npm install --offline', install)}`)
-  unavailable = `packaging: ${why}; skipping the tests that load the packed packages (they fail under CI)`
-  console.warn(unavailable)
+  if (IN_CI) throw new Error(`${why}; CI must install the packed packages\n${describeRun('npm ping', ping)}\n${describeRun(`${what} --offline`, install)}`)
+  const skip = `packaging: ${why}; skipping the tests that load the packed packages (they fail under CI)`
+  console.warn(skip)
+  return skip
 }
 
 afterAll(() => {
@@ -365,6 +389,7 @@ interface ScriptResult {
   bindCalls: number | null
   dualBindCalls?: number | null
   resolved: Record<string, string>
+  errorNames?: string[]
 }
 
 /** Runs a script of the scratch project and returns the object it reported. */
@@ -413,6 +438,8 @@ describe('the packed packages, installed with npm', () => {
     // One set of hooks: with both builds loaded, a socket costs the setsockopt calls it costs with one.
     expect(cjs.dualBindCalls).toBe(cjs.bindCalls)
     expect(cjs.bindCalls).toBe(esm.bindCalls)
+    // An error of either build is instanceof the other build's class (checked in cjs.cjs), for every class.
+    expect(cjs.errorNames).toEqual(Object.keys(CORE.errors!))
   })
 
   it('runs a real Express (and Koa, Fastify) app with the packed adapters', async (ctx) => {
@@ -427,5 +454,52 @@ describe('the packed packages, installed with npm', () => {
     })
     expect(result.koa).toEqual({ quote: { ms: 25_000 }, reports: { ms: 120_000 } })
     expect(result.fastify).toEqual({ quote: { ms: 25_000 }, export: { ms: 300_000 }, health: { ms: null } })
+  })
+})
+
+describe('the packed core, installed with npm install --omit=optional (ffi-rs without its native binary)', () => {
+  let skip: string | undefined
+
+  beforeAll(async () => {
+    skip = await installProject(bare, ['--omit=optional'])
+  }, PING_TIMEOUT_MS + 5_000 + INSTALL_TIMEOUT_MS + 5_000)
+
+  it.runIf(process.platform === 'linux')('says why in support() and in exactly one process warning, and never throws', async (ctx) => {
+    if (skip !== undefined) ctx.skip(skip)
+    // The install really left the binary out (otherwise this proves nothing).
+    expect(existsSync(join(bare, 'node_modules', 'ffi-rs', 'package.json'))).toBe(true)
+    expect(existsSync(join(bare, 'node_modules', '@yuuang')), 'no @yuuang/ffi-rs-* package was installed').toBe(false)
+
+    const r = await run(process.execPath, ['no-binary.mjs'], { cwd: bare, timeoutMs: SCRIPT_TIMEOUT_MS, env: cleanEnv() })
+    expect(r.code, describeRun('node no-binary.mjs', r)).toBe(0)
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '))
+    expect(line, describeRun('node no-binary.mjs reported nothing', r)).toBeDefined()
+    const result = JSON.parse(line!.slice('RESULT '.length)) as {
+      support: { supported: boolean; reason?: string }
+      warnedAtImport: number
+      warnings: { name: string; code: string; message: string }[]
+      uses: Record<string, unknown>
+    }
+    expect(result.support.supported, JSON.stringify(result)).toBe(false)
+    expect(result.support.reason).toMatch(/ffi-rs/)
+    expect(result.support.reason).toContain(`@yuuang/ffi-rs-linux-${process.arch}`)
+    expect(result.support.reason).toContain('--omit=optional')
+    // At first use, not at import; one warning for both builds and every call.
+    expect(result.warnedAtImport).toBe(0)
+    expect(result.warnings).toHaveLength(1)
+    expect(result.warnings[0]).toMatchObject({ name: 'TcpUserTimeoutWarning', code: 'TUT_WARN_NATIVE_UNAVAILABLE' })
+    expect(result.warnings[0]!.message).toContain(result.support.reason)
+    // Node printed it, once.
+    expect(r.stderr.match(/TUT_WARN_NATIVE_UNAVAILABLE/g), r.stderr).toHaveLength(1)
+    expect(result.uses).toEqual({
+      scope: 7000,
+      getUserTimeout: null,
+      setUserTimeout: false,
+      cjsSetUserTimeout: false,
+      setKeepAliveProbes: false,
+      getKeepAliveProbes: null,
+      bound: 0,
+      errors: 0,
+    })
   })
 })

@@ -15,22 +15,63 @@ export const codes = {
 
 export type ErrorCode = (typeof codes)[keyof typeof codes]
 
+/** Codes of the process warnings this library emits (`process.on('warning')`, `--no-warnings`). */
+export const warningCodes = {
+  /** On Linux, ffi-rs could not be loaded: the library is a no-op; the message says why and how to fix it. */
+  NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
+} as const
+
+// The ESM and the CommonJS build of this package can both be loaded in one
+// process (the dual-package hazard; see shared.ts), each with its own copy
+// of these classes: an error thrown by one build must still be `instanceof`
+// the other's class. As undici does, each class brands its instances with a
+// registry symbol (the same in both builds) on its prototype, and its static
+// Symbol.hasInstance checks the brand. A subclass declared by a user keeps
+// the ordinary prototype-chain check.
+const kInvalidArgument = Symbol.for('tcp-user-timeout.error.InvalidArgumentError')
+const kOutOfRange = Symbol.for('tcp-user-timeout.error.OutOfRangeError')
+const kInvalidOption = Symbol.for('tcp-user-timeout.error.InvalidOptionError')
+const kSocketOption = Symbol.for('tcp-user-timeout.error.SocketOptionError')
+
+function hasBrand(ctor: Function, own: Function, brand: symbol, instance: unknown): boolean {
+  if (ctor !== own) return Function.prototype[Symbol.hasInstance].call(ctor, instance)
+  return (typeof instance === 'object' || typeof instance === 'function') && instance !== null && (instance as Record<symbol, unknown>)[brand] === true
+}
+
 /** A value of the wrong type was passed to a function of this library. */
 export class InvalidArgumentError extends TypeError {
   readonly code = codes.INVALID_ARG
   override name = 'InvalidArgumentError'
+  get [kInvalidArgument](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(this, InvalidArgumentError, kInvalidArgument, instance)
+  }
 }
 
 /** A number was outside the range the kernel (or the option) accepts. */
 export class OutOfRangeError extends RangeError {
   readonly code = codes.OUT_OF_RANGE
   override name = 'OutOfRangeError'
+  get [kOutOfRange](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(this, OutOfRangeError, kOutOfRange, instance)
+  }
 }
 
 /** A middleware or `hardenServer` option is invalid. */
 export class InvalidOptionError extends TypeError {
   readonly code = codes.INVALID_OPTION
   override name = 'InvalidOptionError'
+  get [kInvalidOption](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(this, InvalidOptionError, kInvalidOption, instance)
+  }
 }
 
 /**
@@ -53,6 +94,12 @@ export class SocketOptionError extends Error {
     this.errnoName = name
     this.syscall = syscall
     this.option = option
+  }
+  get [kSocketOption](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(this, SocketOptionError, kSocketOption, instance)
   }
 }
 

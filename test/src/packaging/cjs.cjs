@@ -33,6 +33,25 @@ async function main() {
   mods['@tcp-user-timeout/express'].tcpUserTimeout({ seconds: 8 })(fakeRequest(), {}, () => (seen = esm.currentTimeout()))
   assert.equal(seen, 8000, 'the CJS express middleware scope is seen by the ESM core')
 
+  // One set of error classes as far as `instanceof` can tell: an error of
+  // either build is an instance of the other build's class, and still of its
+  // built-in base.
+  const errorNames = []
+  for (const [name, { base }] of Object.entries(spec.packages.find((p) => p.name === '@tcp-user-timeout/core').errors)) {
+    const fromEsm = new esm[name]('setsockopt', 'TCP_USER_TIMEOUT', 9)
+    const fromCjs = new cjs[name]('setsockopt', 'TCP_USER_TIMEOUT', 9)
+    assert.ok(fromEsm instanceof cjs[name], `an ESM ${name} is instanceof the CJS ${name}`)
+    assert.ok(fromCjs instanceof esm[name], `a CJS ${name} is instanceof the ESM ${name}`)
+    assert.ok(fromEsm instanceof globalThis[base] && fromCjs instanceof globalThis[base], `${name} is still a ${base}`)
+    assert.ok(!(new globalThis[base]('plain') instanceof cjs[name]), `a plain ${base} is not a ${name}`)
+    errorNames.push(name)
+  }
+  // Thrown by the library itself, caught by the other build's class.
+  assert.throws(() => esm.setUserTimeout('x', 1000), cjs.InvalidArgumentError)
+  assert.throws(() => cjs.setUserTimeout(0, -1), esm.OutOfRangeError)
+  assert.throws(() => cjs.createPolicy({ seconds: 'x' }), esm.InvalidOptionError)
+  assert.throws(() => esm.createPolicy({ seconds: 'x' }), cjs.InvalidOptionError)
+
   esm.setGlobalDefault(60)
   assert.equal(cjs.globalDefault(), 60_000, 'setGlobalDefault (ESM) -> globalDefault (CJS)')
   esm.setGlobalDefault(null)
@@ -41,7 +60,7 @@ async function main() {
   assert.equal(esm.installed(), cjs.installed(), 'one set of hooks')
   // Two sets of hooks would bind the socket twice: the same count as one build.
   const dualBindCalls = await bindOneSocket('CJS+ESM', esm)
-  report({ names, support, bindCalls, dualBindCalls, resolved })
+  report({ names, support, bindCalls, dualBindCalls, resolved, errorNames })
 }
 
 // Enough of an IncomingMessage for the middleware (no header option, so no headers read).
