@@ -89,6 +89,7 @@ const CORE: Publishable = {
       INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
       SOCKOPT: 'TUT_ERR_SOCKOPT',
     },
+    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE' },
   },
 }
 

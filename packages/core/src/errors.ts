@@ -21,6 +21,8 @@ export const warningCodes = {
   NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
 } as const
 
+export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]
+
 // The ESM and the CommonJS build of this package can both be loaded in one
 // process (the dual-package hazard; see shared.ts), each with its own copy
 // of these classes: an error thrown by one build must still be `instanceof`

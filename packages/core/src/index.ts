@@ -29,13 +29,14 @@ export { stats, resetStats, channels, CHANNEL_BIND, CHANNEL_TIMEOUT, CHANNEL_ERR
 export type { Stats, BindMessage, TimeoutMessage, ErrorMessage } from './diagnostics.js'
 export {
   codes,
+  warningCodes,
   InvalidArgumentError,
   OutOfRangeError,
   InvalidOptionError,
   SocketOptionError,
   describe as describeValue,
 } from './errors.js'
-export type { ErrorCode } from './errors.js'
+export type { ErrorCode, WarningCode } from './errors.js'
 export { install, uninstall, installed } from './hooks/install.js'
 export { MAX_MS } from './validate.js'
 
