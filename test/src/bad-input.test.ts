@@ -144,19 +144,18 @@ describe('targets', () => {
   })
 })
 
-it('an implicit bind on a socket destroyed before it applies counts an error, publishes it, throws nothing', async () => {
-  const { port } = await tcpServer()
+it('a socket destroyed while it is still connecting (no fd yet): nothing thrown, no syscall, no error counted or published', async () => {
   const published: ErrorMessage[] = []
   const onError = (m: unknown) => published.push(m as ErrorMessage)
   dc.subscribe(CHANNEL_ERROR, onError)
-  const before = stats().errors
-  const socket = withTimeout(5, () => net.connect(port, '127.0.0.1'))
-  // Runs before the core's own 'connect' listener, which then finds no fd.
-  socket.prependListener('connect', () => socket.destroy())
+  const before = stats()
+  // A host name: its lookup is still pending when the socket is destroyed.
+  const socket = withTimeout(5, () => net.connect({ port: 9, host: 'localhost' }))
+  socket.on('error', () => {})
+  socket.destroy()
   await once(socket, 'close')
   dc.unsubscribe(CHANNEL_ERROR, onError)
-  expect(stats().errors).toBe(before + 1)
-  expect(published).toHaveLength(1)
-  expect(published[0]!.socket).toBe(socket)
-  expect(published[0]!.error).toMatchObject({ code: 'TUT_ERR_SOCKOPT', errnoName: 'EBADF' })
+  const after = stats()
+  expect({ errors: after.errors - before.errors, calls: after.setsockoptCalls - before.setsockoptCalls }).toEqual({ errors: 0, calls: 0 })
+  expect(published).toEqual([])
 })

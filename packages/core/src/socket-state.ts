@@ -26,8 +26,11 @@ export const enum Owner {
 /** Per-socket memory, so that re-applying the value a socket holds costs no syscall. */
 export class SocketState {
   owner: Owner
-  /** The value the socket's current fd holds; a new fd holds 0 (the system default). */
+  /** The value `handle`'s fd holds; any other handle (a new fd) holds 0, the system default. */
   have = 0
+  handle: object | null = null
+  /** The handle of the last connection attempt seen (its bind was tried then: 'connect' need not retry it). */
+  attempted: object | null = null
   /** The value to hold once the fd exists; undefined: leave as is. */
   want: number | undefined
   /** Exchanges carried since the socket last connected. */
@@ -39,7 +42,7 @@ export class SocketState {
   remotePort: number | undefined = undefined
   /** Accepted by a server (hardenServer), not opened by this process. */
   inbound = false
-  waitingForConnect = false
+  watchingConnect = false
   watchingClose = false
 
   constructor(owner: Owner, want: number | undefined) {
@@ -47,11 +50,10 @@ export class SocketState {
     this.want = want
   }
 
-  /** A new connection on the same Socket object: a new fd, decided anew. */
+  /** A new connection on the same Socket object (it gets a new handle, so a new fd): decided anew. */
   renew(owner: Owner, want: number | undefined): this {
     this.owner = owner
     this.want = want
-    this.have = 0
     this.exchanges = 0
     this.connects++
     this.remoteAddress = this.remotePort = undefined
@@ -63,6 +65,10 @@ export class SocketState {
 
 const kState = Symbol.for('tcp-user-timeout.socket')
 type Tracked = Socket & { [kState]?: SocketState; _handle?: { fd?: number } | null }
+
+function handleOf(socket: Socket): object | null {
+  return (socket as Tracked)._handle ?? null
+}
 
 export function stateOf(socket: Socket): SocketState | undefined {
   return (socket as Tracked)[kState]
@@ -80,22 +86,20 @@ export function fdOf(socket: Socket): number {
 }
 
 /**
- * Makes the socket hold `state.want`, now if its fd exists, else at
- * 'connect'. Never throws: a failure is counted and published.
+ * Makes the socket hold `state.want`: now if its fd exists, else as soon as
+ * a connection attempt creates it. Never throws: a failure is counted and
+ * published.
  */
 export function sync(socket: Socket, state: SocketState): void {
   const want = state.want
-  if (want === undefined || want === state.have) return
+  if (want === undefined) return
+  // Each later attempt (autoSelectFamily's next address) is a new fd.
+  if (socket.connecting) watchConnect(socket, state)
+  const handle = handleOf(socket)
+  if (want === (handle === state.handle ? state.have : 0)) return
   const fd = fdOf(socket)
   if (fd < 0) {
-    if (socket.connecting) {
-      if (!state.waitingForConnect) {
-        state.waitingForConnect = true
-        socket.prependOnceListener('connect', syncOnConnect)
-      }
-    } else if (socket.destroyed) {
-      fail(socket, EBADF, want, 'the socket was already closed')
-    }
+    if (!socket.connecting && socket.destroyed) fail(socket, EBADF, want, 'the socket was already closed')
     return
   }
   const native = loadNative().native
@@ -117,6 +121,7 @@ function fail(socket: Socket, errno: number, ms: number, why?: string): void {
 /** Bookkeeping after the socket was set to `ms`: memory, counters, peer, timeout watch, channel. */
 export function recordBound(socket: Socket, state: SocketState, ms: number): void {
   state.have = state.want = ms
+  state.handle = handleOf(socket)
   if (ms > 0) {
     shared.counters.bound++
     if (state.remoteAddress === undefined) {
@@ -133,11 +138,39 @@ export function recordBound(socket: Socket, state: SocketState, ms: number): voi
   }
 }
 
-function syncOnConnect(this: Socket): void {
+/**
+ * Linux honours TCP_USER_TIMEOUT in SYN-SENT: set right after the SYN, it
+ * bounds the handshake too (a black-holed host fails with ETIMEDOUT at about
+ * the bound instead of after ~130 s of SYN retries). Node emits
+ * 'connectionAttempt' just before each attempt's connect(2), on a new
+ * handle each time (every address autoSelectFamily tries); a microtask runs
+ * right after it, when the attempt's fd exists. 'connect' is the fallback.
+ * The listeners stay for the socket's life: a reconnect uses them again.
+ */
+function watchConnect(socket: Socket, state: SocketState): void {
+  if (state.watchingConnect) return
+  state.watchingConnect = true
+  socket.on('connectionAttempt', onAttempt)
+  socket.on('connect', onConnect)
+}
+
+function onAttempt(this: Socket, address: unknown, port: unknown): void {
   const state = stateOf(this)
   if (state === undefined) return
-  state.waitingForConnect = false
-  sync(this, state)
+  // The peer being dialled: getpeername has nothing to say before the handshake.
+  if (typeof address === 'string' && typeof port === 'number') {
+    state.remoteAddress = address
+    state.remotePort = port
+  }
+  queueMicrotask(() => {
+    state.attempted = handleOf(this)
+    if (fdOf(this) >= 0) sync(this, state)
+  })
+}
+
+function onConnect(this: Socket): void {
+  const state = stateOf(this)
+  if (state !== undefined && handleOf(this) !== state.attempted && fdOf(this) >= 0) sync(this, state)
 }
 
 // An extra 'close' listener changes nothing for the application (an 'error'

@@ -18,6 +18,7 @@ export { postAfterContinue, postJsonAfterContinue, rawGet } from './client.js'
 export { fetchReadBack, httpGet, ownPools, probe, probed, type Exchange, type Probe } from './outbound.js'
 export { perSuite, perTest, Teardown } from './teardown.js'
 export { serve, startTcpSink, startUpstream, type Served } from './upstream.js'
+export { startBlackHole, type BlackHole } from './black-hole.js'
 
 /**
  * The contract every adapter passes, against real servers on 127.0.0.1 and
