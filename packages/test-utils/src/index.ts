@@ -4,6 +4,7 @@ import { bootContract } from './contract-boot.js'
 import { callbackContract } from './contract-callback.js'
 import { concurrencyContract } from './contract-concurrency.js'
 import { configContract } from './contract-config.js'
+import { connectContract } from './contract-connect.js'
 import { headerContract } from './contract-header.js'
 import { overrideContract } from './contract-override.js'
 import { scopeContract } from './contract-scope.js'
@@ -41,5 +42,6 @@ export function adapterContract<Req>(harness: AdapterHarness<Req>): void {
     concurrencyContract(harness)
     bootContract(harness)
     configContract(harness)
+    connectContract(harness)
   })
 }
