@@ -66,7 +66,7 @@ const CORE: Publishable = {
   functions: [
     'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
     'withTimeout', 'withJobTimeout', 'currentTimeout', 'setGlobalDefault', 'globalDefault', 'headroom',
-    'createScope', 'runInScope', 'runUnscoped', 'compileExemptHosts', 'createPolicy', 'enterRequest',
+    'createScope', 'runInScope', 'runUnscoped', 'runUntilSettled', 'compileExemptHosts', 'createPolicy', 'enterRequest',
     'scopeResponseBody', 'parseDeadlineHeader', 'hardenServer', 'resolveHardening', 'stats', 'resetStats',
     'install', 'uninstall', 'installed',
   ],

@@ -3,7 +3,7 @@ import {
   createPolicy,
   describeValue as describe,
   InvalidArgumentError,
-  runInScope,
+  runUntilSettled,
   type ErrorMessage,
   type TcpUserTimeoutOptions,
 } from '@tcp-user-timeout/core'
@@ -79,7 +79,8 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
     // Resolving never throws: a bad callback answer or bad job data is
     // published on tcp-user-timeout:error and the configured bound applies.
     const scope = policy.resolve(job, budgetOf(job))
-    return runInScope(scope, () => processor.call(this, job, ...rest))
+    // The job's life: once it has settled, the sockets it opened go back to the global default.
+    return runUntilSettled(scope, () => processor.call(this, job, ...rest))
   }
   // BullMQ reads processor.length: 3 declares an AbortSignal parameter.
   Object.defineProperty(wrapped, 'length', { value: processor.length })

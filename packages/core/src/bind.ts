@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { lease } from './lease.js'
 import { boundOf, shared, type Scope } from './shared.js'
 import { attachState, Owner, SocketState, stateOf, sync } from './socket-state.js'
 
@@ -36,7 +37,11 @@ export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T, r
   const scope = shared.als.getStore()
   if (scope === undefined) decide(socket, state, Owner.Boot, shared.globalMs)
   else if (isExempt(scope, hostOf, source)) decide(socket, state, Owner.Exempt, undefined)
-  else decide(socket, state, Owner.Scope, boundOf(scope))
+  else {
+    const decided = decide(socket, state, Owner.Scope, boundOf(scope))
+    decided.setBy = scope
+    lease(socket, decided, scope)
+  }
 }
 
 /** A client socket that is not TCP (a unix socket): never touched, not even by a later exchange. */
@@ -46,8 +51,10 @@ export function ignoreSocket(socket: Socket): void {
   else state.renew(Owner.Ignored, undefined)
 }
 
-function decide(socket: Socket, state: SocketState | undefined, owner: Owner, want: number | undefined): void {
-  sync(socket, state === undefined ? attachState(socket, new SocketState(owner, want)) : state.renew(owner, want))
+function decide(socket: Socket, state: SocketState | undefined, owner: Owner, want: number | undefined): SocketState {
+  const decided = state === undefined ? attachState(socket, new SocketState(owner, want)) : state.renew(owner, want)
+  sync(socket, decided)
+  return decided
 }
 
 /**
@@ -69,13 +76,18 @@ export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T
     if (scope === null && state.owner === Owner.Scope) {
       // connect() ran in some scope, but the socket was opened for unscoped work.
       state.owner = Owner.Boot
+      state.lease = undefined
+      state.setBy = null
       state.want = shared.globalMs ?? 0
       sync(socket, state)
       return
     }
     state.owner = scope === null ? Owner.Boot : Owner.Scope
+    // A pool opened it for this exchange, whatever context connect() ran in: its request holds the lease.
+    if (scope !== null && state.setBy !== scope) lease(socket, state, scope)
   }
   if (state.owner !== Owner.Scope) return
+  state.setBy = scope
   state.want = (scope === null ? shared.globalMs : boundOf(scope)) ?? 0
   sync(socket, state)
 }

@@ -15,11 +15,12 @@ export {
   runUnscoped,
 } from './scope.js'
 export type { ScopeOptions } from './scope.js'
-export type { Scope } from './shared.js'
+export type { Scope, ScopeEnd } from './shared.js'
 export type { HostPattern, HostMatcher } from './exempt.js'
 export { compileExemptHosts } from './exempt.js'
 export { createPolicy } from './policy.js'
 export { enterRequest, scopeResponseBody } from './request.js'
+export { runUntilSettled } from './lease.js'
 export type { Policy, SecondsCallback, TcpUserTimeoutOptions } from './policy.js'
 export { parseDeadlineHeader } from './header.js'
 export type { HeaderFormat } from './header.js'

@@ -6,7 +6,7 @@ import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
 import { ScopeCache } from './scope-cache.js'
-import { UNBOUNDED, type Scope } from './shared.js'
+import { UNBOUNDED, type Scope, type ScopeEnd } from './shared.js'
 import { MAX_MS, secondsToMs } from './validate.js'
 
 /** A budget chosen per request: seconds, undefined (the default) or false (no bound). */
@@ -55,9 +55,10 @@ export interface Policy<Req> {
   /**
    * What an adapter calls per request: resolves the scope for `req` (the
    * framework's request, given to a `seconds` callback) and the header of
-   * `raw`, then runs `next` in it, body events included (see enterRequest).
+   * `raw`, then runs `next` in it, body events included (see enterRequest),
+   * until `res` (the Node response) closes.
    */
-  run<R>(req: Req, raw: IncomingMessage, next: () => R): R
+  run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R
 }
 
 const known = new Set(['seconds', 'workerTimeoutSeconds', 'header', 'headerFormat', 'minSeconds', 'exemptHosts'])
@@ -131,8 +132,8 @@ function withRun<Req>(policy: Omit<Policy<Req>, 'run'>): Policy<Req> {
   return Object.freeze({
     header,
     resolve,
-    run<R>(req: Req, raw: IncomingMessage, next: () => R): R {
-      return enterRequest(raw, resolve(req, header === undefined ? undefined : raw.headers[header]), next)
+    run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R {
+      return enterRequest(raw, res, resolve(req, header === undefined ? undefined : raw.headers[header]), next)
     },
   })
 }

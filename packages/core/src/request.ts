@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
-import { shared, type Scope } from './shared.js'
+import { untilEnd } from './lease.js'
+import { shared, type Scope, type ScopeEnd } from './shared.js'
 
 // Symbol.for: the ESM and the CommonJS build must agree on them (see shared.ts).
 const kScopes = Symbol.for('tcp-user-timeout.request.scopes')
@@ -25,13 +26,17 @@ const scopes = (holder[kScopes] ??= new WeakMap<object, Scope>())
  * connection's async context, not from the middleware's (nodejs/node#34430),
  * so without this a body parser's callback, and every middleware and
  * handler it calls, would lose the scope. A later call for the same request
- * (a route's override) replaces the scope for both.
+ * (a route's override) replaces the scope for both. The scope ends with the
+ * response: once `res` has closed, the sockets the request opened go back
+ * to the global default (lease.ts).
  */
-export function enterRequest<R>(req: IncomingMessage, scope: Scope, next: () => R): R {
+export function enterRequest<R>(req: IncomingMessage, res: ScopeEnd, scope: Scope, next: () => R): R {
   if (req.emit !== emitInScope) wrapEmit(req)
-  scopes.set(req, scope)
-  return shared.als.run(scope, next)
+  const own = untilEnd(scope, res)
+  scopes.set(req, own)
+  return shared.als.run(own, next)
 }
+
 
 /**
  * Puts emitInScope on IncomingMessage.prototype, once (every request of

@@ -1,11 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { HostMatcher } from './exempt.js'
 
+/** What ends a request's scope: its response's 'close', or a job settling. */
+export interface ScopeEnd {
+  /** True once it has closed. */
+  readonly closed?: boolean
+  once(event: 'close', listener: () => void): unknown
+}
+
 /** What a scope carries: its bound, and the hosts it leaves alone. */
 export interface Scope {
   /** The bound; 0 for a request whose bound is turned off (see UNBOUNDED). */
   readonly ms: number
   readonly exempt: HostMatcher | undefined
+  /**
+   * A request's (or a job's) scope: the sockets it opens go back to the
+   * global default when this closes (lease.ts). A `withTimeout` scope has
+   * none: its sockets keep the bound for their life.
+   */
+  readonly end?: ScopeEnd
 }
 
 /**
@@ -16,9 +29,9 @@ export interface Scope {
  */
 export const UNBOUNDED: Scope = Object.freeze({ ms: 0, exempt: undefined })
 
-/** The bound a scope gives a socket: its own, or the global default for UNBOUNDED. */
+/** The bound a scope gives a socket: its own, or the global default for UNBOUNDED and for a request that has ended. */
 export function boundOf(scope: Scope): number | undefined {
-  return scope.ms === 0 ? shared.globalMs : scope.ms
+  return scope.ms === 0 || scope.end?.closed === true ? shared.globalMs : scope.ms
 }
 
 export interface Counters {

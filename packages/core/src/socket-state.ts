@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net'
 import { channels, publishError } from './diagnostics.js'
 import { IPPROTO_TCP, loadNative, TCP_USER_TIMEOUT } from './native.js'
-import { shared } from './shared.js'
+import type { Lease } from './lease.js'
+import { shared, type Scope } from './shared.js'
 import { SocketOptionError } from './errors.js'
 
 /** Who decides a socket's bound. */
@@ -35,6 +36,10 @@ export class SocketState {
   want: number | undefined
   /** Exchanges carried since the socket last connected. */
   exchanges = 0
+  /** The request that opened it, which puts it back when it ends. */
+  lease: Lease | undefined = undefined
+  /** The scope whose connect or exchange chose `want` last; null: unscoped work. */
+  setBy: Scope | null = null
   /** Connections decided on this Socket object (connect() again after 'close' is a new one). */
   connects = 1
   /** The peer, taken when a bound is first set (gone by 'close', when a timeout is reported). */
@@ -55,6 +60,8 @@ export class SocketState {
     this.owner = owner
     this.want = want
     this.exchanges = 0
+    this.lease = undefined
+    this.setBy = null
     this.connects++
     this.remoteAddress = this.remotePort = undefined
     // The previous connection's 'close' listener has fired: watch the new one.

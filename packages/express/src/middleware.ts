@@ -23,7 +23,7 @@ export function override(options: ExpressTcpUserTimeoutOptions | false): Request
 }
 
 function middleware(policy: Policy<Request>): RequestHandler {
-  return function tcpUserTimeoutMiddleware(req, _res, next) {
-    policy.run(req, req, next)
+  return function tcpUserTimeoutMiddleware(req, res, next) {
+    policy.run(req, req, res, next)
   }
 }

@@ -50,8 +50,8 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
 
   // onRequest is the first hook: everything after it (body parsing,
   // preValidation, preHandler, the handler, error handlers) runs in the scope.
-  fastify.addHook('onRequest', function tcpUserTimeoutHook(request, _reply, next) {
-    routePolicy(request, policy).run(request, request.raw, next)
+  fastify.addHook('onRequest', function tcpUserTimeoutHook(request, reply, next) {
+    routePolicy(request, policy).run(request, request.raw, reply.raw, next)
   })
 
   done()

@@ -26,6 +26,6 @@ export function override(options: KoaTcpUserTimeoutOptions | false): Middleware 
 function middleware(policy: Policy<Context>): Middleware {
   return function tcpUserTimeoutMiddleware(ctx, next) {
     // Koa pipes a stream body after the chain returned, outside the scope.
-    return policy.run(ctx, ctx.req, () => next().then(() => scopeResponseBody(ctx.req, ctx.body)))
+    return policy.run(ctx, ctx.req, ctx.res, () => next().then(() => scopeResponseBody(ctx.req, ctx.body)))
   }
 }

@@ -14,6 +14,7 @@ import { stopTrackingFetch } from './outbound.js'
 export type { AdapterHarness, AdapterOptions, AppSpec, Client, NeutralRequest, RouteSpec, RunningApp } from './harness.js'
 // The pieces, for adapter-specific tests beside the contract.
 export { Barrier } from './barrier.js'
+export { get, post, startApp } from './app.js'
 export { MALFORMED_HEADER_VALUES } from './contract-header.js'
 export { postAfterContinue, postJsonAfterContinue, rawGet } from './client.js'
 export { fetchReadBack, httpGet, ownPools, probe, probed, type Exchange, type Probe } from './outbound.js'

@@ -11,12 +11,14 @@
  * closed; every wait is bounded.
  */
 import dc from 'node:diagnostics_channel'
+import { once } from 'node:events'
+import net, { type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import type { Job } from 'bullmq'
-import { CHANNEL_ERROR, currentTimeout, getUserTimeout, headroom, support, type ErrorMessage } from '@tcp-user-timeout/core'
+import { CHANNEL_ERROR, currentTimeout, getUserTimeout, headroom, setGlobalDefault, support, type ErrorMessage } from '@tcp-user-timeout/core'
 import { withTcpUserTimeout } from '@tcp-user-timeout/bullmq'
 import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
 import { trackUndiciExchanges } from '../helpers/exchanges.js'
@@ -204,6 +206,37 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
       expect(currentTimeout()).toBeUndefined() // nothing leaks out of the job
     } finally {
       exchanges.stop()
+    }
+  })
+
+  it("a socket a job opened (a lazily connecting client) holds the job's bound while it runs and the global default once it has completed", async () => {
+    const name = uniqueQueueName('lifetime')
+    const queue = h.queue(name)
+    const opened = new Map<string, Socket>()
+    setGlobalDefault(60)
+    try {
+      const worker = h.worker(
+        name,
+        withTcpUserTimeout(
+          async (job: Job) => {
+            const socket = net.connect(Number(new URL(upstream.url).port), '127.0.0.1')
+            socket.on('error', () => {})
+            opened.set(job.id!, socket)
+            await once(socket, 'connect')
+            return getUserTimeout(socket)
+          },
+          { maxExecutionSeconds: 30 },
+        ),
+      )
+      const done = completions(worker, 2, 15_000)
+      const jobs = await queue.addBulk([1, 2].map((n) => ({ name: 'open', data: { n } })))
+      const results = await done
+      for (const job of jobs) expect(results.get(job.id!)).toBe(25_000)
+      // 'completed' comes after the processor's promise settled, which put the sockets back.
+      for (const job of jobs) expect(getUserTimeout(opened.get(job.id!)!)).toBe(60_000)
+    } finally {
+      setGlobalDefault(null)
+      for (const socket of opened.values()) socket.destroy()
     }
   })
 

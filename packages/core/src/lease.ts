@@ -1,0 +1,105 @@
+import type { Socket } from 'node:net'
+import { shared, type Scope, type ScopeEnd } from './shared.js'
+import { stateOf, sync, type SocketState } from './socket-state.js'
+
+/**
+ * The sockets a request (or a job) opened, put back when it ends: a bound
+ * never outlives its request. A lazily connecting pool (pg, mysql2,
+ * ioredis, an HTTP/2 session) thus never keeps one request's bound, and a
+ * client's deadline header never shapes a connection that outlives it.
+ * Created at the first socket a request opens: a request that opens none
+ * pays nothing.
+ */
+class Lease {
+  readonly sockets: Socket[] = []
+  constructor(readonly end: ScopeEnd) {}
+}
+
+// Keyed by the response (or the job's end): one lease per request, shared by
+// the scopes a route's override adds. Symbol.for: one map for both builds.
+const kLeases = Symbol.for('tcp-user-timeout.leases')
+const holder = globalThis as typeof globalThis & { [kLeases]?: WeakMap<ScopeEnd, Lease> }
+const leases = (holder[kLeases] ??= new WeakMap<ScopeEnd, Lease>())
+
+/**
+ * A request's own scope object: the bound of `scope`, ending with `end`.
+ * One small object per request; a request whose bound is turned off opens
+ * nothing to put back and allocates none.
+ */
+export function untilEnd(scope: Scope, end: ScopeEnd): Scope {
+  return scope.ms === 0 ? scope : { ms: scope.ms, exempt: scope.exempt, end }
+}
+
+/**
+ * Runs `fn` in `scope` until it has returned or thrown, or the promise it
+ * returns has settled (a job's life): then the sockets it opened go back to
+ * the global default. Returns what `fn` returns.
+ */
+export function runUntilSettled<R>(scope: Scope, fn: () => R): R {
+  const settled = new Settled()
+  let result: R
+  try {
+    result = shared.als.run(untilEnd(scope, settled), fn)
+  } catch (error) {
+    settled.close()
+    throw error
+  }
+  const then = (result as { then?: unknown } | null | undefined)?.then
+  if (typeof then === 'function') {
+    // Handlers on a derived promise: the caller still sees (and must handle) a rejection.
+    then.call(result, settled.close, settled.close)
+  } else {
+    settled.close()
+  }
+  return result
+}
+
+class Settled implements ScopeEnd {
+  closed = false
+  private listeners: (() => void)[] = []
+  once(_event: 'close', listener: () => void): void {
+    this.listeners.push(listener)
+  }
+  readonly close = (): void => {
+    if (this.closed) return
+    this.closed = true
+    for (const listener of this.listeners.splice(0)) listener()
+  }
+}
+
+/** A socket `scope` opened (at connect, or at its first exchange) is returned to the global default when the scope's request ends. */
+export function lease(socket: Socket, state: SocketState, scope: Scope): void {
+  const end = scope.end
+  if (end === undefined || end.closed === true) return
+  let current = leases.get(end)
+  if (current === undefined) {
+    const created = new Lease(end)
+    leases.set(end, created)
+    end.once('close', () => release(created))
+    current = created
+  }
+  state.lease = current
+  current.sockets.push(socket)
+}
+
+/**
+ * Every socket still open that the lease holds, and whose bound was last set
+ * by this request (not by another request's exchange, which keeps its own),
+ * goes back to the global default, or 0. A socket closed meanwhile is
+ * skipped: nothing thrown, nothing counted.
+ */
+function release(current: Lease): void {
+  leases.delete(current.end)
+  for (const socket of current.sockets) {
+    const state = stateOf(socket)
+    if (state === undefined || state.lease !== current || socket.destroyed) continue
+    state.lease = undefined
+    if (state.setBy?.end !== current.end) continue
+    state.setBy = null
+    state.want = shared.globalMs ?? 0
+    sync(socket, state)
+  }
+  current.sockets.length = 0
+}
+
+export type { Lease }
