@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { shared, type Scope, type ScopeEnd } from './shared.js'
-import { stateOf, sync, type SocketState } from './socket-state.js'
+import { Owner, stateOf, sync, type SocketState } from './socket-state.js'
 
 /**
  * The sockets a request (or a job) opened, put back when it ends: a bound
@@ -84,8 +84,8 @@ export function lease(socket: Socket, state: SocketState, scope: Scope): void {
 
 /**
  * Every socket still open that the lease holds, and whose bound was last set
- * by this request (not by another request's exchange, which keeps its own),
- * goes back to the global default, or 0. A socket closed meanwhile is
+ * by this request (not by another request's exchange, which keeps its own,
+ * nor pinned by setUserTimeout since), goes back to the global default, or 0. A socket closed meanwhile is
  * skipped: nothing thrown, nothing counted.
  */
 function release(current: Lease): void {
@@ -94,7 +94,8 @@ function release(current: Lease): void {
     const state = stateOf(socket)
     if (state === undefined || state.lease !== current || socket.destroyed) continue
     state.lease = undefined
-    if (state.setBy?.end !== current.end) continue
+    // Pinned since (setUserTimeout, an exempt host), or set by another request's exchange: left as is.
+    if (state.owner !== Owner.Scope || state.setBy?.end !== current.end) continue
     state.setBy = null
     state.want = shared.globalMs ?? 0
     sync(socket, state)
