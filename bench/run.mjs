@@ -16,6 +16,7 @@ const FULL = [
   [`adapters-node${process.versions.node.split('.')[0]}`, 'adapters.mjs'],
   ['adapters-node24', 'adapters.mjs', 24],
   ['memory', 'memory.mjs'],
+  ['lifetime', 'lifetime.mjs'],
 ]
 const BENCHES = QUICK ? FULL.filter(([, , major]) => major === undefined) : FULL
 const LIMIT_MS = QUICK ? 60_000 : 30 * 60_000
