@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { describeChild, runCommand, type ChildRun, type RunOptions } from './helpers/child.js'
 
 // The packages as npm users get them: each publishable package is packed
 // with `pnpm pack` (which rewrites `workspace:^` to real ranges), installed
@@ -110,48 +110,10 @@ function peerVersions(): Record<string, string> {
   )
 }
 
-interface Run {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
+const run = runCommand
+const describeRun = describeChild
 
-/** Runs a command in its own process group; past `timeoutMs` the whole group is SIGKILLed. */
-function run(command: string, args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => {
-      timedOut = true
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
-    }, options.timeoutMs)
-    child.once('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, timedOut })
-    })
-  })
-}
-
-function describeRun(what: string, r: Run): string {
-  const how = r.timedOut ? 'timed out' : `exited with ${r.code ?? r.signal}`
-  return `${what} ${how}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
-}
-
-async function runOk(what: string, command: string, args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<Run> {
+async function runOk(what: string, command: string, args: string[], options: RunOptions): Promise<ChildRun> {
   const r = await run(command, args, options)
   if (r.code !== 0) throw new Error(describeRun(what, r))
   return r

@@ -8,15 +8,25 @@ export interface ChildRun {
   timedOut: boolean
 }
 
+export interface RunOptions {
+  cwd: string
+  timeoutMs: number
+  env?: NodeJS.ProcessEnv
+}
+
 /**
- * Runs `process.execPath` (the Node the suite runs on) with `args` in its own
- * process group; past `timeoutMs` the whole group is SIGKILLed. A crash of
- * the child (SIGSEGV, SIGABRT) shows as its signal instead of killing the
+ * Runs `process.execPath` (the Node the suite runs on) with `args`. A crash
+ * of the child (SIGSEGV, SIGABRT) shows as its signal instead of killing the
  * test runner.
  */
-export function runNode(args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ChildRun> {
+export function runNode(args: string[], options: RunOptions): Promise<ChildRun> {
+  return runCommand(process.execPath, args, options)
+}
+
+/** Runs a command in its own process group; past `timeoutMs` the whole group is SIGKILLed. */
+export function runCommand(command: string, args: string[], options: RunOptions): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     let stdout = ''
     let stderr = ''
     let timedOut = false
