@@ -1,7 +1,7 @@
 /**
  * A bound never outlives its request: a mysql2 pool and an ioredis client
  * (lazyConnect) that first connect inside a request, on a real MariaDB and
- * Redis, through the Express adapter (the pg test runs every adapter). In
+ * Redis, through each adapter. In
  * flight their sockets read the request's bound; once the response is done,
  * the global default. A socket the request closed itself before its
  * response ended is skipped: nothing thrown, no error counted. And a BullMQ
@@ -15,8 +15,10 @@ import mysql from 'mysql2/promise'
 import { Redis } from 'ioredis'
 import { afterEach, beforeAll, describe, it } from 'vitest'
 import { CHANNEL_BIND, CHANNEL_ERROR, createScope, getUserTimeout, runUntilSettled, setGlobalDefault, stats, type BindMessage } from '@tcp-user-timeout/core'
-import { get, perTest, startApp, startTcpSink } from '@tcp-user-timeout/test-utils'
+import { get, perTest, startApp, startTcpSink, type AdapterHarness } from '@tcp-user-timeout/test-utils'
 import { expressHarness } from '../adapters/express.harness.js'
+import { fastifyHarness } from '../adapters/fastify.harness.js'
+import { koaHarness } from '../adapters/koa.harness.js'
 import { MARIADB, REDIS, mariadbConfig, redisConfig, skipWithout } from '../helpers/services.js'
 import { whenAllHold } from './helpers.js'
 
@@ -26,10 +28,10 @@ beforeAll(async () => {
 })
 afterEach(() => setGlobalDefault(null))
 
-const harness = expressHarness('express', express)
+const harnesses = [expressHarness('express', express), koaHarness, fastifyHarness] as AdapterHarness<never>[]
 const mysqlSocket = (c: mysql.PoolConnection) => (c as unknown as { connection: { stream: net.Socket } }).connection.stream
 
-describe('lazily connecting clients inside a request', { concurrent: false }, () => {
+describe.each(harnesses.map((h) => [h.name, h] as const))('%s: lazily connecting clients inside a request', (_name, harness) => {
   it('a mysql2 pool: the connection a request opened reads 25000 in flight, the global default (60000) after', async (ctx) => {
     if (skip) return ctx.skip()
     const t = perTest(ctx)
