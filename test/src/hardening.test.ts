@@ -9,14 +9,16 @@ import https from 'node:https'
 import net from 'node:net'
 import { once } from 'node:events'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DEFAULT_KEEPALIVE, getKeepAliveProbes, getUserTimeout, hardenServer, type HardenOptions } from '@tcp-user-timeout/core'
+import { DEFAULT_KEEPALIVE, getKeepAliveProbes, getUserTimeout, hardenServer, stats, type HardenOptions } from '@tcp-user-timeout/core'
 import { hardenServer as expressHarden, tcpUserTimeout as expressMiddleware } from '@tcp-user-timeout/express'
 import { hardenServer as koaHarden } from '@tcp-user-timeout/koa'
 import { tcpUserTimeout as fastifyPlugin } from '@tcp-user-timeout/fastify'
 import express from 'express'
 import Koa from 'koa'
 import Fastify from 'fastify'
+import { fileURLToPath } from 'node:url'
 import { closeAll, connected, listen, tlsOptions } from './helpers/servers.js'
+import { describeChild, resultOf, runNode } from './helpers/child.js'
 
 afterAll(closeAll)
 
@@ -139,5 +141,64 @@ describe('hardenServer defaults and validation', { concurrent: true }, () => {
     )
     expect(outcome).toMatch(/^TUT_ERR_INVALID_OPTION: hardenServer: userTimeoutSeconds .*received -1/)
     await app.close()
+  })
+})
+
+describe('set once on the listener: no syscall per accepted connection', () => {
+  /** Accepts `n` connections; returns what each accepted socket holds and the setsockopt calls they cost. */
+  async function acceptMany(server: net.Server, n: number) {
+    const port = (server.address() as net.AddressInfo).port
+    const calls = stats().setsockoptCalls
+    const seen: { userTimeout: number | undefined; probes: ReturnType<typeof getKeepAliveProbes> }[] = []
+    const clients: net.Socket[] = []
+    for (let i = 0; i < n; i++) {
+      const accepted = once(server, 'connection') as Promise<[net.Socket]>
+      clients.push(await connected(net.connect(port, '127.0.0.1')))
+      const [socket] = await accepted
+      seen.push({ userTimeout: getUserTimeout(socket), probes: getKeepAliveProbes(socket) })
+    }
+    const cost = stats().setsockoptCalls - calls
+    for (const c of clients) c.destroy()
+    return { seen, cost }
+  }
+
+  it('hardened after listen: 20 accepted sockets read the bound and the probes, at 0 setsockopt calls', async () => {
+    const { server } = await listen(net.createServer((s) => s.resume()))
+    hardenServer(server, options)
+    const { seen, cost } = await acceptMany(server, 20)
+    expect(seen).toEqual(Array(20).fill(expected))
+    expect(cost).toBe(0)
+  })
+
+  it('hardened before listen: the same, set when the server starts listening', async () => {
+    const server = http.createServer((_req, res) => res.end())
+    hardenServer(server, options)
+    await listen(server)
+    const { seen, cost } = await acceptMany(server, 20)
+    expect(seen).toEqual(Array(20).fill(expected))
+    expect(cost).toBe(0)
+  })
+
+  it('the undo puts the listener back: later connections are not hardened', async () => {
+    const { server } = await listen(net.createServer((s) => s.resume()))
+    const undo = hardenServer(server, options)
+    undo()
+    const { seen } = await acceptMany(server, 2)
+    for (const s of seen) {
+      expect(s.userTimeout).toBe(0)
+      expect(s.probes?.enabled).toBe(false)
+    }
+  })
+
+  const CLUSTER = fileURLToPath(new URL('./fixtures/cluster-harden.mjs', import.meta.url))
+  it.each([
+    ['round-robin (the primary accepts: the worker has no listening fd, so each accepted socket is set: 5 calls)', 'rr', 5],
+    ['SCHED_NONE (the worker listens on the shared fd: set once there, 0 calls per connection)', 'none', 0],
+  ])('a cluster worker, %s', async (_name, policy, perConnection) => {
+    const run = await runNode([CLUSTER, policy], { cwd: fileURLToPath(new URL('.', import.meta.url)), timeoutMs: 20_000 })
+    const result = resultOf<{ seen: unknown[]; setsockoptPerConnection: number }>(run)
+    expect(result, describeChild('cluster-harden.mjs', run)).toBeDefined()
+    expect(result!.seen).toEqual(Array(5).fill(expected))
+    expect(result!.setsockoptPerConnection).toBe(perConnection)
   })
 })

@@ -1,9 +1,9 @@
 import type { Server, Socket } from 'node:net'
 import { publishError } from './diagnostics.js'
 import { describe, InvalidArgumentError, InvalidOptionError } from './errors.js'
-import { loadNative, type Native } from './native.js'
+import { IPPROTO_TCP, loadNative, SO_KEEPALIVE, SOL_SOCKET, TCP_USER_TIMEOUT, type Native } from './native.js'
 import { shared } from './shared.js'
-import { attachState, fdOf, Owner, SocketState, sync } from './socket-state.js'
+import { attachState, fdOf, Owner, recordBound, SocketState, sync } from './socket-state.js'
 import { applyKeepAlive, setOrThrow, validateKeepAlive, type KeepAliveProbes } from './sockopt.js'
 import { secondsToMs } from './validate.js'
 
@@ -66,8 +66,16 @@ function option<T>(read: () => T): T {
  * Binds every socket `server` accepts from now on: TCP_USER_TIMEOUT reaps a
  * client that vanished while the server is sending, keep-alive probes one
  * that vanished while the connection is idle. Works for net, http, https
- * and http2 servers (TLS servers emit the raw TCP socket on 'connection').
- * Returns an undo that stops hardening new connections.
+ * and http2 servers (TLS servers emit the raw TCP socket on 'connection'),
+ * called before or after `listen`.
+ *
+ * Linux copies a listening socket's options to the sockets it accepts, so
+ * they are set once, on the listener, when it listens: an accepted socket
+ * costs no syscall. Where the server has no listening fd of its own (a
+ * cluster worker under round-robin scheduling, whose connections the
+ * primary accepts and hands over), each accepted socket is set instead.
+ * Returns an undo: the listener goes back to the system defaults, so new
+ * connections are no longer hardened; accepted ones keep their options.
  */
 export function hardenServer(server: Server, options: HardenOptions = {}): () => void {
   if (server === null || typeof server !== 'object' || typeof (server as Server).on !== 'function') {
@@ -76,29 +84,65 @@ export function hardenServer(server: Server, options: HardenOptions = {}): () =>
   const hardening = resolveHardening(options)
   const native = loadNative().native
   if (native === null) return noop
-  const onConnection = (socket: Socket) => hardenSocket(native, socket, hardening)
+  let inherited = false
+  const onListening = () => {
+    inherited = setOnListener(native, server, hardening)
+  }
+  const onConnection = (socket: Socket) => hardenSocket(native, socket, hardening, inherited)
+  if (server.listening) onListening()
+  server.on('listening', onListening)
   server.on('connection', onConnection)
   return () => {
+    server.off('listening', onListening)
     server.off('connection', onConnection)
+    if (inherited) setOnListener(native, server, DEFAULTS)
+    inherited = false
   }
 }
 
 function noop(): void {}
 
-function isTcp(socket: Socket): boolean {
-  return (socket as Socket & { _handle?: object | null })._handle?.constructor.name === 'TCP'
+/** What a socket holds before anyone sets anything: no user timeout, no probes (their timing left to the system). */
+const DEFAULTS: Hardening = { ms: 0, keepAlive: undefined }
+
+type Handle = { fd?: number; constructor: { name: string } } | null | undefined
+
+/** Sets the options on the listening socket; false where there is none to set (a round-robin cluster worker, a unix socket). */
+function setOnListener(native: Native, server: Server, { ms, keepAlive }: Hardening): boolean {
+  const handle = (server as Server & { _handle?: Handle })._handle
+  const fd = handle?.fd
+  if (typeof fd !== 'number' || fd < 0 || handle!.constructor.name !== 'TCP') return false
+  try {
+    if (keepAlive !== undefined) applyKeepAlive(native, fd, keepAlive, setOrThrow)
+    else setOrThrow(native, fd, SOL_SOCKET, SO_KEEPALIVE, 0, 'SO_KEEPALIVE')
+    setOrThrow(native, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, ms, 'TCP_USER_TIMEOUT')
+    return true
+  } catch (error) {
+    // Harden each accepted socket instead; say why once, on the error channel.
+    shared.counters.errors++
+    publishError(null, error as Error)
+    return false
+  }
 }
 
-function hardenSocket(native: Native, socket: Socket, { ms, keepAlive }: Hardening): void {
+function isTcp(socket: Socket): boolean {
+  return (socket as Socket & { _handle?: Handle })._handle?.constructor.name === 'TCP'
+}
+
+function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inherited: boolean): void {
   // A server on a unix socket path: these are TCP options, nothing to harden.
   if (!isTcp(socket)) return
-  const state = attachState(socket, new SocketState(Owner.Server, ms))
+  const state = attachState(socket, new SocketState(Owner.Server, hardening.ms))
   state.inbound = true
   shared.counters.hardened++
-  if (keepAlive !== undefined) {
-    const fd = fdOf(socket)
+  if (inherited) {
+    // The kernel copied the listener's options at accept: only the bookkeeping.
+    recordBound(socket, state, hardening.ms)
+    return
+  }
+  if (hardening.keepAlive !== undefined) {
     try {
-      applyKeepAlive(native, fd, keepAlive, setOrThrow)
+      applyKeepAlive(native, fdOf(socket), hardening.keepAlive, setOrThrow)
     } catch (error) {
       shared.counters.errors++
       publishError(socket, error as Error)
