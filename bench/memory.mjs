@@ -176,10 +176,12 @@ async function main() {
       targets.push({ what: `${f}: heap growth after warm-up, quick smoke`, target: '< 100 B/request', measured: round3(a.heapGrowthPerRequest), met: a.heapGrowthPerRequest < 100 })
     }
     targets.push({
-      what: `${f}: setsockopt calls at the end (the pool's sockets, each bound once: the value is the same every request)`,
-      target: `≤ ${CONFIG.maxSockets}`,
+      // Per pooled socket, not per request: bound when a request opens it, put back when that
+      // request ends (the lifetime rule), bound again by the next exchange; then steady.
+      what: `${f}: setsockopt calls at the end (per pool socket: bound at open, put back at its opener's end, bound again by the next exchange; the value is the same every request)`,
+      target: `≤ ${3 * CONFIG.maxSockets}`,
       measured: a.end.setsockoptCalls,
-      met: a.end.setsockoptCalls <= CONFIG.maxSockets,
+      met: a.end.setsockoptCalls <= 3 * CONFIG.maxSockets,
     })
     targets.push({
       what: `${f}: RSS at the end against mid-run (after 50% of the requests)`,

@@ -17,6 +17,10 @@ const FULL = [
   ['adapters-node24', 'adapters.mjs', 24],
   ['memory', 'memory.mjs'],
   ['lifetime', 'lifetime.mjs'],
+  [`instructions-node${process.versions.node.split('.')[0]}`, 'instructions.mjs'],
+  ['instructions-node22', 'instructions.mjs', 22],
+  ['instructions-node24', 'instructions.mjs', 24],
+  ['instructions-node26', 'instructions.mjs', 26],
 ]
 const BENCHES = QUICK ? FULL.filter(([, , major]) => major === undefined) : FULL
 const LIMIT_MS = QUICK ? 60_000 : 30 * 60_000

@@ -13,12 +13,14 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
   npm install --global --no-fund --no-audit --loglevel=error "pnpm@$want_pnpm" >/dev/null
 fi
 
-# The kernel tests need `ip` (network namespaces) and `ss`. Only root can
-# install them, and only root can use namespaces, so a non-root run skips both.
+# The kernel tests need `ip` (network namespaces) and `ss`, the instruction
+# counts of the benches valgrind. Only root can install them, and only root
+# can use namespaces, so a non-root run skips those tests.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null

@@ -30,8 +30,6 @@ export class SocketState {
   /** The value `handle`'s fd holds; any other handle (a new fd) holds 0, the system default. */
   have = 0
   handle: object | null = null
-  /** The handle of the last connection attempt seen (its bind was tried then: 'connect' need not retry it). */
-  attempted: object | null = null
   /** The value to hold once the fd exists; undefined: leave as is. */
   want: number | undefined
   /** Exchanges carried since the socket last connected. */
@@ -148,17 +146,16 @@ export function recordBound(socket: Socket, state: SocketState, ms: number): voi
 /**
  * Linux honours TCP_USER_TIMEOUT in SYN-SENT: set right after the SYN, it
  * bounds the handshake too (a black-holed host fails with ETIMEDOUT at about
- * the bound instead of after ~130 s of SYN retries). Node emits
+ * the bound instead of after ~130 s of SYN retries). Node (20.12+) emits
  * 'connectionAttempt' just before each attempt's connect(2), on a new
  * handle each time (every address autoSelectFamily tries); a microtask runs
- * right after it, when the attempt's fd exists. 'connect' is the fallback.
- * The listeners stay for the socket's life: a reconnect uses them again.
+ * right after it, when the attempt's fd exists. The listener stays for the
+ * socket's life: a reconnect uses it again.
  */
 function watchConnect(socket: Socket, state: SocketState): void {
   if (state.watchingConnect) return
   state.watchingConnect = true
   socket.on('connectionAttempt', onAttempt)
-  socket.on('connect', onConnect)
 }
 
 function onAttempt(this: Socket, address: unknown, port: unknown): void {
@@ -170,14 +167,8 @@ function onAttempt(this: Socket, address: unknown, port: unknown): void {
     state.remotePort = port
   }
   queueMicrotask(() => {
-    state.attempted = handleOf(this)
     if (fdOf(this) >= 0) sync(this, state)
   })
-}
-
-function onConnect(this: Socket): void {
-  const state = stateOf(this)
-  if (state !== undefined && handleOf(this) !== state.attempted && fdOf(this) >= 0) sync(this, state)
 }
 
 // An extra 'close' listener changes nothing for the application (an 'error'

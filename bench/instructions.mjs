@@ -1,0 +1,204 @@
+// Cost counted in instructions, not seconds (a `pnpm bench` member). Each
+// scenario runs under `valgrind --tool=callgrind` with `node --predictable
+// --single-threaded`, once with N1 and once with N2 units of work; the cost
+// of a unit is (I2 − I1) / (N2 − N1). Both runs start with the same warm-up
+// units, so the JIT's tiering up cancels out, and a full GC follows the
+// warm-up and the units (node --expose-gc), so the units' garbage is counted
+// whole rather than as whichever major collections fell inside a run. The same program repeats to about one
+// part in a million, so a 1 % target can be resolved where wall-clock rounds
+// spread ±30 %. The load (requests, connections, peers) comes from this
+// process, outside valgrind. Each figure is the median of the repeats.
+//
+//   node instructions.mjs           full: every scenario, 3 repeats
+//   node instructions.mjs --quick   CI smoke: one scenario, one repeat, small N
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+import net from 'node:net'
+import { createInterface } from 'node:readline'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BENCH_DIR, QUICK, skip, writeResult } from './lib/result.mjs'
+import { fmt, pct, summarize } from './lib/stats.mjs'
+import { table } from './lib/table.mjs'
+
+const TARGET = join(BENCH_DIR, 'instructions', 'target.mjs')
+// --only <scenario prefix> and --repeats <n>: for looking into one figure, not for the results.
+// --keep <dir>: keep each run's callgrind.out (for callgrind_annotate) instead of discarding it.
+const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' } } })
+const REPEATS = cli.repeats !== undefined ? Number(cli.repeats) : QUICK ? 1 : 3
+const PARALLEL = 2
+const RUN_TIMEOUT_MS = 10 * 60_000
+const HEADER = { 'x-request-timeout-s': '10' }
+
+try {
+  execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+} catch {
+  skip('instructions', 'valgrind is not installed (scripts/setup.sh installs it as root)')
+}
+
+/**
+ * [scenario, variants, the variant each is compared with, [N1, N2], how the driver makes one unit].
+ * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
+ */
+const FULL = [
+  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 300, n: [100, 400], server: 'requests' })),
+  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 300, n: [100, 400], peer: 'sink' },
+  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [100, 500], peer: 'http' },
+  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [100, 500], peer: 'http' },
+  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 200, n: [100, 300], server: 'connections' },
+  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 200, n: [100, 300], server: 'requests', peer: 'sink' },
+]
+const SCENARIOS = QUICK
+  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 50, n: [20, 60] }]
+  : FULL.filter((s) => cli.only === undefined || s.scenario.startsWith(cli.only))
+
+/** A peer in this process: a sink that reads and discards, or an HTTP server answering 'ok'. */
+async function startPeer(kind) {
+  const sockets = new Set()
+  const server = kind === 'http' ? http.createServer((_req, res) => res.end('ok')) : net.createServer((s) => s.on('error', () => {}).resume())
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    port: server.address().port,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      return new Promise((r) => server.close(r))
+    },
+  }
+}
+
+/** Sends `n` units to a target server: sequential keep-alive GETs, or connections (each closed once the server has accepted it and answered). */
+async function drive(kind, port, n, variant) {
+  if (kind === 'connections') {
+    for (let i = 0; i < n; i++) {
+      const socket = net.connect(port, '127.0.0.1')
+      socket.resume()
+      await once(socket, 'end')
+      socket.destroy()
+      await once(socket, 'close')
+    }
+    return
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  const headers = variant === 'ours-header' ? HEADER : {}
+  for (let i = 0; i < n; i++) {
+    await new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => res.resume().on('end', resolve)).on('error', reject)
+    })
+  }
+  agent.destroy()
+}
+
+/** Instructions of one run of the target with `n` units. */
+async function count(spec, variant, n) {
+  const peer = spec.peer === undefined ? undefined : await startPeer(spec.peer)
+  const warm = spec.server === undefined ? spec.warm : 0 // a server's warm-up comes from here
+  const out = cli.keep === undefined ? '/dev/null' : join(cli.keep, `${spec.scenario.replace(':', '-')}.${variant}.${n}.out`)
+  const args = ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--predictable', '--single-threaded', '--expose-gc', TARGET, spec.scenario, variant, String(n), String(peer?.port ?? 0), String(warm)]
+  const child = spawn('valgrind', args, { cwd: BENCH_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+  try {
+    if (spec.server !== undefined) {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+      const { port } = JSON.parse((await lines.next()).value)
+      await drive(spec.server, port, spec.warm, variant)
+      child.stdin.write('gc\n')
+      await lines.next() // ok: the warm-up's garbage is collected
+      await drive(spec.server, port, n, variant)
+      child.stdin.write('done\n')
+    }
+    const [code, signal] = await once(child, 'close')
+    const collected = /Collected : (\d+)/.exec(stderr)
+    if (code !== 0 || collected === null) throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
+    return Number(collected[1])
+  } finally {
+    clearTimeout(timer)
+    child.kill('SIGKILL')
+    await peer?.close()
+  }
+}
+
+/** Runs the jobs `PARALLEL` at a time (valgrind is single-threaded; the machine has two CPUs). */
+async function inParallel(jobs) {
+  const results = new Array(jobs.length)
+  let next = 0
+  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+    while (next < jobs.length) {
+      const i = next++
+      results[i] = await jobs[i]()
+    }
+  }))
+  return results
+}
+
+const started = Date.now()
+const jobs = []
+for (const spec of SCENARIOS) {
+  for (const variant of spec.variants) {
+    for (let r = 0; r < REPEATS; r++) {
+      for (const n of spec.n) jobs.push({ spec, variant, r, n, run: () => count(spec, variant, n) })
+    }
+  }
+}
+const totals = await inParallel(jobs.map((j) => j.run))
+jobs.forEach((j, i) => (j.instructions = totals[i]))
+
+const rows = []
+for (const spec of SCENARIOS) {
+  const [n1, n2] = spec.n
+  const perUnit = {}
+  for (const variant of spec.variants) {
+    const repeats = Array.from({ length: REPEATS }, (_, r) => {
+      const at = (n) => jobs.find((j) => j.spec === spec && j.variant === variant && j.r === r && j.n === n).instructions
+      return (at(n2) - at(n1)) / (n2 - n1)
+    })
+    perUnit[variant] = summarize(repeats)
+  }
+  const base = perUnit[spec.baseline].median
+  for (const variant of spec.variants) {
+    const s = perUnit[variant]
+    rows.push({ scenario: spec.scenario, unit: spec.unit, variant, perUnit: s.median, min: s.min, max: s.max, vsBaseline: variant === spec.baseline ? null : s.median / base, baseline: spec.baseline })
+  }
+}
+
+const node = process.versions.node.split('.')[0]
+console.log(`instructions (node ${process.version}, ${REPEATS} repeat${REPEATS > 1 ? 's' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s):`)
+for (const r of rows) {
+  console.log(`  ${r.scenario.padEnd(16)} ${r.variant.padEnd(12)} ${fmt(r.perUnit).padStart(10)} per ${r.unit}${r.vsBaseline === null ? '' : `  ${pct(r.vsBaseline, 2)} vs ${r.baseline}`}`)
+}
+
+const ratio = (scenario, variant) => rows.find((r) => r.scenario === scenario && r.variant === variant)?.vsBaseline
+const target = (what, scenario, variant, limit) => {
+  const v = ratio(scenario, variant)
+  return { what, target: `≤ ${pct(limit, 0)}`, measured: v === undefined ? 'not measured' : pct(v, 2), met: v === undefined ? null : v <= limit }
+}
+const targets = QUICK
+  ? [target('a new bound connection vs loaded', 'connect', 'bound', 1.03)]
+  : [
+      ...['express', 'koa', 'fastify'].flatMap((fw) => [
+        target(`${fw}: ours vs als, per request`, `adapter:${fw}`, 'ours', 1.01),
+        target(`${fw}: ours with a header budget vs als, per request`, `adapter:${fw}`, 'ours-header', 1.01),
+      ]),
+      target('a new bound connection vs loaded', 'connect', 'bound', 1.03),
+      target('a scoped keep-alive exchange (http.get) vs als', 'keepalive-http', 'scoped', 1.01),
+      target('a scoped keep-alive exchange (fetch) vs als', 'keepalive-fetch', 'scoped', 1.01),
+    ]
+
+const markdown = table(
+  ['scenario', 'variant', 'instructions per unit (median)', 'min–max', 'vs'],
+  rows.map((r) => [
+    `${r.scenario} (per ${r.unit})`,
+    `\`${r.variant}\``,
+    fmt(r.perUnit),
+    REPEATS > 1 ? `${fmt(r.min)}–${fmt(r.max)}` : '–',
+    r.vsBaseline === null ? 'baseline' : `${pct(r.vsBaseline, 2)} vs \`${r.baseline}\``,
+  ]),
+)
+if (cli.only === undefined && cli.repeats === undefined) writeResult(`instructions-node${node}`, { repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })
