@@ -42,12 +42,12 @@ try {
  * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
  */
 const FULL = [
-  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 300, n: [100, 400], server: 'requests' })),
-  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 300, n: [100, 400], peer: 'sink' },
-  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [100, 500], peer: 'http' },
-  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [100, 500], peer: 'http' },
-  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 200, n: [100, 300], server: 'connections' },
-  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 200, n: [100, 300], server: 'requests', peer: 'sink' },
+  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 300, n: [200, 1500], server: 'requests' })),
+  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 300, n: [200, 1500], peer: 'sink' },
+  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [200, 1500], peer: 'http' },
+  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [200, 1000], peer: 'http' },
+  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 300, n: [200, 1500], server: 'connections' },
+  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 300, n: [200, 1000], server: 'requests', peer: 'sink' },
 ]
 const SCENARIOS = QUICK
   ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 50, n: [20, 60] }]
