@@ -50,7 +50,7 @@ const FULL = [
   { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 300, n: [200, 1000], server: 'requests', peer: 'sink' },
 ]
 const SCENARIOS = QUICK
-  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 50, n: [20, 60] }]
+  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 100, n: [50, 250] }]
   : FULL.filter((s) => cli.only === undefined || s.scenario.startsWith(cli.only))
 
 /** A peer in this process: a sink that reads and discards, or an HTTP server answering 'ok'. */
