@@ -57,6 +57,8 @@ const SCENARIOS = QUICK
 async function startPeer(kind) {
   const sockets = new Set()
   const server = kind === 'http' ? http.createServer((_req, res) => res.end('ok')) : net.createServer((s) => s.on('error', () => {}).resume())
+  // The target runs slowly under valgrind, and pauses for full GCs: no idle timeout may close its pooled socket.
+  server.keepAliveTimeout = 0
   server.on('connection', (s) => {
     sockets.add(s)
     s.once('close', () => sockets.delete(s))
