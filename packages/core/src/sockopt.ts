@@ -33,9 +33,10 @@ export function support(): Support {
 }
 
 /**
- * Sets TCP_USER_TIMEOUT on a socket or fd now (a connecting socket: at
- * 'connect'). Returns false where unsupported. An explicit value pins the
- * socket: scopes and exchanges no longer change it.
+ * Sets TCP_USER_TIMEOUT on a socket or fd now (a connecting socket: as
+ * soon as its connection attempt has an fd). Returns false where
+ * unsupported. An explicit value pins the socket: scopes, exchanges and a
+ * request's end no longer change it, and a reconnect gets it again.
  */
 export function setUserTimeout(target: Target, ms: number): boolean {
   validateTarget(target)
