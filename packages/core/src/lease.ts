@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { shared, type Scope, type ScopeEnd } from './shared.js'
+import { shared, type Scope, type ScopeEnd, type SocketLease } from './shared.js'
 import { Owner, stateOf, sync, type SocketState } from './socket-state.js'
 
 /**
@@ -10,7 +10,7 @@ import { Owner, stateOf, sync, type SocketState } from './socket-state.js'
  * Created at the first socket a request opens: a request that opens none
  * pays nothing.
  */
-class Lease {
+class Lease implements SocketLease {
   readonly sockets: Socket[] = []
   constructor(readonly end: ScopeEnd) {}
 }

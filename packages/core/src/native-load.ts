@@ -1,8 +1,19 @@
 import { createRequire } from 'node:module'
 import { basename } from 'node:path'
-import type { Native } from './native.js'
 
 type FfiRs = typeof import('ffi-rs')
+
+/**
+ * Integer socket options through libc. `setInt` returns 0 or a positive
+ * errno; `getInt` returns the value (always >= 0 for the options used here)
+ * or a negative errno. Neither throws. Callers validate every argument first:
+ * ffi-rs aborts the process on a wrong type and silently truncates
+ * out-of-range numbers.
+ */
+export interface Native {
+  setInt(fd: number, level: number, name: number, value: number): number
+  getInt(fd: number, level: number, name: number): number
+}
 
 export type Binding = { native: Native; reason?: undefined } | { native: null; reason: string }
 

@@ -1,4 +1,4 @@
-import { loadBinding } from './native-load.js'
+import { loadBinding, type Native } from './native-load.js'
 import { withProcessLock } from './native-lock.js'
 import { warningCodes } from './errors.js'
 
@@ -10,17 +10,7 @@ export const TCP_KEEPINTVL = 5
 export const TCP_KEEPCNT = 6
 export const TCP_USER_TIMEOUT = 18
 
-/**
- * Integer socket options through libc. `setInt` returns 0 or a positive
- * errno; `getInt` returns the value (always >= 0 for the options used here)
- * or a negative errno. Neither throws. Callers validate every argument first:
- * ffi-rs aborts the process on a wrong type and silently truncates
- * out-of-range numbers.
- */
-export interface Native {
-  setInt(fd: number, level: number, name: number, value: number): number
-  getInt(fd: number, level: number, name: number): number
-}
+export type { Native } from './native-load.js'
 
 export interface Support {
   supported: boolean

@@ -8,6 +8,11 @@ export interface ScopeEnd {
   once(event: 'close', listener: () => void): unknown
 }
 
+/** The sockets a request opened, put back when it ends (lease.ts); seen from a socket's state. */
+export interface SocketLease {
+  readonly end: ScopeEnd
+}
+
 /** What a scope carries: its bound, and the hosts it leaves alone. */
 export interface Scope {
   /** The bound; 0 for a request whose bound is turned off (see UNBOUNDED). */

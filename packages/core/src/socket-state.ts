@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net'
 import { channels, publishError } from './diagnostics.js'
 import { IPPROTO_TCP, loadNative, TCP_USER_TIMEOUT } from './native.js'
-import type { Lease } from './lease.js'
-import { shared, type Scope } from './shared.js'
+import { shared, type Scope, type SocketLease } from './shared.js'
 import { SocketOptionError } from './errors.js'
 
 /** Who decides a socket's bound. */
@@ -35,7 +34,7 @@ export class SocketState {
   /** Exchanges carried since the socket last connected. */
   exchanges = 0
   /** The request that opened it, which puts it back when it ends. */
-  lease: Lease | undefined = undefined
+  lease: SocketLease | undefined = undefined
   /** The scope whose connect or exchange chose `want` last; null: unscoped work. */
   setBy: Scope | null = null
   /** Connections decided on this Socket object (connect() again after 'close' is a new one). */
