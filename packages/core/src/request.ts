@@ -4,21 +4,19 @@ import { untilEnd } from './lease.js'
 import { shared, type Scope, type ScopeEnd } from './shared.js'
 
 // Symbol.for: the ESM and the CommonJS build must agree on them (see shared.ts).
-const kScopes = Symbol.for('tcp-user-timeout.request.scopes')
+const kScope = Symbol.for('tcp-user-timeout.request.scope')
 const kEmit = Symbol.for('tcp-user-timeout.request.emit')
 const kRead = Symbol.for('tcp-user-timeout.body.read')
 const kRequest = Symbol.for('tcp-user-timeout.body.request')
 
 type Emit = IncomingMessage['emit']
-type ScopedRequest = IncomingMessage & { [kEmit]?: Emit }
+// The request's scope is a property of the request, not a WeakMap entry: the
+// scope refers to the response, which refers to the request, and V8's
+// scavenger holds a WeakMap value strongly, so each entry would keep its
+// whole request alive, and promote it, until a full collection.
+type ScopedRequest = IncomingMessage & { [kEmit]?: Emit; [kScope]?: Scope }
 type ScopedBody = Readable & { [kRead]?: Readable['read']; [kRequest]?: ScopedRequest }
 type EmitHolder = { emit: Emit; [kEmit]?: Emit }
-
-// Each request's scope, kept off the request object: Express gives every
-// request its own hidden class, so adding a property to one costs a new map
-// (microseconds); a WeakMap entry costs neither that nor the request's life.
-const holder = globalThis as typeof globalThis & { [kScopes]?: WeakMap<object, Scope> }
-const scopes = (holder[kScopes] ??= new WeakMap<object, Scope>())
 
 /**
  * Runs `next` in `scope` for this request, and runs the request's own events
@@ -30,10 +28,10 @@ const scopes = (holder[kScopes] ??= new WeakMap<object, Scope>())
  * response: once `res` has closed, the sockets the request opened go back
  * to the global default (lease.ts).
  */
-export function enterRequest<R>(req: IncomingMessage, res: ScopeEnd, scope: Scope, next: () => R): R {
+export function enterRequest<R>(req: ScopedRequest, res: ScopeEnd, scope: Scope, next: () => R): R {
   if (req.emit !== emitInScope) wrapEmit(req)
   const own = untilEnd(scope, res)
-  scopes.set(req, own)
+  req[kScope] = own
   return shared.als.run(own, next)
 }
 
@@ -54,7 +52,7 @@ function wrapEmit(req: ScopedRequest): void {
 }
 
 function emitInScope(this: ScopedRequest, type: string | symbol): boolean {
-  const scope = scopes.get(this)
+  const scope = this[kScope]
   // Most events have no listener, and some ('resume', 'pause') are emitted
   // by the handler itself, already in the scope: only the rest pay for a run.
   if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope) {
@@ -75,8 +73,8 @@ function applyEmit(req: ScopedRequest, args: IArguments): boolean {
  * generator that fetches as it goes) would otherwise open unbound sockets.
  * Anything that is not a readable stream is left alone.
  */
-export function scopeResponseBody(req: IncomingMessage, body: unknown): void {
-  if (!scopes.has(req) || !isReadable(body) || body[kRead] !== undefined) return
+export function scopeResponseBody(req: ScopedRequest, body: unknown): void {
+  if (req[kScope] === undefined || !isReadable(body) || body[kRead] !== undefined) return
   body[kRead] = body.read
   body[kRequest] = req
   body.read = readInScope
@@ -87,7 +85,7 @@ function isReadable(body: unknown): body is ScopedBody {
 }
 
 function readInScope(this: ScopedBody, size?: number): unknown {
-  return shared.als.run(scopes.get(this[kRequest]!)!, applyRead, this, size)
+  return shared.als.run(this[kRequest]![kScope]!, applyRead, this, size)
 }
 
 function applyRead(body: ScopedBody, size: number | undefined): unknown {
