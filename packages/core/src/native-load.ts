@@ -53,10 +53,11 @@ export function loadBinding(): Binding {
   } catch (error) {
     return { native: null, reason: `ffi-rs could not open libc (${message(error)})` }
   }
-  const pinned = pin(ffi)
+  const file = Object.keys(nodeRequire.cache).find((f) => /^ffi-rs\..+\.node$/.test(basename(f)))
+  const pinned = pin(ffi, file)
   if (pinned !== undefined) return { native: null, reason: pinned }
   try {
-    const native = bind(ffi)
+    const native = bind(ffi, rawLoad(file) ?? ffi.load)
     // The first use of each function name inserts it into ffi-rs's table: do it
     // here, under the lock, on fd -1 (EBADF before any option is looked at: no
     // side effect, and the errno path is taken too).
@@ -82,8 +83,7 @@ export function loadBinding(): Binding {
  * but Node then runs the addon's init a second time.) On musl dlclose
  * unmaps nothing and the flags are accepted: harmless.
  */
-function pin(ffi: FfiRs): string | undefined {
-  const file = Object.keys(nodeRequire.cache).find((f) => /^ffi-rs\..+\.node$/.test(basename(f)))
+function pin(ffi: FfiRs, file: string | undefined): string | undefined {
   if (file === undefined) return `ffi-rs's native binary was not found among the loaded modules, so it cannot be kept loaded (a worker thread exiting could crash the process)`
   try {
     const handle = ffi.load({
@@ -99,13 +99,30 @@ function pin(ffi: FfiRs): string | undefined {
   }
 }
 
-function bind(ffi: FfiRs): Native {
+type Load = FfiRs['load']
+
+/**
+ * The binary's own `load`, which ffi-rs's JavaScript `load` wraps: the
+ * wrapper copies `paramsType` on every call (to expand array types) and
+ * defaults `freeResultMemory`; bind() does both once. The module is the one
+ * ffi-rs loaded (the require cache's entry): nothing is loaded twice.
+ * Undefined (then ffi-rs's wrapper is used) if it is not there.
+ */
+function rawLoad(file: string | undefined): Load | undefined {
+  const exports = file === undefined ? undefined : (nodeRequire.cache[file]?.exports as { load?: unknown } | undefined)
+  return typeof exports?.load === 'function' ? (exports.load as Load) : undefined
+}
+
+function bind(ffi: FfiRs, load: Load): Native {
   const { DataType } = ffi
 
   // The fast path of ffi-rs: one native int allocated once and written in
   // place through an external Buffer, one params object reused for every
-  // call, and errno asked for only on failure (ffi-rs reports whatever errno
-  // holds, which is stale after a successful call).
+  // call and given to the binary's own load (rawLoad), and errno asked for
+  // only on failure (ffi-rs reports whatever errno holds, which is stale
+  // after a successful call). Most of a call's ~50,000 instructions are
+  // still ffi-rs's own (BENCHMARKS.md): it mallocs and reads every property
+  // of the params on each call.
   const [pointer] = ffi.createPointer({ paramsType: [DataType.I32], paramsValue: [0] })
   if (pointer === undefined) throw new Error('createPointer returned nothing')
   const value = ffi.createExternalBuffer(pointer, 4)
@@ -116,6 +133,7 @@ function bind(ffi: FfiRs): Native {
     retType: DataType.I32,
     paramsType: [DataType.I32, DataType.I32, DataType.I32, DataType.External, DataType.I32],
     paramsValue: setArgs,
+    freeResultMemory: false,
   }
 
   // getsockopt writes through its pointers: Buffers passed as U8Array are
@@ -127,12 +145,13 @@ function bind(ffi: FfiRs): Native {
     library: LIBRARY,
     funcName: 'getsockopt',
     retType: DataType.I32,
-    paramsType: [DataType.I32, DataType.I32, DataType.I32, DataType.U8Array, DataType.U8Array],
+    paramsType: [DataType.I32, DataType.I32, DataType.I32, ffi.arrayConstructor({ type: DataType.U8Array, length: 4 }), ffi.arrayConstructor({ type: DataType.U8Array, length: 4 })],
     paramsValue: getArgs,
+    freeResultMemory: false,
   }
 
   function errnoOf(params: typeof setParams | typeof getParams): number {
-    const result = ffi.load({ ...params, errno: true }) as unknown as { value: number; errnoCode: number }
+    const result = load({ ...params, errno: true } as Parameters<Load>[0]) as unknown as { value: number; errnoCode: number }
     return result.value === -1 ? result.errnoCode || EIO /* failed without an errno */ : 0
   }
 
@@ -146,7 +165,7 @@ function bind(ffi: FfiRs): Native {
       setArgs[1] = level
       setArgs[2] = name
       try {
-        if (ffi.load(setParams) === 0) return 0
+        if (load(setParams as Parameters<Load>[0]) === 0) return 0
         return errnoOf(setParams)
       } catch {
         return EIO
@@ -158,7 +177,7 @@ function bind(ffi: FfiRs): Native {
       getArgs[1] = level
       getArgs[2] = name
       try {
-        if (ffi.load(getParams) === 0) return out.readInt32LE(0)
+        if (load(getParams as Parameters<Load>[0]) === 0) return out.readInt32LE(0)
         return -errnoOf(getParams)
       } catch {
         return -EIO
