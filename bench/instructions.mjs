@@ -1,17 +1,23 @@
 // Cost counted in instructions, not seconds (a `pnpm bench` member). Each
 // scenario runs under `valgrind --tool=callgrind` with `node --predictable
 // --single-threaded`, once with N1 and once with N2 units of work; the cost
-// of a unit is (I2 − I1) / (N2 − N1). Both runs start with the same warm-up
-// units, so the JIT's tiering up cancels out, and a full GC follows the
-// warm-up and the units (node --expose-gc), so the units' garbage is counted
-// whole rather than as whichever major collections fell inside a run. The same program repeats to about one
-// part in a million, so a 1 % target can be resolved where wall-clock rounds
-// spread ±30 %. The load (requests, connections, peers) comes from this
-// process, outside valgrind. Each figure is the median of the repeats.
+// of a unit is (I2 − I1) / (N2 − N1). The same program repeats to well under
+// one percent, where wall-clock rounds spread ±30 %.
 //
-//   node instructions.mjs           full: every scenario, 3 repeats
-//   node instructions.mjs --quick   CI smoke: one scenario, one repeat, small N
+// What is counted is steady state. Both runs first do the same long warm-up
+// with callgrind's instrumentation off (valgrind runs it many times faster),
+// with a full GC halfway through it: the JIT tiers up, and re-optimizes what
+// that GC deoptimized, before counting starts (with a short, counted
+// warm-up, TurboFan compiling inside the runs was most of the figure, and
+// differed between variants). Then `callgrind_control --instr=on` switches
+// counting on, the units run, and a full GC at the end counts their garbage
+// whole. The load (requests, connections, peers) comes from this process,
+// outside valgrind. Each figure is the median of the repeats.
+//
+//   node instructions.mjs               full: every scenario, 3 repeats (--repeats <n>: another count)
+//   node instructions.mjs --quick       CI smoke: one scenario, one repeat, small N
 import { execFileSync, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
@@ -23,9 +29,12 @@ import { fmt, pct, summarize } from './lib/stats.mjs'
 import { table } from './lib/table.mjs'
 
 const TARGET = join(BENCH_DIR, 'instructions', 'target.mjs')
-// --only <scenario prefix> and --repeats <n>: for looking into one figure, not for the results.
-// --keep <dir>: keep each run's callgrind.out (for callgrind_annotate) instead of discarding it.
-const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' } } })
+// For looking into one figure (none of these writes the results):
+//   --only <scenario prefix>, --variants a,b (and the baseline), --warm <n>
+//   --keep <dir>: keep each run's callgrind.out (for diff.mjs, callgrind_annotate) and the target's stdout (.log)
+//   --node-flags='<flags>': extra flags for the target's node, e.g. '--trace-gc --trace-opt --trace-deopt'
+const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' }, warm: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' } } })
+const NODE_FLAGS = cli['node-flags']?.split(' ').filter(Boolean) ?? []
 const REPEATS = cli.repeats !== undefined ? Number(cli.repeats) : QUICK ? 1 : 3
 const PARALLEL = 2
 const RUN_TIMEOUT_MS = 10 * 60_000
@@ -42,16 +51,21 @@ try {
  * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
  */
 const FULL = [
-  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 300, n: [200, 1500], server: 'requests' })),
-  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 300, n: [200, 1500], peer: 'sink' },
-  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [200, 1500], peer: 'http' },
-  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 300, n: [200, 1000], peer: 'http' },
-  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 300, n: [200, 1500], server: 'connections' },
-  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 300, n: [200, 1000], server: 'requests', peer: 'sink' },
+  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 6000, n: [200, 1200], server: 'requests' })),
+  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 6000, n: [200, 1200], peer: 'sink' },
+  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 6000, n: [200, 1200], peer: 'http' },
+  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 6000, n: [200, 1200], peer: 'http' },
+  { scenario: 'ffi', unit: 'setsockopt call', variants: ['empty', 'wrapped', 'raw', 'api'], baseline: 'wrapped', warm: 6000, n: [2000, 12000], peer: 'sink' },
+  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 6000, n: [200, 1200], server: 'connections' },
+  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 6000, n: [200, 1200], server: 'requests', peer: 'sink' },
 ]
-const SCENARIOS = QUICK
-  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 100, n: [50, 250] }]
+const WARM = cli.warm === undefined ? undefined : Number(cli.warm)
+const SCENARIOS = (QUICK
+  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 1000, n: [50, 250] }]
   : FULL.filter((s) => cli.only === undefined || s.scenario.startsWith(cli.only))
+)
+  .map((s) => (WARM === undefined ? s : { ...s, warm: WARM }))
+  .map((s) => (cli.variants === undefined ? s : { ...s, variants: s.variants.filter((v) => v === s.baseline || cli.variants.split(',').includes(v)) }))
 
 /** A peer in this process: a sink that reads and discards, or an HTTP server answering 'ok'. */
 async function startPeer(kind) {
@@ -101,22 +115,43 @@ async function count(spec, variant, n) {
   const peer = spec.peer === undefined ? undefined : await startPeer(spec.peer)
   const warm = spec.server === undefined ? spec.warm : 0 // a server's warm-up comes from here
   const out = cli.keep === undefined ? '/dev/null' : join(cli.keep, `${spec.scenario.replace(':', '-')}.${variant}.${n}.out`)
-  const args = ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--predictable', '--single-threaded', '--expose-gc', TARGET, spec.scenario, variant, String(n), String(peer?.port ?? 0), String(warm)]
+  const args = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--predictable', '--single-threaded', '--expose-gc', ...NODE_FLAGS, TARGET, spec.scenario, variant, String(n), String(peer?.port ?? 0), String(warm)]
   const child = spawn('valgrind', args, { cwd: BENCH_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+  const log = []
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  // The protocol's next line; anything else the target prints (--node-flags '--trace-gc') is logged.
+  const expect = async (prefix) => {
+    for (let line = await lines.next(); !line.done; line = await lines.next()) {
+      if (line.value.startsWith(prefix)) return line.value
+      log.push(line.value)
+    }
+    throw new Error(`${spec.scenario} ${variant} ${n}: the target exited before printing ${prefix}`)
+  }
+  const closed = once(child, 'close')
   try {
-    if (spec.server !== undefined) {
-      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-      const { port } = JSON.parse((await lines.next()).value)
-      await drive(spec.server, port, spec.warm, variant)
+    const port = spec.server === undefined ? undefined : JSON.parse(await expect('{"port"')).port
+    if (port !== undefined) {
+      // Halfway through the warm-up the target collects (target.mjs, halfway()).
+      await drive(spec.server, port, spec.warm >> 1, variant)
       child.stdin.write('gc\n')
-      await lines.next() // ok: the warm-up's garbage is collected
+      await expect('collected')
+      await drive(spec.server, port, spec.warm - (spec.warm >> 1), variant)
+    }
+    await expect('ok')
+    await instrument(child.pid)
+    if (port !== undefined) {
+      child.stdin.write('units\n')
       await drive(spec.server, port, n, variant)
       child.stdin.write('done\n')
+    } else {
+      child.stdin.write('go\n')
     }
-    const [code, signal] = await once(child, 'close')
+    for (let line = await lines.next(); !line.done; line = await lines.next()) log.push(line.value)
+    const [code, signal] = await closed
+    if (cli.keep !== undefined) writeFileSync(out.replace(/\.out$/, '.log'), `${log.join('\n')}\n`)
     const collected = /Collected : (\d+)/.exec(stderr)
     if (code !== 0 || collected === null) throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
     return Number(collected[1])
@@ -125,6 +160,15 @@ async function count(spec, variant, n) {
     child.kill('SIGKILL')
     await peer?.close()
   }
+}
+
+/** Switches callgrind's instrumentation on in the target (through vgdb); resolves once it is on. */
+async function instrument(pid) {
+  const child = spawn('callgrind_control', ['--instr=on', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d))
+  const [code] = await once(child, 'close')
+  if (code !== 0 || !output.includes('OK')) throw new Error(`callgrind_control --instr=on ${pid}: exit ${code}: ${output}`)
 }
 
 /** Runs the jobs `PARALLEL` at a time (valgrind is single-threaded; the machine has two CPUs). */
@@ -203,4 +247,5 @@ const markdown = table(
     r.vsBaseline === null ? 'baseline' : `${pct(r.vsBaseline, 2)} vs \`${r.baseline}\``,
   ]),
 )
-if (cli.only === undefined && cli.repeats === undefined) writeResult(`instructions-node${node}`, { repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })
+const command = `node bench/instructions.mjs${REPEATS === 3 ? '' : ` --repeats ${REPEATS}`} (Node ${node})`
+if (cli.only === undefined && cli.warm === undefined && cli.variants === undefined) writeResult(`instructions-node${node}`, { command, repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })

@@ -4,16 +4,17 @@
 //
 //   node --expose-gc target.mjs <scenario> <variant> <units> <peer port> <warm-up units>
 //
-// Server scenarios print {"port":N} and serve until a line on stdin; the
-// load (warm-up included) comes from the driver, outside valgrind. Client
-// scenarios do the warm-up units, then theirs, against the driver's peer at
-// <peer port>, and exit: both runs pay the same warm-up (the JIT's tiering
-// up), so the difference is steady-state cost. Only the variants that use
-// the library import it.
+// Both runs first do the same warm-up, with callgrind's instrumentation off
+// (valgrind runs it many times faster), long enough for the JIT to finish
+// tiering up: the count covers steady state only. Server scenarios print
+// {"port":N}, and the driver sends the warm-up and the units from outside
+// valgrind; client scenarios make their units against the driver's peer at
+// <peer port>. Only the variants that use the library import it.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
+import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
 import { startApp } from '../http/apps.mjs'
 
@@ -25,30 +26,53 @@ const core = ['loaded', 'bound', 'scoped', 'hardened', 'ours', 'ours-header'].in
 const als = new AsyncLocalStorage()
 const store = Object.freeze({ ms: 25_000, exempt: undefined })
 
+const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+
 /**
- * Serves the driver: `gc` (after its warm-up) collects everything and
- * answers `ok`; `done` collects again, closes and exits. Both runs end with a
- * full collection of what their units left, so garbage is counted whole, not
- * as whichever major GCs happened to fall inside the run.
+ * The warm-up is done: say `ok` and wait for the driver to switch callgrind's
+ * instrumentation on (it answers `go`, or `units` for a server). The units
+ * end with a full collection, so their garbage is counted whole.
  */
+async function warmed() {
+  process.stdout.write('ok\n')
+  return (await stdin.next()).value
+}
+
+/**
+ * A full collection halfway through the warm-up: it leaves little garbage
+ * for the units, and the optimized code it discards (code that embeds
+ * objects the collection freed) is compiled again in the second half, not
+ * while instructions are counted.
+ */
+function halfway() {
+  globalThis.gc()
+  process.stdout.write('collected\n')
+}
+
+/** Serves the driver: half its warm-up, `gc`, the other half, `units`, its units, then `done`. */
 async function serveUntilTold(server, close) {
   // Slow under valgrind, and paused by full GCs: no idle timeout may close the driver's pooled socket.
   server.keepAliveTimeout = 0
   const port = server.address().port
   process.stdout.write(`${JSON.stringify({ port })}\n`)
-  for await (const line of createInterface({ input: process.stdin })) {
-    globalThis.gc()
-    if (line === 'gc') process.stdout.write('ok\n')
-    else break
-  }
+  await stdin.next() // gc
+  halfway()
+  await warmed() // units: instrumentation is on
+  process.stdout.write('-- units\n')
+  await stdin.next() // done
+  globalThis.gc()
   await close()
   process.exit(0)
 }
 
-/** The client scenarios' loop: warm-up units, a full collection, the units, a full collection. */
+/** The client scenarios' loop: the warm-up units around halfway(), warmed(), the units, a full collection. */
 async function loop(unit) {
-  for (let i = 0; i < warm; i++) await unit()
-  globalThis.gc()
+  for (let i = 0; i < warm; i++) {
+    if (i === warm >> 1) halfway()
+    await unit()
+  }
+  await warmed() // go
+  process.stdout.write('-- units\n')
   for (let i = 0; i < units; i++) await unit()
   globalThis.gc()
 }
@@ -111,6 +135,42 @@ const scenarios = {
     await exchanges(async () => (await fetch(origin)).arrayBuffer())
   },
 
+  // Per setsockopt(TCP_USER_TIMEOUT) call on a connected socket, by call shape:
+  // empty (the loop alone) | wrapped (ffi-rs's JavaScript load, the shape
+  // before) | raw (the binary's own load, reused params: the core's shape) |
+  // api (setUserTimeout(fd, ms): validation, counters and the raw call).
+  async ffi() {
+    const ffiRs = createRequire(createRequire(import.meta.url).resolve('@tcp-user-timeout/core'))('ffi-rs')
+    const { DataType } = ffiRs
+    const api = await import('@tcp-user-timeout/core')
+    api.support() // the core loads ffi-rs, opens libc and prepares its calls
+    const file = Object.keys(createRequire(import.meta.url).cache).find((f) => /ffi-rs\..+\.node$/.test(f))
+    const raw = createRequire(import.meta.url)(file)
+    ffiRs.open({ library: 'bench:libc', path: '' })
+    const [pointer] = ffiRs.createPointer({ paramsType: [DataType.I32], paramsValue: [0] })
+    const value = ffiRs.createExternalBuffer(pointer, 4)
+    const args = [0, 6 /* IPPROTO_TCP */, 18 /* TCP_USER_TIMEOUT */, pointer, 4]
+    const params = { library: 'bench:libc', funcName: 'setsockopt', retType: DataType.I32, paramsType: [DataType.I32, DataType.I32, DataType.I32, DataType.External, DataType.I32], paramsValue: args, freeResultMemory: false }
+    const socket = net.connect(peer, '127.0.0.1')
+    await once(socket, 'connect')
+    const fd = socket._handle.fd
+    args[0] = fd
+    const calls = {
+      empty: () => 0,
+      wrapped: () => ffiRs.load(params),
+      raw: () => raw.load(params),
+      api: (ms) => (api.setUserTimeout(fd, ms) ? 0 : -1),
+    }
+    const call = calls[variant]
+    let ms = 1000
+    await loop(() => {
+      ms = ms === 60_000 ? 1000 : ms + 1
+      value.writeInt32LE(ms, 0)
+      if (call(ms) !== 0) throw new Error(`setsockopt failed (${variant})`)
+    })
+    socket.destroy()
+  },
+
   // Per accepted connection of a server: none | hardened.
   async hardened() {
     // Answers a byte on accept: the driver closes only what was accepted.
@@ -133,3 +193,5 @@ async function exchanges(exchange) {
 const [name, arg] = scenario.split(':')
 if (scenarios[name] === undefined) throw new Error(`unknown scenario ${scenario}`)
 await scenarios[name](arg)
+// A client scenario is over (the stdin reader would keep the process alive).
+process.exit(0)
