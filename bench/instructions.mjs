@@ -11,13 +11,17 @@
 // warm-up, TurboFan compiling inside the runs was most of the figure, and
 // differed between variants). Then `callgrind_control --instr=on` switches
 // counting on, the units run, and a full GC at the end counts their garbage
-// whole. The load (requests, connections, peers) comes from this process,
+// whole. The few optimizing compiles that still fall inside a run, at points
+// that differ between variants, are the warm-up's tail: their instructions
+// are taken out (compiled()). Every variant of a server scenario gets the
+// same request bytes. The load (requests, connections, peers) comes from this process,
 // outside valgrind. Each figure is the median of the repeats.
 //
 //   node instructions.mjs               full: every scenario, 3 repeats (--repeats <n>: another count)
 //   node instructions.mjs --quick       CI smoke: one scenario, one repeat, small N
 import { execFileSync, spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
@@ -51,13 +55,13 @@ try {
  * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
  */
 const FULL = [
-  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 6000, n: [200, 1200], server: 'requests' })),
-  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 6000, n: [200, 1200], peer: 'sink' },
-  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 6000, n: [200, 1200], peer: 'http' },
-  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 6000, n: [200, 1200], peer: 'http' },
-  { scenario: 'ffi', unit: 'setsockopt call', variants: ['empty', 'wrapped', 'raw', 'api'], baseline: 'wrapped', warm: 6000, n: [2000, 12000], peer: 'sink' },
-  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 6000, n: [200, 1200], server: 'connections' },
-  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 6000, n: [200, 1200], server: 'requests', peer: 'sink' },
+  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests' })),
+  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 20000, n: [200, 1200], peer: 'sink' },
+  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
+  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
+  { scenario: 'ffi', unit: 'setsockopt call', variants: ['empty', 'wrapped', 'raw', 'api'], baseline: 'wrapped', warm: 20000, n: [2000, 12000], peer: 'sink' },
+  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 20000, n: [200, 1200], server: 'connections' },
+  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests', peer: 'sink' },
 ]
 const WARM = cli.warm === undefined ? undefined : Number(cli.warm)
 const SCENARIOS = (QUICK
@@ -88,8 +92,8 @@ async function startPeer(kind) {
   }
 }
 
-/** Sends `n` units to a target server: sequential keep-alive GETs, or connections (each closed once the server has accepted it and answered). */
-async function drive(kind, port, n, variant) {
+/** Sends `n` units to a target server: sequential GETs over `agent`'s one keep-alive connection, or connections (each closed once the server has accepted it and answered). */
+async function drive(kind, port, n, agent) {
   if (kind === 'connections') {
     for (let i = 0; i < n; i++) {
       const socket = net.connect(port, '127.0.0.1')
@@ -100,21 +104,19 @@ async function drive(kind, port, n, variant) {
     }
     return
   }
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const headers = variant === 'ours-header' ? HEADER : {}
+  // Every variant gets the same request bytes: only ours-header reads the header.
   for (let i = 0; i < n; i++) {
     await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => res.resume().on('end', resolve)).on('error', reject)
+      http.get({ host: '127.0.0.1', port, path: '/', agent, headers: HEADER }, (res) => res.resume().on('end', resolve)).on('error', reject)
     })
   }
-  agent.destroy()
 }
 
 /** Instructions of one run of the target with `n` units. */
 async function count(spec, variant, n) {
   const peer = spec.peer === undefined ? undefined : await startPeer(spec.peer)
   const warm = spec.server === undefined ? spec.warm : 0 // a server's warm-up comes from here
-  const out = cli.keep === undefined ? '/dev/null' : join(cli.keep, `${spec.scenario.replace(':', '-')}.${variant}.${n}.out`)
+  const out = join(cli.keep ?? SCRATCH, `${spec.scenario.replace(':', '-')}.${variant}.${n}.out`)
   const args = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--predictable', '--single-threaded', '--expose-gc', ...NODE_FLAGS, TARGET, spec.scenario, variant, String(n), String(peer?.port ?? 0), String(warm)]
   const child = spawn('valgrind', args, { cwd: BENCH_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
@@ -132,34 +134,53 @@ async function count(spec, variant, n) {
   }
   const closed = once(child, 'close')
   try {
-    const port = spec.server === undefined ? undefined : JSON.parse(await expect('{"port"')).port
-    if (port !== undefined) {
-      // Halfway through the warm-up the target collects (target.mjs, halfway()).
-      await drive(spec.server, port, spec.warm >> 1, variant)
+    if (spec.server !== undefined) {
+      const { port } = JSON.parse(await expect('{"port"'))
+      // One keep-alive connection for the warm-up and the units (target.mjs, serveUntilTold()).
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+      await drive(spec.server, port, spec.warm >> 1, agent)
       child.stdin.write('gc\n')
       await expect('collected')
-      await drive(spec.server, port, spec.warm - (spec.warm >> 1), variant)
-    }
-    await expect('ok')
-    await instrument(child.pid)
-    if (port !== undefined) {
-      child.stdin.write('units\n')
-      await drive(spec.server, port, n, variant)
+      await drive(spec.server, port, spec.warm - (spec.warm >> 1), agent)
+      await instrument(child.pid)
+      await drive(spec.server, port, n, agent)
+      agent.destroy()
       child.stdin.write('done\n')
-    } else {
-      child.stdin.write('go\n')
     }
     for (let line = await lines.next(); !line.done; line = await lines.next()) log.push(line.value)
     const [code, signal] = await closed
     if (cli.keep !== undefined) writeFileSync(out.replace(/\.out$/, '.log'), `${log.join('\n')}\n`)
     const collected = /Collected : (\d+)/.exec(stderr)
     if (code !== 0 || collected === null) throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
-    return Number(collected[1])
+    const compiling = compiled(out)
+    if (cli.keep === undefined) rmSync(out)
+    return Number(collected[1]) - compiling
   } finally {
     clearTimeout(timer)
     child.kill('SIGKILL')
     await peer?.close()
   }
+}
+
+// Callgrind's outputs, read for the compiling they counted, then removed (--keep keeps them).
+const SCRATCH = mkdtempSync(join(tmpdir(), 'tut-instructions-'))
+process.on('exit', () => rmSync(SCRATCH, { recursive: true, force: true }))
+
+/**
+ * Instructions spent optimizing (Maglev, TurboFan, on-stack replacement) in
+ * one run: the inclusive cost of V8's entry points for them. A long
+ * warm-up leaves a few such compiles for the units, at points that differ
+ * between variants (a few million instructions each, thousands per unit);
+ * they are the warm-up's tail, not the units' cost, and are taken out.
+ */
+function compiled(file) {
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 << 20 })
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+)\s+\([^)]*\)\s+\S*v8::internal::Compiler::CompileOptimized(OSR)?\(/.exec(line)
+    if (m !== null) sum += Number(m[1].replaceAll(',', ''))
+  }
+  return sum
 }
 
 /** Switches callgrind's instrumentation on in the target (through vgdb); resolves once it is on. */

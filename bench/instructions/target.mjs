@@ -11,6 +11,7 @@
 // valgrind; client scenarios make their units against the driver's peer at
 // <peer port>. Only the variants that use the library import it.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
@@ -26,18 +27,6 @@ const core = ['loaded', 'bound', 'scoped', 'hardened', 'ours', 'ours-header'].in
 const als = new AsyncLocalStorage()
 const store = Object.freeze({ ms: 25_000, exempt: undefined })
 
-const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
-
-/**
- * The warm-up is done: say `ok` and wait for the driver to switch callgrind's
- * instrumentation on (it answers `go`, or `units` for a server). The units
- * end with a full collection, so their garbage is counted whole.
- */
-async function warmed() {
-  process.stdout.write('ok\n')
-  return (await stdin.next()).value
-}
-
 /**
  * A full collection halfway through the warm-up: it leaves little garbage
  * for the units, and the optimized code it discards (code that embeds
@@ -49,30 +38,39 @@ function halfway() {
   process.stdout.write('collected\n')
 }
 
-/** Serves the driver: half its warm-up, `gc`, the other half, `units`, its units, then `done`. */
+/**
+ * Serves the driver: half its warm-up, `gc` on stdin, the other half; the
+ * driver then switches counting on (callgrind_control: nothing happens in
+ * here), sends its units over the same connection, and `done`. Nothing new
+ * may happen at the start of the units: a first event of a new kind (a
+ * stdin line, a new connection) deoptimizes hot code, which then runs
+ * unoptimized for a part of the units that differs between variants.
+ */
 async function serveUntilTold(server, close) {
   // Slow under valgrind, and paused by full GCs: no idle timeout may close the driver's pooled socket.
   server.keepAliveTimeout = 0
   const port = server.address().port
+  const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
   process.stdout.write(`${JSON.stringify({ port })}\n`)
   await stdin.next() // gc
   halfway()
-  await warmed() // units: instrumentation is on
-  process.stdout.write('-- units\n')
   await stdin.next() // done
   globalThis.gc()
   await close()
   process.exit(0)
 }
 
-/** The client scenarios' loop: the warm-up units around halfway(), warmed(), the units, a full collection. */
+/**
+ * The client scenarios' loop: the warm-up units around halfway(), then
+ * counting is switched on from here, synchronously (no event), the units, a
+ * full collection.
+ */
 async function loop(unit) {
   for (let i = 0; i < warm; i++) {
     if (i === warm >> 1) halfway()
     await unit()
   }
-  await warmed() // go
-  process.stdout.write('-- units\n')
+  execFileSync('callgrind_control', ['--instr=on', String(process.pid)], { stdio: 'ignore' })
   for (let i = 0; i < units; i++) await unit()
   globalThis.gc()
 }
@@ -193,5 +191,4 @@ async function exchanges(exchange) {
 const [name, arg] = scenario.split(':')
 if (scenarios[name] === undefined) throw new Error(`unknown scenario ${scenario}`)
 await scenarios[name](arg)
-// A client scenario is over (the stdin reader would keep the process alive).
 process.exit(0)
