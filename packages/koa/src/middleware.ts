@@ -1,5 +1,6 @@
 import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
-import type { Context, Middleware } from 'koa'
+import type Application from 'koa'
+import type { Context, Middleware, Response } from 'koa'
 
 /** The shared options; a `seconds` callback gets Koa's `ctx`. */
 export type KoaTcpUserTimeoutOptions = TcpUserTimeoutOptions<Context>
@@ -25,7 +26,41 @@ export function override(options: KoaTcpUserTimeoutOptions | false): Middleware 
 
 function middleware(policy: Policy<Context>): Middleware {
   return function tcpUserTimeoutMiddleware(ctx, next) {
-    // Koa pipes a stream body after the chain returned, outside the scope.
-    return policy.run(ctx, ctx.req, ctx.res, () => next().then(() => scopeResponseBody(ctx.req, ctx.body)))
+    const app = ctx.app as Application | undefined
+    if (app !== undefined && !scopingBodies.has(app)) scopeBodies(app)
+    return policy.run(ctx, ctx.req, ctx.res, next)
   }
+}
+
+const scopingBodies = new WeakSet<Application>()
+
+/**
+ * Koa pipes a stream body (`ctx.body = stream`) after the middleware chain
+ * has returned, outside the scope: a lazily produced body would open
+ * unbound sockets. So each body set during a request reads in the
+ * request's scope (scopeResponseBody), through a `body` setter put once on
+ * the app's `app.response` (Koa's documented extension point): no promise
+ * or closure per request, as a `.then` after `next()` would cost.
+ */
+function scopeBodies(app: Application): void {
+  scopingBodies.add(app)
+  if (app.response === null || typeof app.response !== 'object') return
+  let holder: object | null = app.response
+  let descriptor: PropertyDescriptor | undefined
+  while (holder !== null && (descriptor = Object.getOwnPropertyDescriptor(holder, 'body')) === undefined) holder = Object.getPrototypeOf(holder) as object | null
+  const get = descriptor?.get
+  const set = descriptor?.set
+  // Not the Koa this was written for: its bodies are left as they are.
+  if (get === undefined || set === undefined) return
+  Object.defineProperty(app.response, 'body', {
+    configurable: true,
+    enumerable: descriptor!.enumerable ?? false,
+    get(this: Response) {
+      return get.call(this) as unknown
+    },
+    set(this: Response, value: unknown) {
+      set.call(this, value)
+      scopeResponseBody(this.req, value)
+    },
+  })
 }
