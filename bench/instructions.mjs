@@ -244,7 +244,8 @@ for (const r of rows) {
 const ratio = (scenario, variant) => rows.find((r) => r.scenario === scenario && r.variant === variant)?.vsBaseline
 const target = (what, scenario, variant, limit) => {
   const v = ratio(scenario, variant)
-  return { what, target: `≤ ${pct(limit, 0)}`, measured: v === undefined ? 'not measured' : pct(v, 2), met: v === undefined ? null : v <= limit }
+  // More than 2 % below its baseline, which it contains, a figure shows the scatter between variants, not a cost: unresolved.
+  return { what, target: `≤ ${pct(limit, 0)}`, measured: v === undefined ? 'not measured' : pct(v, 2), met: v === undefined ? null : v < 0.98 ? 'unresolved' : v <= limit }
 }
 const targets = QUICK
   ? [target('a new bound connection vs loaded', 'connect', 'bound', 1.03)]

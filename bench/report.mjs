@@ -24,7 +24,7 @@ function targetsTable(names) {
   const lines = ['| bench | what | target | measured | |', '|---|---|---|---|---|']
   for (const name of names) {
     for (const t of load(name)?.targets ?? []) {
-      const mark = t.met === true ? 'met' : t.met === false ? '**missed**' : 'not measured'
+      const mark = t.met === true ? 'met' : t.met === false ? '**missed**' : t.met === 'unresolved' ? 'unresolved (below its baseline: scatter)' : 'not measured'
       lines.push(`| ${name} | ${t.what} | ${t.target} | ${t.measured} | ${mark} |`)
     }
   }
