@@ -74,7 +74,7 @@ for (const { name, exit, result, seconds } of outcomes) {
   const status = exit !== 0 ? `FAILED (${exit})` : result === undefined ? 'skipped (no result)' : 'ok'
   console.log(`${name}: ${status}, ${seconds.toFixed(0)} s`)
   for (const t of result?.targets ?? []) {
-    const mark = t.met === true ? 'met' : t.met === false ? 'MISSED' : 'not measured'
+    const mark = t.met === true ? 'met' : t.met === false ? 'MISSED' : t.met === 'unresolved' ? 'unresolved' : 'not measured'
     console.log(`  ${mark}: ${t.what}: ${t.measured} (target ${t.target})`)
   }
 }

@@ -25,7 +25,7 @@ export function resultPath(name, quick = QUICK) {
 
 /**
  * Writes the result of bench `name`. `targets` is a list of
- * { what, target, measured, met } (met: true, false, or null when not
+ * { what, target, measured, met } (met: true, false, 'unresolved' (within the scatter), or null when not
  * measured here), so the report and the runner can tell what was missed.
  */
 export function writeResult(name, data) {
