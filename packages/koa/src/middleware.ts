@@ -60,7 +60,8 @@ function scopeBodies(app: Application): void {
     },
     set(this: Response, value: unknown) {
       set.call(this, value)
-      scopeResponseBody(this.req, value)
+      // A response object made outside a request (a test's stub) has no req.
+      if (this.req !== undefined) scopeResponseBody(this.req, value)
     },
   })
 }
