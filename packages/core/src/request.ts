@@ -53,13 +53,26 @@ function wrapEmit(req: ScopedRequest): void {
 
 function emitInScope(this: ScopedRequest, type: string | symbol): boolean {
   const scope = this[kScope]
-  // Most events have no listener, and some ('resume', 'pause') are emitted
-  // by the handler itself, already in the scope: only the rest pay for a run.
-  if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope) {
+  // Most events have no listener, some ('resume', 'pause') are emitted by
+  // the handler itself, already in the scope, and one is Node's own
+  // bookkeeping: only the rest pay for a run.
+  if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope || onlyNodeListens(this, type)) {
     return Reflect.apply(this[kEmit]!, this, arguments) as boolean
   }
   // Only our own store changes; other AsyncLocalStorage users see the emit as Node made it.
   return shared.als.run(scope, applyEmit, this, arguments)
+}
+
+/**
+ * A request answered before its body was read (every GET) gets one 'end'
+ * listener from node:http, `clearIncoming`, which frees the parser's
+ * reference to it and runs no user code. Running it in the scope was one
+ * AsyncLocalStorage.run per request (on Node 24+, a Map copied), for
+ * nothing. Matched by name: if Node renames it, it only costs that run again.
+ */
+function onlyNodeListens(req: ScopedRequest, type: string | symbol): boolean {
+  const listener = (req as { _events?: Record<string | symbol, unknown> })._events?.[type]
+  return typeof listener === 'function' && listener.name === 'clearIncoming'
 }
 
 function applyEmit(req: ScopedRequest, args: IArguments): boolean {

@@ -1,0 +1,83 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import express from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { currentTimeout } from '@tcp-user-timeout/core'
+import { tcpUserTimeout } from '@tcp-user-timeout/express'
+
+// The request's events run in its scope (request.ts), which costs one
+// AsyncLocalStorage.run per emit that has a listener. Node's own 'end'
+// listener on a request answered before its body was read (clearIncoming)
+// runs no user code: it must not cost a run, while a listener of the
+// application's own still gets the scope.
+const SECONDS = 7
+let runs = 0
+const run = AsyncLocalStorage.prototype.run
+let server: http.Server
+let port: number
+
+beforeAll(async () => {
+  // Counts only the runs that enter this test's scope (ms 7000), not vitest's own.
+  AsyncLocalStorage.prototype.run = function countRuns(this: AsyncLocalStorage<unknown>, store: unknown, ...rest: unknown[]) {
+    if ((store as { ms?: unknown } | undefined)?.ms === SECONDS * 1000) runs++
+    return Reflect.apply(run, this, [store, ...rest]) as unknown
+  } as typeof run
+  const app = express()
+  app.use(tcpUserTimeout({ seconds: SECONDS }))
+  app.get('/', (_req, res) => {
+    res.send('ok')
+  })
+  app.post('/', (req, res) => {
+    let seen: number | undefined
+    req.on('data', () => {})
+    req.on('end', () => {
+      seen = currentTimeout()
+      res.send(String(seen))
+    })
+  })
+  server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  port = (server.address() as AddressInfo).port
+})
+
+afterAll(async () => {
+  AsyncLocalStorage.prototype.run = run
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+})
+
+function request(agent: http.Agent, method: string, body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: '/', agent }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('a request\'s own events', () => {
+  it('a GET answered before its body was read costs one run of the scope: Node\'s clearIncoming runs outside it', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      await request(agent, 'GET')
+      runs = 0
+      for (let i = 0; i < 20; i++) expect(await request(agent, 'GET')).toBe('ok')
+      expect(runs).toBe(20)
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  it('an \'end\' listener of the application still runs in the request\'s scope', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      expect(await request(agent, 'POST', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
+    } finally {
+      agent.destroy()
+    }
+  })
+})
