@@ -71,6 +71,8 @@ interface Publishable extends ExportSpec {
   /** The folder under packages/. */
   dir: string
   name: string
+  /** Documents it ships besides README.md. */
+  docs?: string[]
 }
 
 /** What neither entry of the core exports: its internals. */
@@ -82,6 +84,7 @@ const CORE_INTERNALS = [
 const CORE: Publishable = {
   dir: 'core',
   name: '@tcp-user-timeout/core',
+  docs: ['ADAPTERS.md'],
   // What an application uses; each is documented in the top-level README.
   functions: [
     'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
@@ -314,14 +317,15 @@ function manifestTargets(m: PackageManifest): string[] {
 }
 
 describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name, pkg) => {
-  it('holds dist, README, LICENSE and package.json, and no sources or tests', () => {
+  it('holds dist, its READMEs, LICENSE and package.json, and no sources or tests', () => {
     const { files } = get(name)
     const entries = ['index', ...ENTRIES.filter((e) => e.name.startsWith(`${name}/`)).map((e) => e.file)]
-    for (const required of ['package.json', 'README.md', 'LICENSE', ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`])]) {
+    const docs = ['README.md', ...(pkg.docs ?? [])]
+    for (const required of ['package.json', 'LICENSE', ...docs, ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`])]) {
       expect(files, `${name}: ${required} missing from the tarball`).toContain(required)
     }
     const stray = files.filter((f) => {
-      if (!f.startsWith('dist/')) return !['package.json', 'README.md', 'LICENSE'].includes(f)
+      if (!f.startsWith('dist/')) return !['package.json', 'LICENSE', ...docs].includes(f)
       return /\/(src|test|tests|__tests__)\//.test(f) || /\.(test|spec)\./.test(f) || (/\.[cm]?tsx?$/.test(f) && !/\.d\.c?ts$/.test(f))
     })
     expect(stray, `${name}: files that should not ship`).toEqual([])
