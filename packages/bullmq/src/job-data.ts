@@ -33,5 +33,6 @@ export function describeJob(job: unknown): string {
 /** A value in a message: a string quoted and cut, anything else by its kind. */
 export function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  return value === null || typeof value !== 'object' && typeof value !== 'function' ? String(value) : `a ${typeof value}`
+  if (typeof value === 'function') return 'a function'
+  return value !== null && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value)
 }
