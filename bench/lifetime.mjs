@@ -9,7 +9,8 @@
 // the same rounds in rotating order; medians and per-round ratios.
 import { once } from 'node:events'
 import net from 'node:net'
-import { createScope, runInScope, runUntilSettled, stats, support } from '@tcp-user-timeout/core'
+import { stats, support } from '@tcp-user-timeout/core'
+import { createPolicy, runInScope, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { QUICK, skip, writeResult } from './lib/result.mjs'
 import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
 
@@ -27,7 +28,7 @@ sink.listen(0, '127.0.0.1')
 await once(sink, 'listening')
 const { port } = sink.address()
 
-const scope = createScope(25)
+const scope = createPolicy({ seconds: 25 }).resolve(undefined)
 const nothing = async () => {}
 const opens = async () => {
   const socket = net.connect(port, '127.0.0.1')

@@ -30,7 +30,7 @@ function thrownBy(core: Core): Record<(typeof NAMES)[number], Error> {
     return {
       InvalidArgumentError: caught(() => core.setUserTimeout('x' as never, 1000)),
       OutOfRangeError: caught(() => core.setUserTimeout(fd, -1)),
-      InvalidOptionError: caught(() => core.createPolicy({ seconds: 'x' as never })),
+      InvalidOptionError: caught(() => core.hardenServer({ on() {} } as never, { bogus: 1 } as never)),
       // An explicit setsockopt on a file: ENOTSOCK from the kernel (Linux), else a constructed one.
       SocketOptionError: core.support().supported ? caught(() => core.setUserTimeout(fd, 1000)) : new core.SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', 88),
     }

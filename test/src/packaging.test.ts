@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -42,7 +43,10 @@ const PING_TIMEOUT_MS = 15_000
 const SCRIPT_TIMEOUT_MS = 30_000
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
 
-/** What a package's entry must export (checked in both builds); passed to the scripts as spec.json. */
+/**
+ * What a package's entry exports (checked in both builds, and nothing else:
+ * the list is exact); passed to the scripts as spec.json.
+ */
 interface ExportSpec {
   functions?: string[]
   /** Error classes: the built-in they extend and their `code`. */
@@ -52,23 +56,40 @@ interface ExportSpec {
   values?: Record<string, unknown>
   /** The default export is this named export. */
   defaultIs?: string
+  /** Names the entry must not export (internals). */
+  absent?: string[]
+}
+
+/** A subpath of a package (`@tcp-user-timeout/core/adapter`): its own exports, from the same build. */
+interface Entry extends ExportSpec {
+  name: string
+  /** The files it resolves to, under dist/. */
+  file: string
 }
 
 interface Publishable extends ExportSpec {
   /** The folder under packages/. */
   dir: string
   name: string
+  /** Documents it ships besides README.md. */
+  docs?: string[]
 }
+
+/** What neither entry of the core exports: its internals. */
+const CORE_INTERNALS = [
+  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'resolveHardening', 'describeValue', 'describe',
+  'parseDeadlineHeader', 'channels', 'publishError', 'shared', 'UNBOUNDED', 'secondsToMs', 'requestMs',
+]
 
 const CORE: Publishable = {
   dir: 'core',
   name: '@tcp-user-timeout/core',
+  docs: ['ADAPTERS.md'],
+  // What an application uses; each is documented in the top-level README.
   functions: [
     'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
     'withTimeout', 'withJobTimeout', 'currentTimeout', 'setGlobalDefault', 'globalDefault', 'headroom',
-    'createScope', 'runInScope', 'runUnscoped', 'runUntilSettled', 'compileExemptHosts', 'createPolicy', 'enterRequest',
-    'scopeResponseBody', 'parseDeadlineHeader', 'hardenServer', 'resolveHardening', 'stats', 'resetStats',
-    'install', 'uninstall', 'installed',
+    'hardenServer', 'stats', 'resetStats', 'install', 'uninstall', 'installed',
   ],
   errors: {
     InvalidArgumentError: { base: 'TypeError', code: 'TUT_ERR_INVALID_ARG' },
@@ -76,7 +97,6 @@ const CORE: Publishable = {
     InvalidOptionError: { base: 'TypeError', code: 'TUT_ERR_INVALID_OPTION' },
     SocketOptionError: { base: 'Error', code: 'TUT_ERR_SOCKOPT' },
   },
-  objects: ['channels'],
   values: {
     CHANNEL_BIND: 'tcp-user-timeout:bind',
     CHANNEL_TIMEOUT: 'tcp-user-timeout:timeout',
@@ -91,7 +111,17 @@ const CORE: Publishable = {
     },
     warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE' },
   },
+  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget'],
 }
+
+/** What an adapter author uses (packages/core/ADAPTERS.md). */
+const CORE_ADAPTER: Entry = {
+  name: '@tcp-user-timeout/core/adapter',
+  file: 'adapter',
+  functions: ['createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget'],
+  absent: [...CORE_INTERNALS, 'withTimeout', 'InvalidOptionError'],
+}
+const ENTRIES: Entry[] = [CORE_ADAPTER]
 
 const PUBLISHABLE: Publishable[] = [
   CORE,
@@ -223,7 +253,7 @@ beforeAll(async () => {
   const dependencies: Record<string, string> = { ...peerVersions() }
   for (const { pkg, tarball } of packed.values()) dependencies[pkg.name] = `file:${tarball}`
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tut-packaging-app', private: true, version: '0.0.0', dependencies }, null, 2))
-  writeFileSync(join(app, 'spec.json'), JSON.stringify({ packages: PUBLISHABLE }, null, 2))
+  writeFileSync(join(app, 'spec.json'), JSON.stringify({ packages: PUBLISHABLE, entries: ENTRIES }, null, 2))
   for (const file of ['checks.mjs', 'esm.mjs', 'cjs.cjs', 'use.mjs']) copyFileSync(join(FIXTURES, file), join(app, file))
   const core = get(CORE.name)
   writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'tut-no-optional-app', private: true, version: '0.0.0', dependencies: { [CORE.name]: `file:${core.tarball}` } }, null, 2))
@@ -287,13 +317,15 @@ function manifestTargets(m: PackageManifest): string[] {
 }
 
 describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name, pkg) => {
-  it('holds dist, README, LICENSE and package.json, and no sources or tests', () => {
+  it('holds dist, its READMEs, LICENSE and package.json, and no sources or tests', () => {
     const { files } = get(name)
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
+    const entries = ['index', ...ENTRIES.filter((e) => e.name.startsWith(`${name}/`)).map((e) => e.file)]
+    const docs = ['README.md', ...(pkg.docs ?? [])]
+    for (const required of ['package.json', 'LICENSE', ...docs, ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`])]) {
       expect(files, `${name}: ${required} missing from the tarball`).toContain(required)
     }
     const stray = files.filter((f) => {
-      if (!f.startsWith('dist/')) return !['package.json', 'README.md', 'LICENSE'].includes(f)
+      if (!f.startsWith('dist/')) return !['package.json', 'LICENSE', ...docs].includes(f)
       return /\/(src|test|tests|__tests__)\//.test(f) || /\.(test|spec)\./.test(f) || (/\.[cm]?tsx?$/.test(f) && !/\.d\.c?ts$/.test(f))
     })
     expect(stray, `${name}: files that should not ship`).toEqual([])
@@ -310,6 +342,17 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
     const dot = manifest.exports?.['.'] as Record<string, Record<string, string>>
     expect(Object.keys(dot.import!)[0]).toBe('types')
     expect(Object.keys(dot.require!)[0]).toBe('types')
+    // Subpaths: each with both builds and their types, and the same shape.
+    const subpaths = Object.keys(manifest.exports ?? {}).filter((k) => k !== '.' && k !== './package.json')
+    const entries = ENTRIES.filter((e) => e.name.startsWith(`${name}/`))
+    expect(subpaths).toEqual(entries.map((e) => `.${e.name.slice(name.length)}`))
+    for (const entry of entries) {
+      const file = entry.file
+      expect(manifest.exports?.[`.${entry.name.slice(name.length)}`]).toEqual({
+        import: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+        require: { types: `./dist/${file}.d.cts`, default: `./dist/${file}.cjs` },
+      })
+    }
   })
 
   it('has its workspace: ranges rewritten to real versions', () => {
@@ -343,6 +386,38 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
     const result = JSON.parse(r.stdout) as { analysis: { types: { kind: string }; problems: unknown[] } }
     expect(result.analysis.types.kind, `${name}: ships its own types`).toBe('included')
     expect(result.analysis.problems, `${name}: attw problems`).toEqual([])
+  })
+})
+
+describe("the core's two entries are one build (the workspace's dist, no install needed)", () => {
+  const DIST = join(PACKAGES_DIR, 'core', 'dist')
+  const jsFiles = (ext: string) => readdirSync(DIST).filter((f) => f.endsWith(ext))
+
+  it.each(['.js', '.cjs'])('%s: each module is in one file only, the entries import their shared chunk', (ext) => {
+    // A module written once: those both entries use (the shared state, the error classes, the hooks) in the shared chunk.
+    const holders = (marker: string) => jsFiles(ext).filter((f) => readFileSync(join(DIST, f), 'utf8').includes(marker))
+    for (const marker of ['Symbol.for("tcp-user-timeout.shared")', 'Symbol.for("tcp-user-timeout.error.InvalidOptionError")', 'function install(']) {
+      expect(holders(marker), `${marker} in dist/*${ext}`).toEqual([expect.stringMatching(/^chunk-/)])
+    }
+    expect(holders('function enterRequest(')).toEqual([`adapter${ext}`])
+    for (const entry of ['index', 'adapter']) expect(readFileSync(join(DIST, `${entry}${ext}`), 'utf8')).toMatch(/chunk-[\w-]+\.c?js/)
+  })
+
+  it('each build runs one copy of each module for both entries: the same classes, the same scopes', async () => {
+    const require = createRequire(import.meta.url)
+    for (const [core, adapter] of [
+      [await import('@tcp-user-timeout/core'), await import('@tcp-user-timeout/core/adapter')],
+      [require('@tcp-user-timeout/core'), require('@tcp-user-timeout/core/adapter')],
+    ] as [typeof import('@tcp-user-timeout/core'), typeof import('@tcp-user-timeout/core/adapter')][]) {
+      let thrown: unknown
+      try {
+        adapter.createPolicy({ seconds: 'x' as never })
+      } catch (error) {
+        thrown = error
+      }
+      expect((thrown as Error).constructor).toBe(core.InvalidOptionError)
+      expect(adapter.runInScope(adapter.createPolicy({ seconds: 4 }).resolve({}), () => core.currentTimeout())).toBe(4000)
+    }
   })
 })
 
@@ -386,6 +461,10 @@ describe('the packed packages, installed with npm', () => {
     for (const pkg of PUBLISHABLE) {
       expect(esm.resolved[pkg.name]).toBe(pathToFileURL(join(app, 'node_modules', pkg.name, 'dist', 'index.js')).href)
     }
+    for (const entry of ENTRIES) {
+      const pkg = PUBLISHABLE.find((p) => entry.name.startsWith(`${p.name}/`))!
+      expect(esm.resolved[entry.name]).toBe(pathToFileURL(join(app, 'node_modules', pkg.name, 'dist', `${entry.file}.js`)).href)
+    }
     if (process.platform === 'linux') expect(esm.bindCalls).toBeGreaterThanOrEqual(1)
   })
 
@@ -395,9 +474,15 @@ describe('the packed packages, installed with npm', () => {
     for (const pkg of PUBLISHABLE) {
       expect(cjs.resolved[pkg.name]).toBe(join(app, 'node_modules', pkg.name, 'dist', 'index.cjs'))
     }
+    for (const entry of ENTRIES) {
+      const pkg = PUBLISHABLE.find((p) => entry.name.startsWith(`${p.name}/`))!
+      expect(cjs.resolved[entry.name]).toBe(join(app, 'node_modules', pkg.name, 'dist', `${entry.file}.cjs`))
+    }
     // Same names from both builds (esm.mjs ran in the previous test; rerun if it was filtered out).
     esm ??= await script<ScriptResult>('esm.mjs')
     expect(cjs.names).toEqual(esm.names)
+    // The lists are exact (checked in checks.mjs): the main entry and the adapter entry hold what they document.
+    expect(Object.keys(esm.names).sort()).toEqual([...PUBLISHABLE, ...ENTRIES].map((p) => p.name).sort())
     // One set of hooks: with both builds loaded, a socket costs the setsockopt calls it costs with one.
     expect(cjs.dualBindCalls).toBe(cjs.bindCalls)
     expect(cjs.bindCalls).toBe(esm.bindCalls)

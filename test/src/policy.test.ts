@@ -1,14 +1,24 @@
 import dc from 'node:diagnostics_channel'
+import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { CHANNEL_ERROR, createPolicy, parseDeadlineHeader, type ErrorMessage } from '@tcp-user-timeout/core'
+import { CHANNEL_ERROR, currentTimeout, type ErrorMessage } from '@tcp-user-timeout/core'
+import { createPolicy, readBudget, reportOnce, type Policy, type PolicyWords } from '@tcp-user-timeout/core/adapter'
 import { MALFORMED_HEADER_VALUES } from '@tcp-user-timeout/test-utils'
 
-// The per-request budget the adapters will share: option validation at build
-// time, and request-time values (header, callback) that can only tighten.
+// The per-request budget the adapters share: option validation at build
+// time, and request-time values (header, callback, a number asked for) that
+// can only tighten.
 
 const req = {}
-// A budget in ms, or null for a request whose bound is turned off (the UNBOUNDED scope, ms 0).
-const msOf = (policy: ReturnType<typeof createPolicy>, header?: unknown) => policy.resolve(req, header).ms || null
+/**
+ * The bound a request gets, in ms, or null for one whose bound is turned off
+ * (the UNBOUNDED scope): through `policy.run`, as an adapter calls it, with
+ * `header` as the request's value of the policy's header.
+ */
+const msOf = (policy: Policy<unknown>, header?: unknown) => {
+  const raw = Object.assign(new EventEmitter(), { headers: policy.header === undefined ? {} : { [policy.header]: header } })
+  return policy.run(req, raw as never, new EventEmitter() as never, () => currentTimeout() ?? null)
+}
 
 describe('options are validated when the middleware is built', () => {
   it.each([
@@ -41,9 +51,10 @@ describe('budgets', () => {
       seconds: (r) => (r.path === '/reports' ? 120 : r.path === '/off' ? false : undefined),
       workerTimeoutSeconds: 30,
     })
-    expect(policy.resolve({ path: '/reports' }, undefined)?.ms).toBe(120000)
-    expect(policy.resolve({ path: '/' }, undefined)?.ms).toBe(25000)
-    expect(policy.resolve({ path: '/off' }, undefined).ms).toBe(0)
+    expect(policy.resolve({ path: '/reports' })?.ms).toBe(120000)
+    expect(policy.resolve({ path: '/' })?.ms).toBe(25000)
+    // No bound of its own: its sockets get the global default.
+    expect(policy.resolve({ path: '/off' }).ms).toBeUndefined()
   })
 
   it('a callback returning garbage or throwing gets the default, reported once on tcp-user-timeout:error', () => {
@@ -97,16 +108,83 @@ describe('a header can only tighten', () => {
     expect([msOf(grpc, '5'), msOf(grpc, '5s'), msOf(grpc, '123456789S'), msOf(grpc, '0S')]).toEqual([25000, 25000, 25000, 25000])
   })
 
-  it('parseDeadlineHeader returns undefined for anything malformed', () => {
-    expect(parseDeadlineHeader('1.5', 'seconds')).toBe(1500)
-    expect(parseDeadlineHeader(' 2 ', 'seconds')).toBe(2000)
-    expect(parseDeadlineHeader('1.5', 'milliseconds')).toBeUndefined()
-    expect(parseDeadlineHeader('10n', 'grpc-timeout')).toBe(1)
+  it('parses each format as it reads it, and leaves anything malformed out (the floor lowered to 1 ms to see the parsed value)', () => {
+    const floor = 0.001
+    expect(msOf(createPolicy({ seconds: 25, header: 'x-t', minSeconds: floor }), '1.5')).toBe(1500)
+    expect(msOf(createPolicy({ seconds: 25, header: 'x-t', minSeconds: floor }), ' 2 ')).toBe(2000)
+    expect(msOf(createPolicy({ seconds: 25, header: 'x-t', headerFormat: 'milliseconds', minSeconds: floor }), '1.5')).toBe(25000)
+    expect(msOf(createPolicy({ seconds: 25, header: 'grpc-timeout', headerFormat: 'grpc-timeout', minSeconds: floor }), '10n')).toBe(1)
   })
+})
+
+describe('a budget asked for as a number (resolve(req, askedMs): what BullMQ gives from job data)', () => {
+  const policy = createPolicy({ seconds: 25 })
+
+  it('can only tighten, floored at minSeconds; nothing that is not ms > 0 counts', () => {
+    const ms = (askedMs?: number) => policy.resolve(req, askedMs).ms
+    expect([ms(5000), ms(2500), ms(60_000), ms(200), ms(undefined)]).toEqual([5000, 2500, 25000, 1000, 25000])
+    expect([ms(0), ms(-5), ms(NaN)]).toEqual([25000, 25000, 25000])
+    expect(createPolicy({ seconds: 25, minSeconds: 3 }).resolve(req, 1000).ms).toBe(3000)
+  })
+
+  it('never opens a bound where there is none', () => {
+    expect(createPolicy(false).resolve(req, 3000).ms).toBeUndefined()
+    expect(createPolicy({ seconds: () => false }).resolve(req, 3000).ms).toBeUndefined()
+  })
+
+  it('readBudget: seconds given at request time, checked and rounded as the core rounds (not up)', () => {
+    expect(readBudget(2.0004)).toEqual({ ms: 2000 })
+    expect(readBudget(2.0006)).toEqual({ ms: 2001 })
+    expect(readBudget(0.0001)).toEqual({ ms: 1 })
+    expect([readBudget(undefined), readBudget(null)]).toEqual([undefined, undefined])
+    expect([readBudget('3'), readBudget(NaN), readBudget(0), readBudget(1e300)]).toEqual([
+      { rejected: 'it is "3"' }, { rejected: 'it is NaN' }, { rejected: 'it is 0' }, { rejected: 'it is 1e+300' },
+    ])
+  })
+})
+
+describe("a caller's own option names (PolicyWords)", () => {
+  const words: PolicyWords = {
+    options: { limitSeconds: 'workerTimeoutSeconds', seconds: 'seconds', ownKey: null, minSeconds: 'minSeconds' },
+    example: '{ limitSeconds: 30 }',
+    needsBudget: 'needs a limit: { limitSeconds: 30 }',
+    secondsType: 'a number of seconds or a callback',
+  }
+  const build = (options: unknown) => () => createPolicy(options as never, 'runner', words)
+
+  it('reads them, and leaves the caller its own', () => {
+    expect(build({ limitSeconds: 30, ownKey: 'x' })().resolve(req).ms).toBe(25000)
+  })
+
+  it.each([
+    ['not an object', 25, /^runner\(\) takes an options object such as \{ limitSeconds: 30 \}, received 25$/],
+    ['nothing', {}, /^runner\(\) needs a limit: \{ limitSeconds: 30 \}$/],
+    ['an option of the adapters', { workerTimeoutSeconds: 30 }, /^runner\(\): unknown option "workerTimeoutSeconds"; the options are limitSeconds, seconds, ownKey, minSeconds$/],
+    ['a bad limit', { limitSeconds: '30' }, /^runner\(\): limitSeconds must be a time limit in seconds.*received "30"; e\.g\. \{ limitSeconds: 30 \}/],
+    ['both', { limitSeconds: 30, seconds: 5 }, /^runner\(\): give seconds or limitSeconds, not both/],
+    ['a string budget', { seconds: '5' }, /^runner\(\): seconds must be a number of seconds or a callback, received "5"$/],
+  ])('words its errors with them: %s', (_label, options, message) => {
+    expect(build(options)).toThrow(expect.objectContaining({ code: 'TUT_ERR_INVALID_OPTION', message: expect.stringMatching(message) }))
+  })
+})
+
+it('reportOnce publishes the first error it is given on tcp-user-timeout:error (socket null), and no other', () => {
+  const published: ErrorMessage[] = []
+  const onError = (m: unknown) => published.push(m as ErrorMessage)
+  dc.subscribe(CHANNEL_ERROR, onError)
+  try {
+    const report = reportOnce()
+    report(new Error('first'))
+    report(new Error('second'))
+    reportOnce()(new Error('another reporter'))
+  } finally {
+    dc.unsubscribe(CHANNEL_ERROR, onError)
+  }
+  expect(published.map((m) => [m.socket, m.error.message])).toEqual([[null, 'first'], [null, 'another reporter']])
 })
 
 it('a request allocates no scope: equal budgets share one frozen scope', () => {
   const policy = createPolicy({ seconds: 25, header: 'x-t' })
-  expect(policy.resolve(req, '5')).toBe(policy.resolve(req, '5'))
+  expect(policy.resolve(req, 5000)).toBe(policy.resolve(req, 5000))
   expect(Object.isFrozen(policy.resolve(req, undefined))).toBe(true)
 })

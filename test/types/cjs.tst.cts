@@ -5,9 +5,19 @@ import express = require('express')
 import Koa = require('koa')
 import Fastify = require('fastify')
 import core = require('@tcp-user-timeout/core')
+import adapter = require('@tcp-user-timeout/core/adapter')
 import expressAdapter = require('@tcp-user-timeout/express')
 import koaAdapter = require('@tcp-user-timeout/koa')
 import fastifyAdapter = require('@tcp-user-timeout/fastify')
+
+describe('require()d core/adapter', () => {
+  test('the policy, and running in its scope', () => {
+    const policy = adapter.createPolicy<{ path: string }>({ seconds: (req) => (req.path === '/' ? 5 : undefined) })
+    expect(policy).type.toBe<adapter.Policy<{ path: string }>>()
+    expect(adapter.runUntilSettled(policy.resolve({ path: '/' }, 3000), async () => 1)).type.toBe<Promise<number>>()
+    expect(adapter.createPolicy({ seconds: '5' })).type.toRaiseError()
+  })
+})
 
 describe('require()d core', () => {
   test('scopes and socket options', () => {

@@ -1,4 +1,3 @@
-import type { Channel } from 'node:diagnostics_channel'
 import http from 'node:http'
 import net, { type Server, type Socket } from 'node:net'
 import { describe, expect, test } from 'tstyche'
@@ -12,9 +11,7 @@ import {
   MAX_MS,
   OutOfRangeError,
   SocketOptionError,
-  channels,
   codes,
-  createPolicy,
   currentTimeout,
   getKeepAliveProbes,
   getUserTimeout,
@@ -23,7 +20,6 @@ import {
   headroom,
   install,
   installed,
-  parseDeadlineHeader,
   resetStats,
   setGlobalDefault,
   setKeepAliveProbes,
@@ -37,18 +33,15 @@ import {
   type ErrorCode,
   type ErrorMessage,
   type HardenOptions,
-  type HeaderFormat,
   type HostPattern,
   type KeepAliveProbes,
-  type Policy,
-  type Scope,
   type ScopeOptions,
   type Stats,
   type Support,
   type Target,
-  type TcpUserTimeoutOptions,
   type TimeoutMessage,
 } from '@tcp-user-timeout/core'
+import type * as Core from '@tcp-user-timeout/core'
 
 declare const socket: Socket
 declare const server: Server
@@ -163,13 +156,6 @@ describe('stats and diagnostics', () => {
     expect(CHANNEL_ERROR).type.toBe<'tcp-user-timeout:error'>()
   })
 
-  test('channels', () => {
-    expect(channels).type.toHaveProperty('bind')
-    expect(channels).type.toHaveProperty('timeout')
-    expect(channels).type.toHaveProperty('error')
-    expect(channels.bind).type.toBeAssignableTo<Channel>()
-    expect(channels.timeout.hasSubscribers).type.toBe<boolean>()
-  })
 
   test('messages', () => {
     expect<BindMessage>().type.toBe<{ socket: Socket; ms: number; direction: 'outbound' | 'inbound' }>()
@@ -216,49 +202,23 @@ describe('errors', () => {
   })
 })
 
-describe('adapter options', () => {
-  interface Req {
-    path: string
-  }
-
-  test('TcpUserTimeoutOptions<Req>: the seconds callback gets Req', () => {
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: 25 })
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: (req: Req) => (req.path === '/r' ? 120 : 25) })
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: () => false as const })
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: () => undefined })
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({
-      workerTimeoutSeconds: 30,
-      header: 'x-request-timeout-s',
-      headerFormat: 'grpc-timeout' as const,
-      minSeconds: 1,
-      exemptHosts: ['a', /b/],
-    })
-    // Wrong options, written as a user writes them (contextually typed, so literals do not widen).
-    expect(createPolicy<Req>({ seconds: '25' })).type.toRaiseError("Type 'string' is not assignable")
-    expect(createPolicy<Req>({ seconds: () => '25' })).type.toRaiseError("Type 'string' is not assignable")
-    expect(createPolicy<Req>({ seconds: 25, headerFormat: 'minutes' })).type.toRaiseError(`Type '"minutes"' is not assignable`)
-    expect(createPolicy<Req>({ seconds: 25, exemptHosts: 'a' })).type.toRaiseError("Type 'string' is not assignable")
-    expect(createPolicy<Req>({ secs: 25 })).type.toRaiseError("'secs' does not exist")
-    expect(createPolicy<Req>({ seconds: 25, headerFormat: 'milliseconds' })).type.not.toRaiseError()
-    expect<HeaderFormat>().type.toBe<'seconds' | 'milliseconds' | 'grpc-timeout'>()
-  })
-
-  test('createPolicy', () => {
-    expect(createPolicy<Req>({ seconds: (req) => req.path.length })).type.toBe<Policy<Req>>()
-    expect(createPolicy(false)).type.toBe<Policy<unknown>>()
-    expect(createPolicy<Req>({ seconds: 25 }).resolve({ path: '/' }, '3')).type.toBe<Scope>()
-    expect(createPolicy<Req>({ seconds: (req) => req.nope })).type.toRaiseError()
-    expect(createPolicy({ seconds: 25 }, 'name', 'extra')).type.toRaiseError()
-  })
-
-  test('parseDeadlineHeader', () => {
-    expect(parseDeadlineHeader('3', 'seconds')).type.toBe<number | undefined>()
-    expect(parseDeadlineHeader('3', 'minutes')).type.toRaiseError()
-  })
-})
-
 test('install, uninstall, installed', () => {
   expect(install()).type.toBe<boolean>()
   expect(uninstall()).type.toBe<void>()
   expect(installed()).type.toBe<boolean>()
+})
+
+test('the main entry holds what an application uses: adapter and internal names are not exported', () => {
+  expect<typeof Core>().type.not.toHaveProperty('channels')
+  expect<typeof Core>().type.not.toHaveProperty('createPolicy')
+  expect<typeof Core>().type.not.toHaveProperty('runInScope')
+  expect<typeof Core>().type.not.toHaveProperty('runUntilSettled')
+  expect<typeof Core>().type.not.toHaveProperty('scopeResponseBody')
+  expect<typeof Core>().type.not.toHaveProperty('createScope')
+  expect<typeof Core>().type.not.toHaveProperty('runUnscoped')
+  expect<typeof Core>().type.not.toHaveProperty('compileExemptHosts')
+  expect<typeof Core>().type.not.toHaveProperty('enterRequest')
+  expect<typeof Core>().type.not.toHaveProperty('resolveHardening')
+  expect<typeof Core>().type.not.toHaveProperty('describeValue')
+  expect<typeof Core>().type.not.toHaveProperty('parseDeadlineHeader')
 })

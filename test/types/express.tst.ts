@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import { describe, expect, test } from 'tstyche'
-import { hardenServer as coreHardenServer, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
+import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { hardenServer, override, tcpUserTimeout, type ExpressTcpUserTimeoutOptions, type HardenOptions } from '@tcp-user-timeout/express'
 
 const app = express()

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyPluginCallback, type FastifyRequest } from 'fastify'
 import { describe, expect, test } from 'tstyche'
-import type { HardenOptions, TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import type { HardenOptions } from '@tcp-user-timeout/core'
+import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import tcpUserTimeout, {
   tcpUserTimeout as named,
   type FastifyTcpUserTimeoutOptions,

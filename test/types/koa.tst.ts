@@ -1,7 +1,8 @@
 import Router from '@koa/router'
 import Koa, { type Context, type Middleware } from 'koa'
 import { describe, expect, test } from 'tstyche'
-import { hardenServer as coreHardenServer, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
+import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { hardenServer, override, tcpUserTimeout, type KoaTcpUserTimeoutOptions } from '@tcp-user-timeout/koa'
 
 const app = new Koa()

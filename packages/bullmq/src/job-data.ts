@@ -1,16 +1,14 @@
-import { describeValue as describe, MAX_MS } from '@tcp-user-timeout/core'
-
-/** A job-data budget: its milliseconds, nothing given, or why the value was rejected. */
-export type JobDataBudget = { ms: number } | undefined | { rejected: string }
+import { readBudget, type RequestBudget } from '@tcp-user-timeout/core/adapter'
 
 /**
- * Reads `job.data[key]` as a budget in seconds. Never throws: data that is
- * not an object, a missing key (own properties only, so `constructor` or
- * `__proto__` never match) and `null` give undefined; anything but a finite
- * number > 0 that the kernel can hold (a string, an object, NaN, Infinity,
- * 0, a negative or huge number) is rejected, and the configured bound applies.
+ * Reads `job.data[key]` as a budget in seconds, with the core's checks and
+ * rounding. Never throws: data that is not an object, a missing key (own
+ * properties only, so `constructor` or `__proto__` never match) and `null`
+ * give undefined; anything but a finite number > 0 that the kernel can hold
+ * (a string, an object, NaN, Infinity, 0, a negative or huge number) is
+ * rejected, and the configured bound applies.
  */
-export function readJobBudget(job: unknown, key: string): JobDataBudget {
+export function readJobBudget(job: unknown, key: string): RequestBudget | undefined {
   let value: unknown
   try {
     const data = (job as { data?: unknown } | null | undefined)?.data
@@ -19,19 +17,22 @@ export function readJobBudget(job: unknown, key: string): JobDataBudget {
   } catch (error) {
     return { rejected: `reading it threw (${(error as Error)?.message})` }
   }
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value * 1000 <= MAX_MS) {
-    return { ms: Math.ceil(value * 1000) }
-  }
-  return { rejected: `it is ${describe(value)}` }
+  return readBudget(value)
 }
 
 /** `id` and name of a job for a message, whatever it is. Never throws. */
 export function describeJob(job: unknown): string {
   try {
     const { id, name } = job as { id?: unknown; name?: unknown }
-    return `job ${typeof id === 'string' ? id : describe(id)}${typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''}`
+    return `job ${typeof id === 'string' ? id : shown(id)}${typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''}`
   } catch {
     return 'a job'
   }
+}
+
+/** A value in a message: a string quoted and cut, anything else by its kind. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'function') return 'a function'
+  return value !== null && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value)
 }

@@ -1,4 +1,4 @@
-import { describeValue as describe, headroom, InvalidOptionError, MAX_MS, type HostPattern, type SecondsCallback } from '@tcp-user-timeout/core'
+import type { HostPattern, PolicyWords, SecondsCallback } from '@tcp-user-timeout/core/adapter'
 
 /** What `withTcpUserTimeout` takes besides the bound. */
 interface CommonOptions {
@@ -31,51 +31,21 @@ export type BullMQTcpUserTimeoutOptions<Job = unknown> = CommonOptions &
       }
   )
 
-export const optionNames = ['maxExecutionSeconds', 'seconds', 'jobDataKey', 'minSeconds', 'exemptHosts'] as const
-
 /**
- * Checks what the core's shared policy cannot word for this API (the option
- * names are BullMQ's, not a web framework's); the rest (seconds, minSeconds,
- * exemptHosts) is validated by the core with the same coded errors.
+ * These options are the core policy's, under BullMQ's names: the core
+ * validates them (and words its errors) with these. `jobDataKey` is read
+ * here: the job-data budget reaches the policy as a number.
  */
-export function checkOptions(options: unknown, name: string): asserts options is BullMQTcpUserTimeoutOptions<never> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError(
-      `${name}(processor, options) takes an options object such as { maxExecutionSeconds: 30 }, received ${describe(options)}`,
-    )
-  }
-  for (const key of Object.keys(options)) {
-    if (!(optionNames as readonly string[]).includes(key)) {
-      throw new InvalidOptionError(`${name}(): unknown option "${key}"; the options are ${optionNames.join(', ')}`)
-    }
-  }
-  const o = options as BullMQTcpUserTimeoutOptions<never>
-  if (o.maxExecutionSeconds !== undefined) {
-    const max = o.maxExecutionSeconds
-    if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0 || headroom(max) * 1000 > MAX_MS) {
-      throw new InvalidOptionError(
-        `${name}(): maxExecutionSeconds must be the job's time limit in seconds, a finite number > 0 (at most ${MAX_MS / 1000 + 5}), received ${describe(max)}; e.g. { maxExecutionSeconds: 30 } bounds its sockets to 25 s`,
-      )
-    }
-  }
-  if (typeof o.seconds === 'number' && o.maxExecutionSeconds !== undefined) {
-    throw new InvalidOptionError(
-      `${name}(): give seconds or maxExecutionSeconds, not both (seconds may be a callback of the job, with maxExecutionSeconds as its default)`,
-    )
-  }
-  if (o.seconds === undefined && o.maxExecutionSeconds === undefined) {
-    throw new InvalidOptionError(
-      `${name}() needs a bound: { maxExecutionSeconds: 30 }, { seconds: 25 } or { seconds: (job) => ..., maxExecutionSeconds: 30 }; job data can only tighten it, never supply it`,
-    )
-  }
-  if (o.seconds !== undefined && typeof o.seconds !== 'number' && typeof o.seconds !== 'function') {
-    throw new InvalidOptionError(
-      `${name}(): seconds must be a number of seconds or a callback (job) => seconds | undefined | false, received ${describe(o.seconds)}`,
-    )
-  }
-  if (o.jobDataKey !== undefined && (typeof o.jobDataKey !== 'string' || o.jobDataKey.length === 0 || o.jobDataKey.length > 200)) {
-    throw new InvalidOptionError(
-      `${name}(): jobDataKey must be the name of a key of job.data (a non-empty string), received ${describe(o.jobDataKey)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
-    )
-  }
-}
+export const BULLMQ_WORDS: PolicyWords = Object.freeze({
+  options: Object.freeze({
+    maxExecutionSeconds: 'workerTimeoutSeconds',
+    seconds: 'seconds',
+    jobDataKey: null,
+    minSeconds: 'minSeconds',
+    exemptHosts: 'exemptHosts',
+  }),
+  example: '{ maxExecutionSeconds: 30 }',
+  needsBudget:
+    'needs a bound: { maxExecutionSeconds: 30 }, { seconds: 25 } or { seconds: (job) => ..., maxExecutionSeconds: 30 }; job data can only tighten it, never supply it',
+  secondsType: 'a number of seconds or a callback (job) => seconds | undefined | false',
+})

@@ -1,23 +1,9 @@
-import {
-  channels,
-  createPolicy,
-  describeValue as describe,
-  InvalidArgumentError,
-  runUntilSettled,
-  type ErrorMessage,
-  type TcpUserTimeoutOptions,
-} from '@tcp-user-timeout/core'
-import { describeJob, readJobBudget } from './job-data.js'
-import { checkOptions, type BullMQTcpUserTimeoutOptions } from './options.js'
+import { InvalidArgumentError, InvalidOptionError } from '@tcp-user-timeout/core'
+import { createPolicy, reportOnce, runUntilSettled, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { describeJob, readJobBudget, shown } from './job-data.js'
+import { BULLMQ_WORDS, type BullMQTcpUserTimeoutOptions } from './options.js'
 
 const NAME = 'withTcpUserTimeout'
-
-/**
- * The job-data budget travels the HTTP header's path through the core's
- * policy (header format 'milliseconds'), so it obeys the same rule: it only
- * tightens, `min(asked, configured)`, floored at `minSeconds`.
- */
-const JOB_DATA = 'x-job-data-budget-ms'
 
 /** A processor: BullMQ's `(job, token?, signal?) => Promise`, or a sandboxed file's `(job) => ...`. */
 export type AnyProcessor = (job: any, ...rest: any[]) => unknown
@@ -26,8 +12,10 @@ export type AnyProcessor = (job: any, ...rest: any[]) => unknown
  * Wraps a BullMQ processor so that each job runs in a scope: every socket it
  * opens, and every HTTP exchange it makes, gets TCP_USER_TIMEOUT =
  * headroom(maxExecutionSeconds) (or `seconds`), the core's
- * `withJobTimeout`. Options are validated here, once (coded errors); a job
- * never fails because of them or of its data. The wrapper has the
+ * `withJobTimeout`. Options are validated here, once, by the core's policy
+ * (coded errors); a job never fails because of them or of its data. The
+ * job-data budget is the policy's asked budget: it only tightens,
+ * `min(asked, configured)`, floored at `minSeconds`. The wrapper has the
  * processor's arity, so BullMQ still passes an AbortSignal to a processor
  * that declares one.
  *
@@ -39,50 +27,44 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
 ): P {
   if (typeof processor !== 'function') {
     throw new InvalidArgumentError(
-      `${NAME}(processor, options): processor must be a function (job, token, signal) => Promise, received ${describe(processor)}; ` +
+      `${NAME}(processor, options): processor must be a function (job, token, signal) => Promise, received ${shown(processor)}; ` +
         'a sandboxed processor (a file path or URL) runs in another process: wrap the function that file exports instead',
     )
   }
-  checkOptions(options, NAME)
-  const { maxExecutionSeconds, seconds, jobDataKey, minSeconds, exemptHosts } = options
-  // Validated above: a bound is given; `seconds` and maxExecutionSeconds are the core's seconds and workerTimeoutSeconds.
-  const policy = createPolicy<Parameters<P>[0]>(
-    {
-      seconds,
-      workerTimeoutSeconds: maxExecutionSeconds,
-      header: jobDataKey === undefined ? undefined : JOB_DATA,
-      headerFormat: 'milliseconds',
-      minSeconds,
-      exemptHosts,
-    } as TcpUserTimeoutOptions<Parameters<P>[0]>,
-    NAME,
-  )
+  // BullMQ's options are the policy's, under BullMQ's names (BULLMQ_WORDS).
+  const policy = createPolicy<Parameters<P>[0]>(options as unknown as TcpUserTimeoutOptions<Parameters<P>[0]>, NAME, BULLMQ_WORDS)
+  const jobDataKey = checkJobDataKey(options.jobDataKey)
+  const report = reportOnce()
 
-  let reported = false
-  const budgetOf = (job: unknown): string | undefined => {
+  const askedMs = (job: unknown): number | undefined => {
     if (jobDataKey === undefined) return undefined
     const budget = readJobBudget(job, jobDataKey)
-    if (budget === undefined) return undefined
-    if ('ms' in budget) return String(budget.ms)
-    if (!reported) {
-      reported = true
-      const error = new InvalidArgumentError(
+    if (budget === undefined || 'ms' in budget) return budget?.ms
+    report(
+      new InvalidArgumentError(
         `${NAME}(): ${describeJob(job)} has data.${jobDataKey} that is not a budget: ${budget.rejected}; ` +
           `it must be a number of seconds > 0 (it can only tighten the bound); the configured bound applies. Reported once per processor.`,
-      )
-      if (channels.error.hasSubscribers) channels.error.publish({ socket: null, error } satisfies ErrorMessage)
-    }
+      ),
+    )
     return undefined
   }
 
   const wrapped = function (this: unknown, job: Parameters<P>[0], ...rest: unknown[]): unknown {
     // Resolving never throws: a bad callback answer or bad job data is
     // published on tcp-user-timeout:error and the configured bound applies.
-    const scope = policy.resolve(job, budgetOf(job))
+    const scope = policy.resolve(job, askedMs(job))
     // The job's life: once it has settled, the sockets it opened go back to the global default.
     return runUntilSettled(scope, () => processor.call(this, job, ...rest))
   }
   // BullMQ reads processor.length: 3 declares an AbortSignal parameter.
   Object.defineProperty(wrapped, 'length', { value: processor.length })
   return wrapped as unknown as P
+}
+
+/** `jobDataKey` is BullMQ's own option (the policy ignores it): any key of job.data. */
+function checkJobDataKey(key: unknown): string | undefined {
+  if (key === undefined || (typeof key === 'string' && key.length > 0 && key.length <= 200)) return key
+  throw new InvalidOptionError(
+    `${NAME}(): jobDataKey must be the name of a key of job.data (a non-empty string), received ${shown(key)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
+  )
 }

@@ -1,20 +1,20 @@
 import type { Socket } from 'node:net'
 import { lease } from './lease.js'
 import { boundOf, shared, type Scope } from './shared.js'
-import { attachState, Owner, SocketState, stateOf, sync } from './socket-state.js'
+import { attachState, LEAVE_ALONE, Owner, SocketState, stateOf, sync, SYSTEM_DEFAULT, type Want } from './socket-state.js'
 
-/**
- * What an exchange captured where it was created: its scope, `null` when it
- * was created outside any scope, `undefined` when it was never seen (created
- * before the hooks were installed): such an exchange binds nothing.
- */
-export type Capture = Scope | null | undefined
+/** An exchange created outside any scope: unscoped work. */
+export const OUTSIDE = null
+/** An exchange never seen (created before the hooks were installed): it binds nothing. */
+export const UNSEEN = undefined
+/** What an exchange captured where it was created: its scope, OUTSIDE or UNSEEN. */
+export type Capture = Scope | typeof OUTSIDE | typeof UNSEEN
 
 /** Reads a host name off `source`; called only when a scope has exempt hosts. */
 export type HostOf<T> = (source: T) => string | undefined
 
-export function capture(): Scope | null {
-  return shared.als.getStore() ?? null
+export function capture(): Scope | typeof OUTSIDE {
+  return shared.als.getStore() ?? OUTSIDE
 }
 
 /**
@@ -35,8 +35,9 @@ export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T, r
     }
   }
   const scope = shared.als.getStore()
+  // A new connection holds 0: with no bound to give, it is left alone (undefined is LEAVE_ALONE).
   if (scope === undefined) decide(socket, state, Owner.Boot, shared.globalMs)
-  else if (isExempt(scope, hostOf, source)) decide(socket, state, Owner.Exempt, undefined)
+  else if (isExempt(scope, hostOf, source)) decide(socket, state, Owner.Exempt, LEAVE_ALONE)
   else {
     const decided = decide(socket, state, Owner.Scope, boundOf(scope))
     decided.setBy = scope
@@ -47,11 +48,11 @@ export function bindOnConnect<T>(socket: Socket, hostOf: HostOf<T>, source: T, r
 /** A client socket that is not TCP (a unix socket): never touched, not even by a later exchange. */
 export function ignoreSocket(socket: Socket): void {
   const state = stateOf(socket)
-  if (state === undefined) attachState(socket, new SocketState(Owner.Ignored, undefined))
-  else state.renew(Owner.Ignored, undefined)
+  if (state === undefined) attachState(socket, new SocketState(Owner.NotTcp, LEAVE_ALONE))
+  else state.renew(Owner.NotTcp, LEAVE_ALONE)
 }
 
-function decide(socket: Socket, state: SocketState | undefined, owner: Owner, want: number | undefined): SocketState {
+function decide(socket: Socket, state: SocketState | undefined, owner: Owner, want: Want): SocketState {
   const decided = state === undefined ? attachState(socket, new SocketState(owner, want)) : state.renew(owner, want)
   sync(socket, decided)
   return decided
@@ -66,29 +67,30 @@ function decide(socket: Socket, state: SocketState | undefined, owner: Owner, wa
  * request's bound never leaks into later unscoped work.
  */
 export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T>, source: T): void {
-  if (scope === undefined) return
+  if (scope === UNSEEN) return
   const state = stateOf(socket) ?? adopt(socket)
   if (state.exchanges++ === 0 && (state.owner === Owner.Boot || state.owner === Owner.Scope)) {
-    if (scope !== null && isExempt(scope, hostOf, source)) {
+    if (scope !== OUTSIDE && isExempt(scope, hostOf, source)) {
       state.owner = Owner.Exempt
       return
     }
-    if (scope === null && state.owner === Owner.Scope) {
+    if (scope === OUTSIDE && state.owner === Owner.Scope) {
       // connect() ran in some scope, but the socket was opened for unscoped work.
       state.owner = Owner.Boot
       state.lease = undefined
-      state.setBy = null
-      state.want = shared.globalMs ?? 0
+      state.setBy = OUTSIDE
+      state.want = shared.globalMs ?? SYSTEM_DEFAULT
       sync(socket, state)
       return
     }
-    state.owner = scope === null ? Owner.Boot : Owner.Scope
+    state.owner = scope === OUTSIDE ? Owner.Boot : Owner.Scope
     // A pool opened it for this exchange, whatever context connect() ran in: its request holds the lease.
-    if (scope !== null && state.setBy !== scope) lease(socket, state, scope)
+    if (scope !== OUTSIDE && state.setBy !== scope) lease(socket, state, scope)
   }
   if (state.owner !== Owner.Scope) return
   state.setBy = scope
-  state.want = (scope === null ? shared.globalMs : boundOf(scope)) ?? 0
+  // An exchange may follow a bound one on the same fd: with no bound to give, it is put back.
+  state.want = (scope === OUTSIDE ? shared.globalMs : boundOf(scope)) ?? SYSTEM_DEFAULT
   sync(socket, state)
 }
 
@@ -101,7 +103,7 @@ export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T
 function adopt(socket: Socket): SocketState {
   const parent = (socket as Socket & { _parent?: unknown })._parent
   const inherited = parent !== null && typeof parent === 'object' ? stateOf(parent as Socket) : undefined
-  return attachState(socket, inherited ?? new SocketState(Owner.Ignored, undefined))
+  return attachState(socket, inherited ?? new SocketState(Owner.Foreign, LEAVE_ALONE))
 }
 
 function isExempt<T>(scope: Scope, hostOf: HostOf<T>, source: T): boolean {

@@ -1,27 +1,29 @@
 import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
+import { zeroCounters, type Stats } from './counters.js'
 import { shared } from './shared.js'
+
+export type { Stats } from './counters.js'
 
 export const CHANNEL_BIND = 'tcp-user-timeout:bind'
 export const CHANNEL_TIMEOUT = 'tcp-user-timeout:timeout'
 export const CHANNEL_ERROR = 'tcp-user-timeout:error'
 
-/** Published on `tcp-user-timeout:bind` after a bound was set on a socket. */
+/**
+ * Published on `tcp-user-timeout:bind` after a bound was set on a socket
+ * (`ms` 0: put back to the system default); the timeout message adds the peer.
+ */
 export interface BindMessage {
+  /** On a timeout, already closed: its own remoteAddress is there only if it was read before; use the fields below. */
   socket: Socket
-  /** The bound now held, in ms; 0: put back to the system default. */
+  /** The bound now held (bind), or the one that expired (timeout), in ms. */
   ms: number
   /** `outbound`: a client socket of this process; `inbound`: accepted by a hardened server. */
   direction: 'outbound' | 'inbound'
 }
 
 /** Published on `tcp-user-timeout:timeout` when the kernel closed a bound socket with ETIMEDOUT. */
-export interface TimeoutMessage {
-  /** Already closed: its own remoteAddress is there only if it was read before; use the fields below. */
-  socket: Socket
-  /** The bound that expired, in ms. */
-  ms: number
-  direction: 'outbound' | 'inbound'
+export interface TimeoutMessage extends BindMessage {
   /** The peer, as it was when the bound was set (undefined if the socket was not connected yet). */
   remoteAddress: string | undefined
   remotePort: number | undefined
@@ -38,38 +40,38 @@ export interface ErrorMessage {
   error: Error
 }
 
+/** The channels, for the core's own publishers; users subscribe by the names above. */
 export const channels = {
   bind: dc.channel(CHANNEL_BIND),
   timeout: dc.channel(CHANNEL_TIMEOUT),
   error: dc.channel(CHANNEL_ERROR),
 } as const
 
-/** Counters since the process started (or since `resetStats()`). */
-export interface Stats {
-  /** Successful binds of a non-zero bound, outbound and inbound. */
-  bound: number
-  /** Bound sockets the kernel closed with ETIMEDOUT, outbound and inbound. */
-  timedOut: number
-  /** setsockopt failures on implicit binds (thrown by none). */
-  errors: number
-  /** setsockopt calls made; flat in steady state since equal values are skipped. */
-  setsockoptCalls: number
-  /** Accepted sockets hardened by `hardenServer`. */
-  hardened: number
-  /** Hardened inbound sockets the kernel closed with ETIMEDOUT (ghost connections reclaimed). */
-  reaped: number
-}
-
 export function stats(): Stats {
   return { ...shared.counters }
 }
 
 export function resetStats(): void {
-  const c = shared.counters
-  c.bound = c.timedOut = c.errors = c.setsockoptCalls = c.hardened = c.reaped = 0
+  zeroCounters(shared.counters)
 }
 
 /** Publishes an error that must not reach the application. */
 export function publishError(socket: Socket | null, error: Error): void {
   if (channels.error.hasSubscribers) channels.error.publish({ socket, error } satisfies ErrorMessage)
+}
+
+/**
+ * A reporter for request-time values a caller rejected (a `seconds`
+ * callback's answer, a job's data): the first error given to it is
+ * published on `tcp-user-timeout:error` with `socket: null`, the rest are
+ * dropped, so a bad value repeated on every request is reported once per
+ * reporter (one per middleware or processor).
+ */
+export function reportOnce(): (error: Error) => void {
+  let reported = false
+  return (error) => {
+    if (reported) return
+    reported = true
+    publishError(null, error)
+  }
 }

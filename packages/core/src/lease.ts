@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { shared, type Scope, type ScopeEnd, type SocketLease } from './shared.js'
-import { Owner, stateOf, sync, type SocketState } from './socket-state.js'
+import { Owner, stateOf, sync, SYSTEM_DEFAULT, type SocketState } from './socket-state.js'
 
 /**
  * The sockets a request (or a job) opened, put back when it ends: a bound
@@ -27,7 +27,7 @@ const leases = (holder[kLeases] ??= new WeakMap<ScopeEnd, Lease>())
  * nothing to put back and allocates none.
  */
 export function untilEnd(scope: Scope, end: ScopeEnd): Scope {
-  return scope.ms === 0 ? scope : { ms: scope.ms, exempt: scope.exempt, end }
+  return scope.ms === undefined ? scope : { ms: scope.ms, exempt: scope.exempt, end }
 }
 
 /**
@@ -94,10 +94,10 @@ function release(current: Lease): void {
     const state = stateOf(socket)
     if (state === undefined || state.lease !== current || socket.destroyed) continue
     state.lease = undefined
-    // Pinned since (setUserTimeout, an exempt host), or set by another request's exchange: left as is.
+    // Since owned by someone else (setUserTimeout, an exempt host), or set by another request's exchange: left as is.
     if (state.owner !== Owner.Scope || state.setBy?.end !== current.end) continue
     state.setBy = null
-    state.want = shared.globalMs ?? 0
+    state.want = shared.globalMs ?? SYSTEM_DEFAULT
     sync(socket, state)
   }
   current.sockets.length = 0

@@ -1,13 +1,16 @@
 import type { IncomingMessage } from 'node:http'
-import { publishError } from './diagnostics.js'
+import { reportOnce } from './diagnostics.js'
 import { describe, InvalidOptionError } from './errors.js'
-import { compileExemptHosts, type HostMatcher, type HostPattern } from './exempt.js'
+import { compileExemptHosts, type HostPattern } from './exempt.js'
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
 import { ScopeCache } from './scope-cache.js'
 import { UNBOUNDED, type Scope, type ScopeEnd } from './shared.js'
-import { MAX_MS, secondsToMs } from './validate.js'
+import { MAX_MS, requestMs, secondsToMs } from './validate.js'
+import { ADAPTER_WORDS, type PolicyOption, type PolicyWords } from './policy-words.js'
+
+export type { PolicyOption, PolicyWords } from './policy-words.js'
 
 /** A budget chosen per request: seconds, undefined (the default) or false (no bound). */
 export type SecondsCallback<Req> = (req: Req) => number | undefined | false
@@ -50,8 +53,13 @@ export type TcpUserTimeoutOptions<Req> = CommonOptions &
 export interface Policy<Req> {
   /** The header to read, lower-cased, if any. */
   readonly header: string | undefined
-  /** The request's scope; UNBOUNDED (ms 0) when its bound is turned off. */
-  resolve(req: Req, headerValue: unknown): Scope
+  /**
+   * The request's scope (UNBOUNDED, whose `ms` is undefined, when its bound
+   * is turned off). `askedMs`: a budget the request itself asked for, in ms
+   * (a job's data); like the header it can only tighten, floored at
+   * `minSeconds`.
+   */
+  resolve(req: Req, askedMs?: number): Scope
   /**
    * What an adapter calls per request: resolves the scope for `req` (the
    * framework's request, given to a `seconds` callback) and the header of
@@ -61,81 +69,98 @@ export interface Policy<Req> {
   run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R
 }
 
-const known = new Set(['seconds', 'workerTimeoutSeconds', 'header', 'headerFormat', 'minSeconds', 'exemptHosts'])
-
-/** Validates adapter options (or `false`: a policy that opens no scope). Throws a coded TypeError naming the fix. */
-export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name = 'tcpUserTimeout'): Policy<Req> {
-  if (options === false) return withRun({ header: undefined, resolve: () => UNBOUNDED })
+/**
+ * Validates adapter options (or `false`: a policy that opens no scope).
+ * Throws a coded TypeError naming the fix, in `words` (a caller whose API
+ * names the options its own way, as BullMQ does).
+ */
+export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name = 'tcpUserTimeout', words: PolicyWords = ADAPTER_WORDS): Policy<Req> {
+  if (options === false) return withRun(undefined, 'seconds', () => UNBOUNDED)
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(`${name}() takes an options object such as { seconds: 25 }, received ${describe(options)}`)
+    throw new InvalidOptionError(`${name}() takes an options object such as ${words.example}, received ${describe(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new InvalidOptionError(`${name}(): unknown option "${key}"; the options are ${[...known].join(', ')}`)
-    }
-  }
-  const o = options as CommonOptions & { seconds?: unknown; workerTimeoutSeconds?: number }
-  const exempt = option(() => compileExemptHosts(o.exemptHosts), name)
-  const defaultMs = o.workerTimeoutSeconds === undefined
-    ? undefined
-    : option(() => secondsToMs(headroom(o.workerTimeoutSeconds!), 'workerTimeoutSeconds'), name)
+  const o = canonical(options as unknown as Record<string, unknown>, name, words)
+  const key = (option: PolicyOption) => nameOf(words, option)
+  const exempt = option(() => compileExemptHosts(o.exemptHosts, key('exemptHosts')), name)
+  const defaultMs = o.workerTimeoutSeconds === undefined ? undefined : workerMs(o.workerTimeoutSeconds, key('workerTimeoutSeconds'), name)
   let fixedMs: number | undefined
   let callback: ((req: Req) => unknown) | undefined
   if (typeof o.seconds === 'function') callback = o.seconds as (req: Req) => unknown
   else if (o.seconds !== undefined) {
     if (defaultMs !== undefined) {
-      throw new InvalidOptionError(`${name}(): give seconds or workerTimeoutSeconds, not both (seconds may be a callback, with workerTimeoutSeconds as its default)`)
+      const [seconds, worker] = [key('seconds'), key('workerTimeoutSeconds')]
+      throw new InvalidOptionError(`${name}(): give ${seconds} or ${worker}, not both (${seconds} may be a callback, with ${worker} as its default)`)
     }
-    fixedMs = option(() => secondsToMs(o.seconds, 'seconds'), name)
+    if (typeof o.seconds !== 'number') {
+      throw new InvalidOptionError(`${name}(): ${key('seconds')} must be ${words.secondsType}, received ${describe(o.seconds)}`)
+    }
+    fixedMs = option(() => secondsToMs(o.seconds, key('seconds')), name)
   }
   const configuredMs = fixedMs ?? defaultMs
-  if (configuredMs === undefined && callback === undefined) {
-    throw new InvalidOptionError(`${name}() needs a budget: { seconds: 25 }, { seconds: (req) => ... } or { workerTimeoutSeconds: 30 }`)
-  }
+  if (configuredMs === undefined && callback === undefined) throw new InvalidOptionError(`${name}() ${words.needsBudget}`)
   const header = o.header === undefined ? undefined : headerName(o.header, name)
-  const format = o.headerFormat ?? 'seconds'
+  const format = (o.headerFormat ?? 'seconds') as HeaderFormat
   if (!headerFormats.includes(format)) {
     throw new InvalidOptionError(`${name}(): headerFormat must be one of ${headerFormats.join(', ')}, received ${describe(format)}`)
   }
-  const minMs = o.minSeconds === undefined ? 1000 : option(() => secondsToMs(o.minSeconds, 'minSeconds'), name)
+  const minMs = o.minSeconds === undefined ? 1000 : option(() => secondsToMs(o.minSeconds, key('minSeconds')), name)
 
   const scopes = new ScopeCache(exempt)
-  let reported = false
-  const reportOnce = (error: Error) => {
-    if (reported) return
-    reported = true
-    publishError(null, error)
-  }
+  const report = reportOnce()
 
-  return withRun({
-    header,
-    resolve(req, headerValue) {
-      let ms = configuredMs
-      if (callback !== undefined) {
-        const chosen = callSafely(callback, req, reportOnce, name)
-        if (chosen === false) return UNBOUNDED
-        if (chosen !== undefined) ms = chosen
-      }
-      if (ms === undefined) return UNBOUNDED
-      if (header !== undefined) {
-        const asked = parseDeadlineHeader(headerValue, format)
-        // Only tightens: never above the configured budget, never below the floor.
-        if (asked !== undefined && asked < ms) ms = Math.max(asked, Math.min(minMs, ms))
-      }
-      return scopes.get(ms)
-    },
+  return withRun<Req>(header, format, (req, askedMs) => {
+    let ms = configuredMs
+    if (callback !== undefined) {
+      const chosen = callSafely(callback, req, report, name, key('seconds'))
+      if (chosen === false) return UNBOUNDED
+      if (chosen !== undefined) ms = chosen
+    }
+    if (ms === undefined) return UNBOUNDED
+    // Only tightens: never above the configured budget, never below the floor.
+    if (askedMs !== undefined && askedMs > 0 && askedMs < ms) ms = Math.max(askedMs, Math.min(minMs, ms))
+    return scopes.get(ms)
   })
 }
 
-function withRun<Req>(policy: Omit<Policy<Req>, 'run'>): Policy<Req> {
-  const { header, resolve } = policy
+/** The header, when there is one, is read and parsed here: `resolve` takes numbers only. */
+function withRun<Req>(header: string | undefined, format: HeaderFormat, resolve: Policy<Req>['resolve']): Policy<Req> {
   return Object.freeze({
     header,
     resolve,
     run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R {
-      return enterRequest(raw, res, resolve(req, header === undefined ? undefined : raw.headers[header]), next)
+      const askedMs = header === undefined ? undefined : parseDeadlineHeader(raw.headers[header], format)
+      return enterRequest(raw, res, resolve(req, askedMs), next)
     },
   })
+}
+
+/** The caller's options under the policy's own names; an option the caller reads itself (null in `words`) is dropped. */
+function canonical(options: Record<string, unknown>, name: string, words: PolicyWords): Partial<Record<PolicyOption, unknown>> {
+  const o: Partial<Record<PolicyOption, unknown>> = {}
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(words.options, key)) {
+      throw new InvalidOptionError(`${name}(): unknown option "${key}"; the options are ${Object.keys(words.options).join(', ')}`)
+    }
+    const as = words.options[key]
+    if (as !== null && as !== undefined) o[as] = options[key]
+  }
+  return o
+}
+
+function nameOf(words: PolicyWords, option: PolicyOption): string {
+  for (const [key, as] of Object.entries(words.options)) if (as === option) return key
+  return option
+}
+
+/** A worker's (or a job's) time limit in seconds, as the ms of its budget, headroom(limit). */
+function workerMs(limit: unknown, key: string, name: string): number {
+  const maxSeconds = MAX_MS / 1000 + 5
+  if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0 || limit > maxSeconds) {
+    throw new InvalidOptionError(
+      `${name}(): ${key} must be a time limit in seconds, a finite number > 0 (at most ${maxSeconds}), received ${describe(limit)}; e.g. { ${key}: 30 } bounds its sockets to 25 s`,
+    )
+  }
+  return option(() => secondsToMs(headroom(limit), key), name)
 }
 
 function option<T>(read: () => T, name: string): T {
@@ -154,18 +179,17 @@ function headerName(header: unknown, name: string): string {
 }
 
 /** A callback's answer in ms, false, or undefined (default); garbage is reported once and means the default. */
-function callSafely<Req>(callback: (req: Req) => unknown, req: Req, report: (e: Error) => void, name: string): number | false | undefined {
+function callSafely<Req>(callback: (req: Req) => unknown, req: Req, report: (e: Error) => void, name: string, key: string): number | false | undefined {
   let value: unknown
   try {
     value = callback(req)
   } catch (error) {
-    report(new InvalidOptionError(`${name}(): the seconds callback threw (${(error as Error)?.message}); the default budget applies`))
+    report(new InvalidOptionError(`${name}(): the ${key} callback threw (${(error as Error)?.message}); the default budget applies`))
     return undefined
   }
   if (value === undefined || value === false) return value
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value * 1000 <= MAX_MS) {
-    return Math.max(1, Math.round(value * 1000))
-  }
-  report(new InvalidOptionError(`${name}(): the seconds callback returned ${describe(value)}; it must return seconds > 0, undefined (the default) or false (no scope). The default budget applies`))
+  const ms = requestMs(value)
+  if (ms !== undefined) return ms
+  report(new InvalidOptionError(`${name}(): the ${key} callback returned ${describe(value)}; it must return seconds > 0, undefined (the default) or false (no scope). The default budget applies`))
   return undefined
 }

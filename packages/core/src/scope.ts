@@ -26,11 +26,6 @@ export function runInScope<R>(scope: Scope, fn: () => R): R {
   return shared.als.run(scope, fn)
 }
 
-/** Runs `fn` outside any scope (what a disabled route does). */
-export function runUnscoped<R>(fn: () => R): R {
-  return shared.als.exit(fn)
-}
-
 /**
  * Runs `fn` so that every socket it uses gets a TCP_USER_TIMEOUT of
  * `seconds * 1000` ms. Returns what `fn` returns (a promise stays a
@@ -44,8 +39,7 @@ export function withTimeout<R>(seconds: number, fn: () => R, options?: ScopeOpti
 
 /** The bound, in ms, of the scope in effect here; undefined outside any scope. */
 export function currentTimeout(): number | undefined {
-  // 0 is a request whose bound is turned off: no bound in effect.
-  return shared.als.getStore()?.ms || undefined
+  return shared.als.getStore()?.ms
 }
 
 /**

@@ -113,7 +113,7 @@ function setOnListener(native: Native, server: Server, { ms, keepAlive }: Harden
   const fd = handle?.fd
   if (typeof fd !== 'number' || fd < 0 || handle!.constructor.name !== 'TCP') return false
   try {
-    if (keepAlive !== undefined) applyKeepAlive(native, fd, keepAlive, setOrThrow)
+    if (keepAlive !== undefined) applyKeepAlive(native, fd, keepAlive)
     else setOrThrow(native, fd, SOL_SOCKET, SO_KEEPALIVE, 0, 'SO_KEEPALIVE')
     setOrThrow(native, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, ms, 'TCP_USER_TIMEOUT')
     return true
@@ -142,7 +142,7 @@ function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inhe
   }
   if (hardening.keepAlive !== undefined) {
     try {
-      applyKeepAlive(native, fdOf(socket), hardening.keepAlive, setOrThrow)
+      applyKeepAlive(native, fdOf(socket), hardening.keepAlive)
     } catch (error) {
       shared.counters.errors++
       publishError(socket, error as Error)

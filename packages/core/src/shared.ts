@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { zeroCounters, type Stats } from './counters.js'
 import type { HostMatcher } from './exempt.js'
 
 /** What ends a request's scope: its response's 'close', or a job settling. */
@@ -15,8 +16,8 @@ export interface SocketLease {
 
 /** What a scope carries: its bound, and the hosts it leaves alone. */
 export interface Scope {
-  /** The bound; 0 for a request whose bound is turned off (see UNBOUNDED). */
-  readonly ms: number
+  /** The bound its sockets get, in ms; undefined: none of its own (UNBOUNDED), its sockets get the global default. */
+  readonly ms: number | undefined
   readonly exempt: HostMatcher | undefined
   /**
    * A request's (or a job's) scope: the sockets it opens go back to the
@@ -32,27 +33,23 @@ export interface Scope {
  * they count as opened by a request, not at boot, so a pooled socket it
  * opened is bound by the scoped requests it carries later.
  */
-export const UNBOUNDED: Scope = Object.freeze({ ms: 0, exempt: undefined })
+export const UNBOUNDED: Scope = Object.freeze({ ms: undefined, exempt: undefined })
 
-/** The bound a scope gives a socket: its own, or the global default for UNBOUNDED and for a request that has ended. */
+/**
+ * The bound a scope gives a socket: its own, or the global default for
+ * UNBOUNDED and for a request that has ended; undefined: no bound at all
+ * (no global default either).
+ */
 export function boundOf(scope: Scope): number | undefined {
-  return scope.ms === 0 || scope.end?.closed === true ? shared.globalMs : scope.ms
-}
-
-export interface Counters {
-  bound: number
-  timedOut: number
-  errors: number
-  setsockoptCalls: number
-  hardened: number
-  reaped: number
+  return scope.ms === undefined || scope.end?.closed === true ? shared.globalMs : scope.ms
 }
 
 interface Shared {
   readonly version: 1
   readonly als: AsyncLocalStorage<Scope>
+  /** The global default's bound in ms; undefined: none set. */
   globalMs: number | undefined
-  readonly counters: Counters
+  readonly counters: Stats
   uninstall: (() => void) | undefined
 }
 
@@ -67,6 +64,6 @@ export const shared: Shared = (holder[key] ??= {
   version: 1,
   als: new AsyncLocalStorage<Scope>(),
   globalMs: undefined,
-  counters: { bound: 0, timedOut: 0, errors: 0, setsockoptCalls: 0, hardened: 0, reaped: 0 },
+  counters: zeroCounters(),
   uninstall: undefined,
 })

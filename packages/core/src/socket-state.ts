@@ -16,12 +16,22 @@ export const enum Owner {
   Exempt = 4,
   /** Accepted by a hardened server: holds the server's bound. */
   Server = 5,
-  /**
-   * Never touched: not TCP (a unix socket, a named pipe), or connected
-   * before the core was imported, so it is not known who opened it.
-   */
-  Ignored = 6,
+  /** Not TCP (a unix socket, a named pipe): never touched, not even by a later exchange. */
+  NotTcp = 6,
+  /** Connected before the core was imported, so it is not known who opened it: never touched. */
+  Foreign = 7,
 }
+
+/**
+ * What `want` may hold besides a bound in ms: SYSTEM_DEFAULT (0, what the
+ * kernel does without the option: no bound) is a value to set; LEAVE_ALONE
+ * is no value at all, the fd keeps whatever it holds. On a new fd the two
+ * agree (it holds 0), and leaving it alone costs nothing.
+ */
+export const SYSTEM_DEFAULT = 0
+export const LEAVE_ALONE = undefined
+/** A bound in ms, SYSTEM_DEFAULT, or LEAVE_ALONE. */
+export type Want = number | typeof LEAVE_ALONE
 
 /** Per-socket memory, so that re-applying the value a socket holds costs no syscall. */
 export class SocketState {
@@ -29,8 +39,8 @@ export class SocketState {
   /** The value `handle`'s fd holds; any other handle (a new fd) holds 0, the system default. */
   have = 0
   handle: object | null = null
-  /** The value to hold once the fd exists; undefined: leave as is. */
-  want: number | undefined
+  /** The value to hold once the fd exists. */
+  want: Want
   /** Exchanges carried since the socket last connected. */
   exchanges = 0
   /** The request that opened it, which puts it back when it ends. */
@@ -47,13 +57,13 @@ export class SocketState {
   watchingConnect = false
   watchingClose = false
 
-  constructor(owner: Owner, want: number | undefined) {
+  constructor(owner: Owner, want: Want) {
     this.owner = owner
     this.want = want
   }
 
   /** A new connection on the same Socket object (it gets a new handle, so a new fd): decided anew. */
-  renew(owner: Owner, want: number | undefined): this {
+  renew(owner: Owner, want: Want): this {
     this.owner = owner
     this.want = want
     this.exchanges = 0
@@ -96,7 +106,7 @@ export function fdOf(socket: Socket): number {
  */
 export function sync(socket: Socket, state: SocketState): void {
   const want = state.want
-  if (want === undefined) return
+  if (want === LEAVE_ALONE) return
   // Each later attempt (autoSelectFamily's next address) is a new fd.
   if (socket.connecting) watchConnect(socket, state)
   const handle = handleOf(socket)

@@ -13,7 +13,7 @@ import {
   type Support,
 } from './native.js'
 import { shared } from './shared.js'
-import { attachState, fdOf, Owner, recordBound, SocketState, stateOf, sync } from './socket-state.js'
+import { attachState, fdOf, LEAVE_ALONE, Owner, recordBound, SocketState, stateOf, sync } from './socket-state.js'
 import { validateInt, validateMs } from './validate.js'
 
 export type Target = net.Socket | number
@@ -47,7 +47,7 @@ export function setUserTimeout(target: Target, ms: number): boolean {
     setOrThrow(native, target, IPPROTO_TCP, TCP_USER_TIMEOUT, ms, 'TCP_USER_TIMEOUT')
     return true
   }
-  const state = stateOf(target) ?? attachState(target, new SocketState(Owner.Explicit, undefined))
+  const state = stateOf(target) ?? attachState(target, new SocketState(Owner.Explicit, LEAVE_ALONE))
   state.owner = Owner.Explicit
   const fd = fdOf(target)
   if (fd < 0 && target.connecting) {
@@ -81,7 +81,7 @@ export function setKeepAliveProbes(target: Target, probes: KeepAliveProbes): boo
   const native = loadNative().native
   if (native === null) return false
   const fd = typeof target === 'number' ? target : fdOrThrow(target, 'setsockopt', 'SO_KEEPALIVE')
-  applyKeepAlive(native, fd, p, setOrThrow)
+  applyKeepAlive(native, fd, p)
   return true
 }
 
@@ -114,14 +114,12 @@ export function validateKeepAlive(probes: unknown, name = 'keepAlive'): KeepAliv
   }
 }
 
-type Setter = (native: Native, fd: number, level: number, name: number, value: number, option: string) => void
-
-/** Sets the four keep-alive options with `set` (throwing or reporting, per caller). */
-export function applyKeepAlive(native: Native, fd: number, p: KeepAliveProbes, set: Setter): void {
-  set(native, fd, IPPROTO_TCP, TCP_KEEPIDLE, p.idleSeconds, 'TCP_KEEPIDLE')
-  set(native, fd, IPPROTO_TCP, TCP_KEEPINTVL, p.intervalSeconds, 'TCP_KEEPINTVL')
-  set(native, fd, IPPROTO_TCP, TCP_KEEPCNT, p.count, 'TCP_KEEPCNT')
-  set(native, fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'SO_KEEPALIVE')
+/** Sets the four keep-alive options; throws a SocketOptionError at the first that fails. */
+export function applyKeepAlive(native: Native, fd: number, p: KeepAliveProbes): void {
+  setOrThrow(native, fd, IPPROTO_TCP, TCP_KEEPIDLE, p.idleSeconds, 'TCP_KEEPIDLE')
+  setOrThrow(native, fd, IPPROTO_TCP, TCP_KEEPINTVL, p.intervalSeconds, 'TCP_KEEPINTVL')
+  setOrThrow(native, fd, IPPROTO_TCP, TCP_KEEPCNT, p.count, 'TCP_KEEPCNT')
+  setOrThrow(native, fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'SO_KEEPALIVE')
 }
 
 export function setOrThrow(native: Native, fd: number, level: number, name: number, value: number, option: string): void {

@@ -52,3 +52,30 @@ export function validateFunction(fn: unknown, name: string): void {
     throw new InvalidArgumentError(`${name} must be a function, received ${describe(fn)}`)
   }
 }
+
+/**
+ * A budget given at request time, in seconds (a `seconds` callback's answer,
+ * a job's data), as the whole ms of its bound (at least 1), rounded as
+ * `secondsToMs` rounds; undefined when it is not a finite number > 0 that
+ * the kernel can hold. Never throws.
+ */
+export function requestMs(seconds: unknown): number | undefined {
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 && seconds * 1000 <= MAX_MS) {
+    return Math.max(1, Math.round(seconds * 1000))
+  }
+  return undefined
+}
+
+/** A request-time budget read by an adapter: its ms, or why it is not a budget (`it is "abc"`). */
+export type RequestBudget = { readonly ms: number } | { readonly rejected: string }
+
+/**
+ * `requestMs`, for an adapter that reports what it rejects: undefined or
+ * null (nothing given) give undefined; anything that is not a budget gives
+ * the reason, worded as the core words what it received. Never throws.
+ */
+export function readBudget(seconds: unknown): RequestBudget | undefined {
+  if (seconds === undefined || seconds === null) return undefined
+  const ms = requestMs(seconds)
+  return ms === undefined ? { rejected: `it is ${describe(seconds)}` } : { ms }
+}

@@ -1,4 +1,4 @@
-import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { Request, RequestHandler } from 'express'
 
 /** The shared options; a `seconds` callback gets Express's `req`. */

@@ -1,4 +1,5 @@
-import { createPolicy, hardenServer, type HardenOptions, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { hardenServer, type HardenOptions } from '@tcp-user-timeout/core'
+import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 

@@ -1,4 +1,4 @@
-import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type Application from 'koa'
 import type { Context, Middleware, Response } from 'koa'
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type supertest from 'supertest'
-import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core'
+import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 
 /** The options every adapter takes; `Req` is what a `seconds` callback receives (req, ctx, request). */
 export type AdapterOptions<Req> = TcpUserTimeoutOptions<Req>

@@ -14,7 +14,8 @@ import express from 'express'
 import mysql from 'mysql2/promise'
 import { Redis } from 'ioredis'
 import { afterEach, beforeAll, describe, it } from 'vitest'
-import { CHANNEL_BIND, CHANNEL_ERROR, createScope, getUserTimeout, runUntilSettled, setGlobalDefault, stats, type BindMessage } from '@tcp-user-timeout/core'
+import { CHANNEL_BIND, CHANNEL_ERROR, getUserTimeout, setGlobalDefault, stats, type BindMessage } from '@tcp-user-timeout/core'
+import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { get, perTest, startApp, startTcpSink, type AdapterHarness } from '@tcp-user-timeout/test-utils'
 import { expressHarness } from '../adapters/express.harness.js'
 import { fastifyHarness } from '../adapters/fastify.harness.js'
@@ -113,7 +114,7 @@ describe('runUntilSettled (what the BullMQ adapter runs each job in)', () => {
     const sink = await startTcpSink(t)
     setGlobalDefault(30)
     let socket: net.Socket | undefined
-    const inFlight = await runUntilSettled(createScope(7), async () => {
+    const inFlight = await runUntilSettled(createPolicy({ seconds: 7 }).resolve(undefined), async () => {
       socket = t.defer(net.connect(sink.port, '127.0.0.1'), (s) => s.destroy())
       await once(socket, 'connect')
       return getUserTimeout(socket)
@@ -127,13 +128,13 @@ describe('runUntilSettled (what the BullMQ adapter runs each job in)', () => {
     const sink = await startTcpSink(t)
     let socket: net.Socket | undefined
     const failure = new Error('job failed')
-    const rejected = runUntilSettled(createScope(7), async () => {
+    const rejected = runUntilSettled(createPolicy({ seconds: 7 }).resolve(undefined), async () => {
       socket = t.defer(net.connect(sink.port, '127.0.0.1'), (s) => s.destroy())
       await once(socket, 'connect')
       throw failure
     })
     await ctx.expect(rejected).rejects.toBe(failure)
     ctx.expect(getUserTimeout(socket!)).toBe(0)
-    ctx.expect(() => runUntilSettled(createScope(7), () => { throw failure })).toThrow(failure)
+    ctx.expect(() => runUntilSettled(createPolicy({ seconds: 7 }).resolve(undefined), () => { throw failure })).toThrow(failure)
   })
 })

@@ -13,7 +13,8 @@ import pg from 'pg'
 import { Redis } from 'ioredis'
 import { Agent, buildConnector, request } from 'undici'
 import { afterEach, beforeAll, describe, it } from 'vitest'
-import { createScope, getUserTimeout, runUntilSettled, setGlobalDefault, setUserTimeout } from '@tcp-user-timeout/core'
+import { getUserTimeout, setGlobalDefault, setUserTimeout } from '@tcp-user-timeout/core'
+import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { perTest, serve } from '@tcp-user-timeout/test-utils'
 import { MARIADB, POSTGRES, REDIS, mariadbConfig, postgresConfig, redisConfig, skipWithout } from '../helpers/services.js'
 
@@ -27,7 +28,7 @@ afterEach(() => setGlobalDefault(null))
 /** Runs `use` as a request of 2 s would; returns the socket's value in flight, then after the request ended. */
 async function duringAndAfter(use: () => Promise<net.Socket>): Promise<[number | undefined, number | undefined]> {
   let socket: net.Socket | undefined
-  const during = await runUntilSettled(createScope(2), async () => {
+  const during = await runUntilSettled(createPolicy({ seconds: 2 }).resolve(undefined), async () => {
     socket = await use()
     return getUserTimeout(socket)
   })

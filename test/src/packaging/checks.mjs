@@ -13,9 +13,18 @@ export function exportNames(mod) {
   return Object.keys(mod).filter((k) => k !== '__esModule').sort()
 }
 
-/** Every export the spec lists is there, and of the right kind. */
+/** Every export the spec lists is there, and of the right kind, and nothing else is. */
 export function checkExports(label, mod, pkg) {
   const where = (name) => `${label} ${pkg.name}: export ${name}`
+  const listed = [
+    ...(pkg.functions ?? []),
+    ...Object.keys(pkg.errors ?? {}),
+    ...(pkg.objects ?? []),
+    ...Object.keys(pkg.values ?? {}),
+    ...(pkg.defaultIs === undefined ? [] : ['default']),
+  ].sort()
+  assert.deepEqual(exportNames(mod), listed, `${label} ${pkg.name}: the exports are exactly the listed ones`)
+  for (const name of pkg.absent ?? []) assert.ok(!(name in mod), `${where(name)}: internal, must not be exported`)
   for (const name of pkg.functions ?? []) {
     assert.ok(name in mod, `${where(name)} is missing`)
     assert.equal(typeof mod[name], 'function', `${where(name)} is ${typeof mod[name]}, expected a function`)
@@ -51,6 +60,7 @@ export function checkExports(label, mod, pkg) {
  */
 export async function checkBehaviour(label, mods) {
   const core = mods['@tcp-user-timeout/core']
+  const adapter = mods['@tcp-user-timeout/core/adapter']
   assert.equal(core.currentTimeout(), undefined, `${label}: currentTimeout() outside a scope`)
   assert.equal(core.withTimeout(2, () => core.currentTimeout()), 2000, `${label}: withTimeout(2, fn) -> currentTimeout()`)
   const promise = core.withTimeout(3, async () => {
@@ -61,7 +71,12 @@ export async function checkBehaviour(label, mods) {
   assert.equal(await promise, 3000, `${label}: the scope survives an await`)
   assert.equal(core.headroom(30), 25, `${label}: headroom(30)`)
   assert.equal(core.withJobTimeout(30, () => core.currentTimeout()), 25_000, `${label}: withJobTimeout(30)`)
-  assert.throws(() => core.createPolicy({ seconds: 'x' }), (e) => e instanceof core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION', `${label}: createPolicy rejects a bad option`)
+  // The adapter entry is the same build as the main one, not a copy of it:
+  // its errors are the main entry's very class, its scopes the main entry's.
+  assert.throws(() => adapter.createPolicy({ seconds: 'x' }), (e) => e.constructor === core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION', `${label}: createPolicy rejects a bad option with the main entry's own class`)
+  const policy = adapter.createPolicy({ seconds: 9, minSeconds: 1 })
+  assert.equal(adapter.runInScope(policy.resolve({}), () => core.currentTimeout()), 9000, `${label}: a scope of the adapter entry, read by the main entry`)
+  assert.equal(await adapter.runUntilSettled(policy.resolve({}, 2000), async () => core.currentTimeout()), 2000, `${label}: an asked budget tightens`)
   const stats = core.stats()
   for (const key of ['bound', 'timedOut', 'errors', 'setsockoptCalls', 'hardened', 'reaped']) {
     assert.equal(typeof stats[key], 'number', `${label}: stats().${key}`)

@@ -7,11 +7,11 @@ async function main() {
   const { checkBehaviour, checkExports, report, spec, bindOneSocket } = await import('./checks.mjs')
   const mods = {}
   const names = {}
-  for (const pkg of spec.packages) {
+  for (const pkg of [...spec.packages, ...spec.entries]) {
     mods[pkg.name] = require(pkg.name)
     names[pkg.name] = checkExports('CJS', mods[pkg.name], pkg)
   }
-  const resolved = Object.fromEntries(spec.packages.map((p) => [p.name, require.resolve(p.name)]))
+  const resolved = Object.fromEntries([...spec.packages, ...spec.entries].map((p) => [p.name, require.resolve(p.name)]))
   const { support, bindCalls } = await checkBehaviour('CJS', mods)
 
   // The dual-package hazard: the ESM build, loaded next to the CJS one.
@@ -49,8 +49,12 @@ async function main() {
   // Thrown by the library itself, caught by the other build's class.
   assert.throws(() => esm.setUserTimeout('x', 1000), cjs.InvalidArgumentError)
   assert.throws(() => cjs.setUserTimeout(0, -1), esm.OutOfRangeError)
-  assert.throws(() => cjs.createPolicy({ seconds: 'x' }), esm.InvalidOptionError)
-  assert.throws(() => esm.createPolicy({ seconds: 'x' }), cjs.InvalidOptionError)
+  const cjsAdapter = mods['@tcp-user-timeout/core/adapter']
+  const esmAdapter = await import('@tcp-user-timeout/core/adapter')
+  assert.throws(() => cjsAdapter.createPolicy({ seconds: 'x' }), esm.InvalidOptionError)
+  assert.throws(() => esmAdapter.createPolicy({ seconds: 'x' }), cjs.InvalidOptionError)
+  // The adapter entry of each build shares that one state too.
+  assert.equal(cjsAdapter.runInScope(esmAdapter.createPolicy({ seconds: 11 }).resolve({}), () => esm.currentTimeout()), 11000, 'an ESM adapter-entry scope, run by the CJS adapter entry, seen by the ESM core')
 
   esm.setGlobalDefault(60)
   assert.equal(cjs.globalDefault(), 60_000, 'setGlobalDefault (ESM) -> globalDefault (CJS)')
