@@ -3,9 +3,9 @@
  * against readBackServer (helpers/http.ts): values are read on the client's
  * socket while the server holds each request.
  *
- * DESIGN "Which sockets get bound", HTTP exchanges: each exchange made in a
- * scope binds the socket carrying it with the scope where the request was
- * created; an unscoped exchange on a socket a scope opened puts it back to 0
+ * The rule for HTTP exchanges (README "Which sockets get bound"): each
+ * exchange made in a scope binds the socket carrying it with the scope where
+ * the request was created; an unscoped exchange on a socket a scope opened puts it back to 0
  * (no global default here); a socket opened at boot (first exchange outside
  * any scope) is left alone by scopes.
  */
