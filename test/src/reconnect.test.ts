@@ -62,7 +62,7 @@ describe('socket.connect() again after close', () => {
 
   it('a reconnect that wedges is closed by the kernel with ETIMEDOUT and counted, like a first connection', async (ctx) => {
     const t = perTest(ctx)
-    const srv = t.defer(await startWedgeServer(), (w) => w.close())
+    const srv = await startWedgeServer(t)
     const s = srv.track(socket(t))
     await withTimeout(1.5, () => connected(s.connect(srv.port, srv.host)))
     s.destroy()

@@ -17,18 +17,13 @@ import {
   withTimeout,
   type TimeoutMessage,
 } from '@tcp-user-timeout/core'
-import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
-import { startWedgeServer, watchSocket, wedge, type WedgeServer } from '../helpers/wedge.js'
-
-/** A wedge server, closed with `t`. */
-async function server(t: Teardown): Promise<WedgeServer> {
-  return t.defer(await startWedgeServer(), (s) => s.close())
-}
+import { perTest } from '@tcp-user-timeout/test-utils'
+import { startWedgeServer, watchSocket, wedge } from '../helpers/wedge.js'
 
 describe.sequential('write-side wedge and the global default', () => {
   it('setGlobalDefault(1.5) kills a wedged write outside any scope: ETIMEDOUT 1.5-3 s after the wedge', async (ctx) => {
     const t = perTest(ctx)
-    const srv = await server(t)
+    const srv = await startWedgeServer(t)
     const messages: TimeoutMessage[] = []
     const onTimeout = (m: unknown) => messages.push(m as TimeoutMessage)
     dc.subscribe(CHANNEL_TIMEOUT, onTimeout)
@@ -60,7 +55,7 @@ describe.sequential('write-side wedge and the global default', () => {
 
   it('a 1 s scope tightens below a 60 s global default: ETIMEDOUT 1-2.5 s after the wedge', async (ctx) => {
     const t = perTest(ctx)
-    const srv = await server(t)
+    const srv = await startWedgeServer(t)
     t.add(() => setGlobalDefault(null))
     setGlobalDefault(60)
     // An unscoped socket under the same default, for contrast: it gets 60 s.

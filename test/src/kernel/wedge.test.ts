@@ -19,18 +19,13 @@ import {
   withTimeout,
   type TimeoutMessage,
 } from '@tcp-user-timeout/core'
-import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
-import { startWedgeServer, watchSocket, wedge, type WedgeServer } from '../helpers/wedge.js'
-
-/** A wedge server, closed with `t`. */
-async function server(t: Teardown): Promise<WedgeServer> {
-  return t.defer(await startWedgeServer(), (s) => s.close())
-}
+import { perTest } from '@tcp-user-timeout/test-utils'
+import { startWedgeServer, watchSocket, wedge } from '../helpers/wedge.js'
 
 describe.concurrent('write-side wedge (loopback, server never reads)', () => {
   it('inside withTimeout(1.5) the wedged client gets ETIMEDOUT 1.5-3 s after the wedge; counted and published', async ({ expect, onTestFinished }) => {
     const t = perTest({ onTestFinished })
-    const srv = await server(t)
+    const srv = await startWedgeServer(t)
     const messages: TimeoutMessage[] = []
     const onTimeout = (m: unknown) => messages.push(m as TimeoutMessage)
     dc.subscribe(CHANNEL_TIMEOUT, onTimeout)
@@ -61,7 +56,7 @@ describe.concurrent('write-side wedge (loopback, server never reads)', () => {
 
   it('without a bound (no scope, no global default) the wedged client gets no error within 5 s', async ({ expect, onTestFinished }) => {
     const t = perTest({ onTestFinished })
-    const srv = await server(t)
+    const srv = await startWedgeServer(t)
     expect(currentTimeout()).toBeUndefined()
     expect(globalDefault()).toBeUndefined()
     const client = srv.track(net.connect(srv.port, srv.host))
