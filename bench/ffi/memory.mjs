@@ -6,7 +6,8 @@
 // Kinds:
 //   core  setUserTimeout(socket, ms) from the core (the thing under test);
 //   leak  ffi-rs with a createPointer per call and no freePointer, the leak
-//         DESIGN.md warns about: the reference that shows the method sees one.
+//         a binding that passes the option by pointer must avoid: the
+//         reference that shows the method sees one.
 import net from 'node:net'
 import { once } from 'node:events'
 import { getUserTimeout, setUserTimeout } from '@tcp-user-timeout/core'

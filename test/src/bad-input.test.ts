@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import dc from 'node:diagnostics_channel'
 import { once } from 'node:events'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   CHANNEL_ERROR,
   getUserTimeout,
@@ -18,9 +18,9 @@ import {
   withTimeout,
   type ErrorMessage,
 } from '@tcp-user-timeout/core'
-import { closeAll, connected, tcpServer } from './helpers/servers.js'
+import { connected, perSuite, startTcpSink } from '@tcp-user-timeout/test-utils'
 
-afterAll(closeAll)
+const suite = perSuite()
 
 const notMs: [string, unknown, string][] = [
   ['negative', -1, 'TUT_ERR_OUT_OF_RANGE'],
@@ -55,7 +55,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('setUserTimeout rejects every invalid ms before any syscall', () => {
   it.each(notMs)('%s', async (_label, ms, code) => {
-    const { port } = await tcpServer()
+    const { port } = await startTcpSink(suite)
     const socket = await connected(net.connect(port, '127.0.0.1'))
     expect(codeOf(() => setUserTimeout(socket, ms as number))).toBe(code)
     expect(getUserTimeout(socket)).toBe(0)
@@ -63,7 +63,7 @@ describe('setUserTimeout rejects every invalid ms before any syscall', () => {
   })
 
   it('accepts the bounds 0 and 2147483647', async () => {
-    const { port } = await tcpServer()
+    const { port } = await startTcpSink(suite)
     const socket = await connected(net.connect(port, '127.0.0.1'))
     expect(setUserTimeout(socket, 2147483647)).toBe(true)
     expect(getUserTimeout(socket)).toBe(2147483647)
@@ -113,7 +113,7 @@ describe('targets', () => {
       fs.rmSync(file)
     }
     expect(() => setUserTimeout(fd, 1000)).toThrow(expect.objectContaining({ errnoName: 'EBADF', syscall: 'setsockopt' }))
-    const { port } = await tcpServer()
+    const { port } = await startTcpSink(suite)
     const socket = await connected(net.connect(port, '127.0.0.1'))
     socket.destroy()
     expect(() => setUserTimeout(socket, 1000)).toThrow(expect.objectContaining({ errnoName: 'EBADF' }))

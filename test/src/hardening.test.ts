@@ -8,7 +8,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import { once } from 'node:events'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DEFAULT_KEEPALIVE, getKeepAliveProbes, getUserTimeout, hardenServer, stats, type HardenOptions } from '@tcp-user-timeout/core'
 import { hardenServer as expressHarden, tcpUserTimeout as expressMiddleware } from '@tcp-user-timeout/express'
 import { hardenServer as koaHarden } from '@tcp-user-timeout/koa'
@@ -17,10 +17,9 @@ import express from 'express'
 import Koa from 'koa'
 import Fastify from 'fastify'
 import { fileURLToPath } from 'node:url'
-import { closeAll, connected, listen, tlsOptions } from './helpers/servers.js'
+import { connected, listen, perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 import { describeChild, resultOf, runNode } from './helpers/child.js'
-
-afterAll(closeAll)
+import { tlsOptions } from './helpers/tls.js'
 
 const options: HardenOptions = { userTimeoutSeconds: 7, keepAlive: { idleSeconds: 11, intervalSeconds: 3, count: 4 } }
 const expected = { userTimeout: 7000, probes: { enabled: true, idleSeconds: 11, intervalSeconds: 3, count: 4 } }
@@ -38,53 +37,53 @@ async function readBackAccepted(server: net.Server) {
   }
 }
 
-async function listening<S extends net.Server>(server: S): Promise<S> {
+/** A server the framework started listening; closed with `t`. */
+async function listening<S extends net.Server>(t: Teardown, server: S): Promise<S> {
+  t.defer(server, (s) => new Promise((resolve) => s.close(resolve)))
   if (!server.listening) await once(server, 'listening')
   return server
 }
 
 describe('hardenServer read back on the accepted sockets of each kind of server', { concurrent: true }, () => {
-  it('net.Server', async () => {
-    const { server } = await listen(net.createServer((s) => s.resume()))
+  it('net.Server', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('http.Server', async () => {
-    const { server } = await listen(http.createServer((_req, res) => res.end()))
+  it('http.Server', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, http.createServer((_req, res) => res.end()))
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('https.Server (the raw TCP socket under TLS)', async () => {
-    const { server } = await listen(https.createServer(tlsOptions, (_req, res) => res.end()))
+  it('https.Server (the raw TCP socket under TLS)', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, https.createServer(tlsOptions, (_req, res) => res.end()))
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('Express: hardenServer(app.listen(...)) from the adapter, next to the middleware', async () => {
+  it('Express: hardenServer(app.listen(...)) from the adapter, next to the middleware', async (ctx) => {
+    const t = perTest(ctx)
     const app = express()
     app.use(expressMiddleware({ seconds: 25 }))
-    const server = await listening(app.listen(0, '127.0.0.1'))
+    const server = await listening(t, app.listen(0, '127.0.0.1'))
     expressHarden(server, options)
-    try {
-      expect(await readBackAccepted(server)).toEqual(expected)
-    } finally {
-      server.close()
-    }
+    expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('Koa: hardenServer(app.listen(...)) from the adapter', async () => {
-    const server = await listening(new Koa().listen(0, '127.0.0.1'))
+  it('Koa: hardenServer(app.listen(...)) from the adapter', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await listening(t, new Koa().listen(0, '127.0.0.1'))
     koaHarden(server, options)
-    try {
-      expect(await readBackAccepted(server)).toEqual(expected)
-    } finally {
-      server.close()
-    }
+    expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('Fastify: the plugin option hardenServer, applied to fastify.server; undone on close', async () => {
+  it('Fastify: the plugin option hardenServer, applied to fastify.server; undone on close', async (ctx) => {
+    const t = perTest(ctx)
     const app = Fastify()
     await app.register(fastifyPlugin, { seconds: 25, hardenServer: options })
     await app.listen({ port: 0, host: '127.0.0.1' })
@@ -96,94 +95,95 @@ describe('hardenServer read back on the accepted sockets of each kind of server'
     expect(app.server.listenerCount('connection')).toBeLessThanOrEqual(1) // Node's own http listener only
   })
 
-  it('Fastify: hardenServer: true gives the documented defaults', async () => {
-    const app = Fastify()
+  it('Fastify: hardenServer: true gives the documented defaults', async (ctx) => {
+    const t = perTest(ctx)
+    const app = t.defer(Fastify(), (a) => a.close())
     await app.register(fastifyPlugin, { seconds: 25, hardenServer: true })
     await app.listen({ port: 0, host: '127.0.0.1' })
-    try {
-      expect(await readBackAccepted(app.server)).toEqual({
-        userTimeout: 150_000,
-        probes: { enabled: true, ...DEFAULT_KEEPALIVE },
-      })
-    } finally {
-      await app.close()
-    }
+    expect(await readBackAccepted(app.server)).toEqual({
+      userTimeout: 150_000,
+      probes: { enabled: true, ...DEFAULT_KEEPALIVE },
+    })
   })
 })
 
 describe('hardenServer defaults and validation', { concurrent: true }, () => {
-  it('no options: Go-style probes 15 s / 15 s / 9, user timeout idle + interval * count = 150 s', async () => {
+  it('no options: Go-style probes 15 s / 15 s / 9, user timeout idle + interval * count = 150 s', async (ctx) => {
+    const t = perTest(ctx)
     expect(DEFAULT_KEEPALIVE).toEqual({ idleSeconds: 15, intervalSeconds: 15, count: 9 })
-    const { server } = await listen(net.createServer((s) => s.resume()))
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server)
     expect(await readBackAccepted(server)).toEqual({ userTimeout: 150_000, probes: { enabled: true, idleSeconds: 15, intervalSeconds: 15, count: 9 } })
   })
 
-  it('only a user timeout: the default probes still catch idle ghosts', async () => {
-    const { server } = await listen(net.createServer((s) => s.resume()))
+  it('only a user timeout: the default probes still catch idle ghosts', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server, { userTimeoutSeconds: 30 })
     expect(await readBackAccepted(server)).toEqual({ userTimeout: 30_000, probes: { enabled: true, ...DEFAULT_KEEPALIVE } })
   })
 
-  it('keepAlive: false leaves the probes off', async () => {
-    const { server } = await listen(net.createServer((s) => s.resume()))
+  it('keepAlive: false leaves the probes off', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server, { userTimeoutSeconds: 30, keepAlive: false })
     const seen = await readBackAccepted(server)
     expect(seen.userTimeout).toBe(30_000)
     expect(seen.probes?.enabled).toBe(false)
   })
 
-  it('Fastify: a bad hardenServer option rejects the registration with a coded error', async () => {
-    const app = Fastify()
+  it('Fastify: a bad hardenServer option rejects the registration with a coded error', async (ctx) => {
+    const t = perTest(ctx)
+    const app = t.defer(Fastify(), (a) => a.close())
     const outcome = await app.register(fastifyPlugin, { seconds: 25, hardenServer: { userTimeoutSeconds: -1 } }).then(
       () => 'registered',
       (error: { code?: string; message?: string }) => `${error.code}: ${error.message}`,
     )
     expect(outcome).toMatch(/^TUT_ERR_INVALID_OPTION: hardenServer: userTimeoutSeconds .*received -1/)
-    await app.close()
   })
 })
 
 describe('set once on the listener: no syscall per accepted connection', () => {
   /** Accepts `n` connections; returns what each accepted socket holds and the setsockopt calls they cost. */
-  async function acceptMany(server: net.Server, n: number) {
+  async function acceptMany(t: Teardown, server: net.Server, n: number) {
     const port = (server.address() as net.AddressInfo).port
     const calls = stats().setsockoptCalls
     const seen: { userTimeout: number | undefined; probes: ReturnType<typeof getKeepAliveProbes> }[] = []
-    const clients: net.Socket[] = []
     for (let i = 0; i < n; i++) {
       const accepted = once(server, 'connection') as Promise<[net.Socket]>
-      clients.push(await connected(net.connect(port, '127.0.0.1')))
+      await connected(t.defer(net.connect(port, '127.0.0.1'), (c) => c.destroy()))
       const [socket] = await accepted
       seen.push({ userTimeout: getUserTimeout(socket), probes: getKeepAliveProbes(socket) })
     }
     const cost = stats().setsockoptCalls - calls
-    for (const c of clients) c.destroy()
     return { seen, cost }
   }
 
-  it('hardened after listen: 20 accepted sockets read the bound and the probes, at 0 setsockopt calls', async () => {
-    const { server } = await listen(net.createServer((s) => s.resume()))
+  it('hardened after listen: 20 accepted sockets read the bound and the probes, at 0 setsockopt calls', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server, options)
-    const { seen, cost } = await acceptMany(server, 20)
+    const { seen, cost } = await acceptMany(t, server, 20)
     expect(seen).toEqual(Array(20).fill(expected))
     expect(cost).toBe(0)
   })
 
-  it('hardened before listen: the same, set when the server starts listening', async () => {
+  it('hardened before listen: the same, set when the server starts listening', async (ctx) => {
+    const t = perTest(ctx)
     const server = http.createServer((_req, res) => res.end())
     hardenServer(server, options)
-    await listen(server)
-    const { seen, cost } = await acceptMany(server, 20)
+    await listen(t, server)
+    const { seen, cost } = await acceptMany(t, server, 20)
     expect(seen).toEqual(Array(20).fill(expected))
     expect(cost).toBe(0)
   })
 
-  it('the undo puts the listener back: later connections are not hardened', async () => {
-    const { server } = await listen(net.createServer((s) => s.resume()))
+  it('the undo puts the listener back: later connections are not hardened', async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer((s) => s.resume()))
     const undo = hardenServer(server, options)
     undo()
-    const { seen } = await acceptMany(server, 2)
+    const { seen } = await acceptMany(t, server, 2)
     for (const s of seen) {
       expect(s.userTimeout).toBe(0)
       expect(s.probes?.enabled).toBe(false)

@@ -9,11 +9,9 @@
 import dc from 'node:diagnostics_channel'
 import net from 'node:net'
 import { once } from 'node:events'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CHANNEL_BIND, getUserTimeout, install, installed, stats, uninstall, withTimeout, type BindMessage } from '@tcp-user-timeout/core'
-import { closeAll, tcpServer } from './helpers/servers.js'
-
-afterAll(closeAll)
+import { perTest, startTcpSink, type Teardown } from '@tcp-user-timeout/test-utils'
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
 const connectPublishes = major > 22 || (major === 22 && minor >= 17)
@@ -30,13 +28,13 @@ function nodesOwnConnect(): Connect {
   return own
 }
 
-/** Binds published for `socket` while `fn` runs and the socket connects. */
-async function bindsOf(fn: () => net.Socket): Promise<{ socket: net.Socket; binds: number[] }> {
+/** Binds published for `socket` while `fn` runs and the socket connects; the socket is destroyed with `t`. */
+async function bindsOf(t: Teardown, fn: () => net.Socket): Promise<{ socket: net.Socket; binds: number[] }> {
   const seen: BindMessage[] = []
   const listener = (message: unknown) => seen.push(message as BindMessage)
   dc.subscribe(CHANNEL_BIND, listener)
   try {
-    const socket = fn()
+    const socket = t.defer(fn(), (s) => s.destroy())
     await once(socket, 'connect')
     return { socket, binds: seen.filter((m) => m.socket === socket).map((m) => m.ms) }
   } finally {
@@ -45,45 +43,36 @@ async function bindsOf(fn: () => net.Socket): Promise<{ socket: net.Socket; bind
 }
 
 describe(`client sockets on Node ${process.version}`, () => {
-  it('new Socket().connect() through the wrapper, in a scope: bound once', async () => {
-    const { port } = await tcpServer()
+  it('new Socket().connect() through the wrapper, in a scope: bound once', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
     const before = stats().setsockoptCalls
-    const { socket, binds } = await bindsOf(() => withTimeout(4, () => new net.Socket().connect(port, '127.0.0.1')))
-    try {
-      expect(getUserTimeout(socket)).toBe(4000)
-      expect(binds).toEqual([4000])
-      expect(stats().setsockoptCalls - before).toBe(1)
-    } finally {
-      socket.destroy()
-    }
+    const { socket, binds } = await bindsOf(t, () => withTimeout(4, () => new net.Socket().connect(port, '127.0.0.1')))
+    expect(getUserTimeout(socket)).toBe(4000)
+    expect(binds).toEqual([4000])
+    expect(stats().setsockoptCalls - before).toBe(1)
   })
 
   it(
     connectPublishes
       ? "Node's own connect(), past the wrapper, in a scope: caught by net.client.socket and bound once"
       : "Node's own connect(), past the wrapper, in a scope: not published before 22.17, left unbound",
-    async () => {
+    async (ctx) => {
+      const t = perTest(ctx)
       const own = nodesOwnConnect()
-      const { port } = await tcpServer()
-      const { socket, binds } = await bindsOf(() => withTimeout(3, () => own.call(new net.Socket(), port, '127.0.0.1')))
-      try {
-        expect(getUserTimeout(socket)).toBe(connectPublishes ? 3000 : 0)
-        expect(binds).toEqual(connectPublishes ? [3000] : [])
-      } finally {
-        socket.destroy()
-      }
+      const { port } = await startTcpSink(t)
+      const { socket, binds } = await bindsOf(t, () => withTimeout(3, () => own.call(new net.Socket(), port, '127.0.0.1')))
+      expect(getUserTimeout(socket)).toBe(connectPublishes ? 3000 : 0)
+      expect(binds).toEqual(connectPublishes ? [3000] : [])
     },
   )
 
-  it("Node's own connect() outside any scope: a boot socket, left at 0", async () => {
+  it("Node's own connect() outside any scope: a boot socket, left at 0", async (ctx) => {
+    const t = perTest(ctx)
     const own = nodesOwnConnect()
-    const { port } = await tcpServer()
-    const { socket, binds } = await bindsOf(() => own.call(new net.Socket(), port, '127.0.0.1'))
-    try {
-      expect(getUserTimeout(socket)).toBe(0)
-      expect(binds).toEqual([])
-    } finally {
-      socket.destroy()
-    }
+    const { port } = await startTcpSink(t)
+    const { socket, binds } = await bindsOf(t, () => own.call(new net.Socket(), port, '127.0.0.1'))
+    expect(getUserTimeout(socket)).toBe(0)
+    expect(binds).toEqual([])
   })
 })

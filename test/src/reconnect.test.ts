@@ -5,22 +5,13 @@
  */
 import { once } from 'node:events'
 import net from 'node:net'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getUserTimeout, setGlobalDefault, setUserTimeout, stats, withTimeout } from '@tcp-user-timeout/core'
-import { closeAll, connected, tcpServer } from './helpers/servers.js'
+import { connected, perTest, startTcpSink, type Teardown } from '@tcp-user-timeout/test-utils'
 import { startWedgeServer, watchSocket, wedge } from './helpers/wedge.js'
 
-const sockets: net.Socket[] = []
-afterEach(() => {
-  setGlobalDefault(null)
-  for (const s of sockets.splice(0)) s.destroy()
-})
-afterAll(closeAll)
-
-function socket(): net.Socket {
-  const s = new net.Socket()
-  sockets.push(s)
-  return s
+function socket(t: Teardown): net.Socket {
+  return t.defer(new net.Socket(), (s) => s.destroy())
 }
 
 /** Closes the connection, then connects the same Socket object again; resolves at the new 'connect'. */
@@ -33,9 +24,10 @@ async function reconnect(s: net.Socket, port: number, within: <R>(fn: () => R) =
 }
 
 describe('socket.connect() again after close', () => {
-  it('first connected in withTimeout(5): 5000; reconnected in withTimeout(7): 7000; reconnected outside any scope: 0', async () => {
-    const { port } = await tcpServer()
-    const s = socket()
+  it('first connected in withTimeout(5): 5000; reconnected in withTimeout(7): 7000; reconnected outside any scope: 0', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
+    const s = socket(t)
     await withTimeout(5, () => connected(s.connect(port, '127.0.0.1')))
     expect(getUserTimeout(s)).toBe(5000)
     await reconnect(s, port, (fn) => withTimeout(7, fn))
@@ -44,19 +36,22 @@ describe('socket.connect() again after close', () => {
     expect(getUserTimeout(s)).toBe(0)
   })
 
-  it('an explicit setUserTimeout(9000) stays pinned across a reconnect, even one made inside withTimeout(3)', async () => {
-    const { port } = await tcpServer()
-    const s = socket()
+  it('an explicit setUserTimeout(9000) stays pinned across a reconnect, even one made inside withTimeout(3)', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
+    const s = socket(t)
     await connected(s.connect(port, '127.0.0.1'))
     expect(setUserTimeout(s, 9000)).toBe(true)
     await reconnect(s, port, (fn) => withTimeout(3, fn))
     expect(getUserTimeout(s)).toBe(9000)
   })
 
-  it('a boot socket under a global default of 30 s holds 30000 after a reconnect; one made in a scope takes the scope', async () => {
-    const { port } = await tcpServer()
+  it('a boot socket under a global default of 30 s holds 30000 after a reconnect; one made in a scope takes the scope', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
     setGlobalDefault(30)
-    const s = socket()
+    t.add(() => setGlobalDefault(null))
+    const s = socket(t)
     await connected(s.connect(port, '127.0.0.1'))
     expect(getUserTimeout(s)).toBe(30000)
     await reconnect(s, port)
@@ -65,24 +60,21 @@ describe('socket.connect() again after close', () => {
     expect(getUserTimeout(s)).toBe(4000)
   })
 
-  it('a reconnect that wedges is closed by the kernel with ETIMEDOUT and counted, like a first connection', async () => {
-    const srv = await startWedgeServer()
-    try {
-      const s = srv.track(socket())
-      await withTimeout(1.5, () => connected(s.connect(srv.port, srv.host)))
-      s.destroy()
-      await once(s, 'close')
-      const timedOutBefore = stats().timedOut
-      withTimeout(1.5, () => s.connect(srv.port, srv.host))
-      const watch = watchSocket(s)
-      await wedge(s)
-      expect(getUserTimeout(s)).toBe(1500)
-      const failure = await watch.within(5000)
-      expect(failure?.error.code, 'no ETIMEDOUT within 5 s of the wedge').toBe('ETIMEDOUT')
-      await watch.closed()
-      expect(stats().timedOut).toBe(timedOutBefore + 1)
-    } finally {
-      await srv.close()
-    }
+  it('a reconnect that wedges is closed by the kernel with ETIMEDOUT and counted, like a first connection', async (ctx) => {
+    const t = perTest(ctx)
+    const srv = await startWedgeServer(t)
+    const s = srv.track(socket(t))
+    await withTimeout(1.5, () => connected(s.connect(srv.port, srv.host)))
+    s.destroy()
+    await once(s, 'close')
+    const timedOutBefore = stats().timedOut
+    withTimeout(1.5, () => s.connect(srv.port, srv.host))
+    const watch = watchSocket(s)
+    await wedge(s)
+    expect(getUserTimeout(s)).toBe(1500)
+    const failure = await watch.within(5000)
+    expect(failure?.error.code, 'no ETIMEDOUT within 5 s of the wedge').toBe('ETIMEDOUT')
+    await watch.closed()
+    expect(stats().timedOut).toBe(timedOutBefore + 1)
   })
 })

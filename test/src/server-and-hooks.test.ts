@@ -4,7 +4,7 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   CHANNEL_BIND,
   getKeepAliveProbes,
@@ -18,101 +18,99 @@ import {
   withTimeout,
   type BindMessage,
 } from '@tcp-user-timeout/core'
-import { closeAll, connected, get, httpServer, listen, tcpServer } from './helpers/servers.js'
+import { connected, httpGet, listen, perTest, startTcpSink, startUpstream, type Teardown } from '@tcp-user-timeout/test-utils'
 
-afterAll(closeAll)
+const destroy = (socket: net.Socket) => socket.destroy()
 
-async function acceptedSocket(server: net.Server, port: number): Promise<{ client: net.Socket; accepted: net.Socket }> {
+async function acceptedSocket(t: Teardown, server: net.Server, port: number): Promise<{ client: net.Socket; accepted: net.Socket }> {
   const accepted = once(server, 'connection') as Promise<[net.Socket]>
-  const client = await connected(net.connect(port, '127.0.0.1'))
+  const client = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
   return { client, accepted: (await accepted)[0] }
 }
 
 describe('hardenServer', () => {
-  it('binds every accepted socket: user timeout and keep-alive probes read back; the undo stops it', async () => {
-    const { server, port } = await listen(net.createServer((s) => s.resume()))
+  it('binds every accepted socket: user timeout and keep-alive probes read back; the undo stops it', async (ctx) => {
+    const t = perTest(ctx)
+    const { server, port } = await listen(t, net.createServer((s) => s.resume()))
     const undo = hardenServer(server, { userTimeoutSeconds: 20, keepAlive: { idleSeconds: 15, intervalSeconds: 5, count: 3 } })
-    const hardened = await acceptedSocket(server, port)
+    const hardened = await acceptedSocket(t, server, port)
     expect(getUserTimeout(hardened.accepted)).toBe(20000)
     expect(getKeepAliveProbes(hardened.accepted)).toEqual({ enabled: true, idleSeconds: 15, intervalSeconds: 5, count: 3 })
     expect(getUserTimeout(hardened.client)).toBe(0) // the client side is not the server's business
     undo()
-    const plain = await acceptedSocket(server, port)
+    const plain = await acceptedSocket(t, server, port)
     expect(getUserTimeout(plain.accepted)).toBe(0)
     expect(getKeepAliveProbes(plain.accepted)?.enabled).toBe(false)
-    for (const s of [hardened.client, plain.client]) s.destroy()
   })
 
-  it('with keep-alive only, the user timeout is idle + interval * count', async () => {
-    const { server, port } = await listen(http.createServer((_q, r) => r.end()))
+  it('with keep-alive only, the user timeout is idle + interval * count', async (ctx) => {
+    const t = perTest(ctx)
+    const { server, port } = await listen(t, http.createServer((_q, r) => r.end()))
     hardenServer(server, { keepAlive: { idleSeconds: 10, intervalSeconds: 2, count: 4 } })
-    const { client, accepted } = await acceptedSocket(server, port)
+    const { accepted } = await acceptedSocket(t, server, port)
     expect(getUserTimeout(accepted)).toBe(18000)
-    client.destroy()
   })
 
-  it('counts hardened sockets', async () => {
+  it('counts hardened sockets', async (ctx) => {
+    const t = perTest(ctx)
     const before = stats().hardened
-    const { server, port } = await listen(net.createServer((s) => s.resume()))
+    const { server, port } = await listen(t, net.createServer((s) => s.resume()))
     hardenServer(server, { userTimeoutSeconds: 5 })
-    const { client } = await acceptedSocket(server, port)
+    await acceptedSocket(t, server, port)
     expect(stats().hardened).toBe(before + 1)
-    client.destroy()
   })
 })
 
 describe('setKeepAliveProbes', () => {
-  it('turns keep-alive on with the given timing, on a socket and on a raw fd', async () => {
-    const { port } = await tcpServer()
-    const a = await connected(net.connect(port, '127.0.0.1'))
-    const b = await connected(net.connect(port, '127.0.0.1'))
+  it('turns keep-alive on with the given timing, on a socket and on a raw fd', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
+    const a = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
+    const b = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
     expect(getKeepAliveProbes(a)?.enabled).toBe(false)
     expect(setKeepAliveProbes(a, { idleSeconds: 30, intervalSeconds: 10, count: 4 })).toBe(true)
     const fd = (b as unknown as { _handle: { fd: number } })._handle.fd
     expect(setKeepAliveProbes(fd, { idleSeconds: 7, intervalSeconds: 3, count: 2 })).toBe(true)
     expect(getKeepAliveProbes(a)).toEqual({ enabled: true, idleSeconds: 30, intervalSeconds: 10, count: 4 })
     expect(getKeepAliveProbes(fd)).toEqual({ enabled: true, idleSeconds: 7, intervalSeconds: 3, count: 2 })
-    a.destroy()
-    b.destroy()
   })
 })
 
 describe('diagnostics and steady state', () => {
-  it('publishes tcp-user-timeout:bind { socket, ms } once per change, and keep-alive reuse costs no setsockopt', async () => {
-    const { origin } = await httpServer()
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  it('publishes tcp-user-timeout:bind { socket, ms } once per change, and keep-alive reuse costs no setsockopt', async (ctx) => {
+    const t = perTest(ctx)
+    const { origin } = await startUpstream(t)
+    const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 1 }), (a) => a.destroy())
     const binds: BindMessage[] = []
     const onBind = (m: unknown) => binds.push(m as BindMessage)
     dc.subscribe(CHANNEL_BIND, onBind)
-    const first = await withTimeout(7, () => get(`${origin}/`, { agent }))
+    const first = await withTimeout(7, () => httpGet(`${origin}/`, { agent }))
     const calls = stats().setsockoptCalls
-    for (let i = 0; i < 20; i++) await withTimeout(7, () => get(`${origin}/`, { agent }))
+    for (let i = 0; i < 20; i++) await withTimeout(7, () => httpGet(`${origin}/`, { agent }))
     expect(stats().setsockoptCalls).toBe(calls)
     dc.unsubscribe(CHANNEL_BIND, onBind)
     expect(binds).toHaveLength(1)
     expect(binds[0]).toMatchObject({ socket: first.socket, ms: 7000, direction: 'outbound' })
-    agent.destroy()
   })
 })
 
 describe('exemptHosts', () => {
-  it('leaves sockets to exempt hosts alone (exact names and RegExps)', async () => {
-    const { port } = await tcpServer()
+  it('leaves sockets to exempt hosts alone (exact names and RegExps)', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
     const values = await withTimeout(
       7,
       async () => {
-        const byIp = await connected(net.connect(port, '127.0.0.1'))
-        const byName = await connected(net.connect(port, 'localhost'))
+        const byIp = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
+        const byName = await connected(t.defer(net.connect(port, 'localhost'), destroy))
         const v = [getUserTimeout(byIp), getUserTimeout(byName)]
-        byIp.destroy()
-        byName.destroy()
         return v
       },
       { exemptHosts: [/^localhost$/] },
     )
     expect(values).toEqual([7000, 0])
-    const { origin } = await httpServer()
-    const viaHttp = await withTimeout(7, () => get(`${origin}/`, { agent: false, read: getUserTimeout }), {
+    const { origin } = await startUpstream(t)
+    const viaHttp = await withTimeout(7, () => httpGet(`${origin}/`, { agent: false }), {
       exemptHosts: ['127.0.0.1'],
     })
     expect(viaHttp.inFlight).toBe(0)
@@ -120,8 +118,9 @@ describe('exemptHosts', () => {
 })
 
 describe('install', () => {
-  it('is idempotent and removable; sockets opened while removed are not bound', async () => {
-    const { port } = await tcpServer()
+  it('is idempotent and removable; sockets opened while removed are not bound', async (ctx) => {
+    const t = perTest(ctx)
+    const { port } = await startTcpSink(t)
     expect(installed()).toBe(true)
     expect(install()).toBe(true)
     const connect = net.Socket.prototype.connect
@@ -129,26 +128,23 @@ describe('install', () => {
     expect(net.Socket.prototype.connect).toBe(connect) // not wrapped twice
     uninstall()
     try {
-      const s = await withTimeout(7, () => connected(net.connect(port, '127.0.0.1')))
+      const s = await withTimeout(7, () => connected(t.defer(net.connect(port, '127.0.0.1'), destroy)))
       expect(getUserTimeout(s)).toBe(0)
-      s.destroy()
     } finally {
       install()
     }
-    const s = await withTimeout(7, () => connected(net.connect(port, '127.0.0.1')))
+    const s = await withTimeout(7, () => connected(t.defer(net.connect(port, '127.0.0.1'), destroy)))
     expect(getUserTimeout(s)).toBe(7000)
-    s.destroy()
   })
 
-  it('importing both the ESM and the CommonJS build shares one state (no double hooks)', async () => {
+  it('importing both the ESM and the CommonJS build shares one state (no double hooks)', async (ctx) => {
+    const t = perTest(ctx)
     const { createRequire } = await import('node:module')
     const cjs = createRequire(import.meta.url)('@tcp-user-timeout/core') as typeof import('@tcp-user-timeout/core')
-    const { port } = await tcpServer()
+    const { port } = await startTcpSink(t)
     const value = await cjs.withTimeout(3, async () => {
-      const s = await connected(net.connect(port, '127.0.0.1'))
-      const v = getUserTimeout(s)
-      s.destroy()
-      return v
+      const s = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
+      return getUserTimeout(s)
     })
     expect(value).toBe(3000)
     expect(cjs.stats()).toEqual(stats())

@@ -5,9 +5,11 @@ import { describe, it } from 'vitest'
 import { currentTimeout, getUserTimeout } from '@tcp-user-timeout/core'
 import { get, startApp } from './app.js'
 import type { AdapterHarness } from './harness.js'
-import { httpGet, orNull } from './outbound.js'
+import { httpGet } from './http-get.js'
+import { orNull } from './probe.js'
 import { perTest, type Teardown } from './teardown.js'
-import { startTcpSink, startUpstream } from './upstream.js'
+import { startTcpSink } from './tcp-sink.js'
+import { startUpstream } from './upstream.js'
 
 async function connect(t: Teardown, port: number): Promise<net.Socket> {
   const socket = t.defer(net.connect(port, '127.0.0.1'), (s) => s.destroy())
@@ -15,7 +17,11 @@ async function connect(t: Teardown, port: number): Promise<net.Socket> {
   return socket
 }
 
-/** Item 9: sockets opened at boot (DB pools, warmed HTTP pools) are never bound by a request. */
+/**
+ * Sockets opened at boot (DB pools, warmed HTTP pools) are never bound by a
+ * request that uses them: they are shared by every request, so no one
+ * request's budget may stay on them.
+ */
 export function bootContract<Req>(harness: AdapterHarness<Req>): void {
   describe('sockets opened at boot', { concurrent: true }, () => {
     it('a raw socket and a warmed keep-alive agent, used by a request, read 0 in flight and after', async (ctx) => {
@@ -25,7 +31,7 @@ export function bootContract<Req>(harness: AdapterHarness<Req>): void {
       // Boot: before the app exists, outside any scope.
       const raw = await connect(t, sink.port)
       const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 1 }), (a) => a.destroy())
-      const warm = await httpGet(`${upstream.origin}/warm`, agent)
+      const warm = await httpGet(`${upstream.origin}/warm`, { agent })
 
       const app = await startApp(t, harness, {
         use: [{ seconds: 25 }],
@@ -33,7 +39,7 @@ export function bootContract<Req>(harness: AdapterHarness<Req>): void {
           get('/work', async () => {
             raw.write('written by a request')
             const rawInFlight = getUserTimeout(raw)
-            const pooled = await httpGet(`${upstream.origin}/work`, agent)
+            const pooled = await httpGet(`${upstream.origin}/work`, { agent })
             // The control: a socket the request opens itself is bound.
             const own = await connect(t, sink.port)
             return {

@@ -3,7 +3,8 @@ import { describe, it } from 'vitest'
 import { CHANNEL_ERROR, type ErrorMessage } from '@tcp-user-timeout/core'
 import { get, startApp } from './app.js'
 import type { AdapterHarness } from './harness.js'
-import { ownPools, probe, probed } from './outbound.js'
+import { ownPools } from './pools.js'
+import { probe, probed } from './probe.js'
 import { perTest, type Teardown } from './teardown.js'
 import { startUpstream } from './upstream.js'
 
@@ -21,7 +22,12 @@ function requestTimeReports(t: Teardown): ErrorMessage[] {
   return reports
 }
 
-/** Items 4 and 5: a `seconds` callback of the framework's request, and workerTimeoutSeconds. */
+/**
+ * A `seconds` callback decides the budget from the framework's own request
+ * object; workerTimeoutSeconds makes the default leave the worker headroom;
+ * a callback that returns garbage or throws falls back to the default,
+ * reported once, and the request goes on.
+ */
 export function callbackContract<Req>(harness: AdapterHarness<Req>): void {
   describe('a seconds callback of the framework request', { concurrent: true }, () => {
     it('a number for some paths (120 s for /reports), undefined → the default, false → no scope', async (ctx) => {

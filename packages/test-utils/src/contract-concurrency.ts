@@ -5,13 +5,20 @@ import { currentTimeout } from '@tcp-user-timeout/core'
 import { get, startApp } from './app.js'
 import { Barrier } from './barrier.js'
 import type { AdapterHarness } from './harness.js'
-import { fetchReadBack, httpGet, orNull, ownPools } from './outbound.js'
+import { httpGet } from './http-get.js'
+import { ownPools } from './pools.js'
+import { orNull } from './probe.js'
+import { fetchReadBack } from './undici-exchanges.js'
 import { perTest } from './teardown.js'
 import { holding, shuffling, startUpstream } from './upstream.js'
 
 const HEADER = 'x-request-timeout-s'
 
-/** Items 7 and 8: concurrent requests each keep their own budget, in the scope and on the wire. */
+/**
+ * Concurrent requests each keep their own budget, in the scope and on the
+ * wire, even when they share pooled sockets: a crossed budget would bound one
+ * request's I/O by another's deadline.
+ */
 export function concurrencyContract<Req>(harness: AdapterHarness<Req>): void {
   describe('concurrent requests keep their own budgets', { concurrent: true }, () => {
     it('two interleaved requests (3 s and 7 s), both in flight at once, each sees only its own', async (ctx) => {
@@ -33,7 +40,7 @@ export function concurrencyContract<Req>(harness: AdapterHarness<Req>): void {
             await inHandler.arrive()
             const between = orNull(currentTimeout())
             const [viaHttp, viaFetch] = await Promise.all([
-              httpGet(`${origin}/http`, pools.agent),
+              httpGet(`${origin}/http`, { agent: pools.agent }),
               fetchReadBack(`${origin}/fetch`, pools.dispatcher),
             ])
             sockets.push(viaHttp.socket, viaFetch.socket)
@@ -72,7 +79,7 @@ export function concurrencyContract<Req>(harness: AdapterHarness<Req>): void {
         routes: [
           get('/work', async ({ headers }) => {
             const before = orNull(currentTimeout())
-            const exchange = await httpGet(`${origin}/work`, agent)
+            const exchange = await httpGet(`${origin}/work`, { agent })
             upstreamSockets.add(exchange.socket)
             return { header: headers[HEADER], before, http: orNull(exchange.inFlight), after: orNull(currentTimeout()) }
           }),

@@ -16,7 +16,10 @@ async function startFailure<Req>(t: Teardown, harness: AdapterHarness<Req>, spec
   }
 }
 
-/** Item 10: a bad configuration fails when the app is built, with a coded error that says what was received and the fix. */
+/**
+ * A bad configuration fails when the app is built, not at the first request,
+ * with a coded error that says what was received and the fix.
+ */
 export function configContract<Req>(harness: AdapterHarness<Req>): void {
   // `as never`: these are the values TypeScript would reject, as plain JavaScript passes them.
   const appWide: [string, AppSpec<Req>['use'], RegExp][] = [

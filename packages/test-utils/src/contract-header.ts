@@ -3,7 +3,9 @@ import { currentTimeout } from '@tcp-user-timeout/core'
 import { get, startApp } from './app.js'
 import { rawGet } from './client.js'
 import type { AdapterHarness, AdapterOptions, NeutralRequest, RunningApp } from './harness.js'
-import { httpGet, orNull, ownPools } from './outbound.js'
+import { httpGet } from './http-get.js'
+import { ownPools } from './pools.js'
+import { orNull } from './probe.js'
 import { perSuite } from './teardown.js'
 import { startUpstream } from './upstream.js'
 
@@ -38,7 +40,7 @@ function headerApp<Req>(harness: AdapterHarness<Req>, name: string, options: Ada
       routes: [
         get('/budget', async ({ headers, rawHeaders }: NeutralRequest) => {
           const value = headers[name]
-          const exchange = await httpGet(`${origin}/budget`, agent)
+          const exchange = await httpGet(`${origin}/budget`, { agent })
           return {
             header: value === undefined ? null : String(value),
             lines: countLines(rawHeaders, name),
@@ -54,7 +56,11 @@ function headerApp<Req>(harness: AdapterHarness<Req>, name: string, options: Ada
 
 const seen = (header: string | null, ms: number, lines = header === null ? 0 : 1): Seen => ({ header, lines, timeout: ms, http: ms })
 
-/** Item 6: a client's deadline header can only tighten, and nothing a client sends breaks the request. */
+/**
+ * A client's deadline header can only tighten the route's budget (a client
+ * must not lengthen what the server allows), and nothing a client sends
+ * breaks the request.
+ */
 export function headerContract<Req>(harness: AdapterHarness<Req>): void {
   describe(`header '${HEADER}' (seconds), configured 25 s`, { concurrent: true }, () => {
     const app = headerApp(harness, HEADER, { seconds: 25, header: HEADER })

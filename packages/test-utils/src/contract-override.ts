@@ -1,7 +1,8 @@
 import { describe, it } from 'vitest'
 import { get, startApp } from './app.js'
 import type { AdapterHarness, AdapterOptions, RouteSpec } from './harness.js'
-import { ownPools, probe, probed } from './outbound.js'
+import { ownPools } from './pools.js'
+import { probe, probed } from './probe.js'
 import { perTest, type Teardown } from './teardown.js'
 import { startUpstream } from './upstream.js'
 
@@ -13,7 +14,11 @@ function probing<Req>(t: Teardown, origin: string, path: string, override?: Adap
   return get(path, () => probe(origin, pools), override === undefined ? {} : { override })
 }
 
-/** Item 3: per-route override (Express/Koa `override()`, Fastify `config.tcpUserTimeout`). */
+/**
+ * A route's own policy (Express/Koa `override()`, Fastify
+ * `config.tcpUserTimeout`) replaces the app's for that route only: it can
+ * lengthen, shorten or disable the budget, and routes without one keep the app's.
+ */
 export function overrideContract<Req>(harness: AdapterHarness<Req>): void {
   describe('a route override replaces the app budget', { concurrent: true }, () => {
     it('lengthens (25 → 300), shortens (25 → 3), disables (false); a route without one keeps 25', async (ctx) => {

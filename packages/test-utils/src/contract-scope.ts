@@ -4,11 +4,18 @@ import { currentTimeout } from '@tcp-user-timeout/core'
 import { get, post, startApp } from './app.js'
 import { postAfterContinue, postJsonAfterContinue } from './client.js'
 import type { AdapterHarness } from './harness.js'
-import { fetchReadBack, httpGet, orNull, ownPools, probe, probed } from './outbound.js'
+import { httpGet } from './http-get.js'
+import { ownPools } from './pools.js'
+import { orNull, probe, probed } from './probe.js'
+import { fetchReadBack } from './undici-exchanges.js'
 import { perTest } from './teardown.js'
 import { chunked, startUpstream } from './upstream.js'
 
-/** Items 1 and 2: the request's budget reaches its outbound sockets, across everything a request does. */
+/**
+ * The request's budget reaches the outbound sockets its handler opens, and
+ * survives everything a request does on the way (body parsing, awaits,
+ * timers, streams, the framework's stages, its error handler).
+ */
 export function scopeContract<Req>(harness: AdapterHarness<Req>): void {
   describe('the request scope reaches outbound sockets', { concurrent: true }, () => {
     it('fetch and http.get made in a handler read back the budget in flight; currentTimeout() gives it', async (ctx) => {
@@ -131,7 +138,7 @@ export function scopeContract<Req>(harness: AdapterHarness<Req>): void {
         routes: [
           get('/stream', async () => {
             const inData: (number | null)[] = []
-            const exchange = await httpGet(`${upstream.origin}/chunks`, pools.agent, () => inData.push(orNull(currentTimeout())))
+            const exchange = await httpGet(`${upstream.origin}/chunks`, { agent: pools.agent, onData: () => inData.push(orNull(currentTimeout())) })
             return { inData, inFlight: orNull(exchange.inFlight), complete: exchange.body.endsWith('chunk 8;') }
           }),
         ],

@@ -9,18 +9,27 @@ import { headerContract } from './contract-header.js'
 import { overrideContract } from './contract-override.js'
 import { scopeContract } from './contract-scope.js'
 import type { AdapterHarness } from './harness.js'
-import { stopTrackingFetch } from './outbound.js'
+import { stopTrackingFetch } from './undici-exchanges.js'
 
 export type { AdapterHarness, AdapterOptions, AppSpec, Client, NeutralRequest, RouteSpec, RunningApp } from './harness.js'
-// The pieces, for adapter-specific tests beside the contract.
+// The pieces, for adapter-specific tests and the cross-package tests in test/.
+// This entry loads npm undici (ownPools), whose import installs its Agent as
+// the global dispatcher: a test of Node's bundled undici imports
+// `@tcp-user-timeout/test-utils/teardown` and `/listen` instead.
 export { Barrier } from './barrier.js'
 export { get, post, startApp } from './app.js'
-export { MALFORMED_HEADER_VALUES } from './contract-header.js'
-export { postAfterContinue, postJsonAfterContinue, rawGet } from './client.js'
-export { fetchReadBack, httpGet, ownPools, probe, probed, type Exchange, type Probe } from './outbound.js'
-export { perSuite, perTest, Teardown } from './teardown.js'
-export { serve, startTcpSink, startUpstream, type Served } from './upstream.js'
 export { startBlackHole, type BlackHole } from './black-hole.js'
+export { postAfterContinue, postJsonAfterContinue, rawGet, type RawResponse } from './client.js'
+export { connected } from './connected.js'
+export { MALFORMED_HEADER_VALUES } from './contract-header.js'
+export { httpGet, type Exchange, type GetOptions } from './http-get.js'
+export { listen, serve, type Served } from './listen.js'
+export { ownPools, type Pools } from './pools.js'
+export { orNull, probe, probed, type Probe } from './probe.js'
+export { startTcpSink } from './tcp-sink.js'
+export { perSuite, perTest, Teardown } from './teardown.js'
+export { fetchReadBack, trackUndiciExchanges, type Seen, type UndiciExchanges } from './undici-exchanges.js'
+export { answerJson, chunked, holding, shuffling, startUpstream, type UpstreamHandler } from './upstream.js'
 
 /**
  * The contract every adapter passes, against real servers on 127.0.0.1 and

@@ -6,9 +6,15 @@ type Cleanup = () => unknown
 export class Teardown {
   private cleanups: Cleanup[] = []
 
+  /** Registers `cleanup(value)` and returns `value`: `const agent = t.defer(new Agent(), (a) => a.destroy())`. */
   defer<T>(value: T, cleanup: (value: T) => unknown): T {
     this.cleanups.push(() => cleanup(value))
     return value
+  }
+
+  /** Registers an undo that holds no value (a global setting put back, a channel unsubscribed). */
+  add(cleanup: Cleanup): void {
+    this.cleanups.push(cleanup)
   }
 
   async run(): Promise<void> {

@@ -1,34 +1,7 @@
-import { once } from 'node:events'
 import http from 'node:http'
-import net from 'node:net'
-import type { AddressInfo } from 'node:net'
 import type { Barrier } from './barrier.js'
+import { listen, type Served } from './listen.js'
 import type { Teardown } from './teardown.js'
-
-export interface Served {
-  readonly origin: string
-  readonly port: number
-  close(): Promise<void>
-}
-
-/**
- * Listens on 127.0.0.1, port 0. `close` ends every connection first: a
- * keep-alive client pool would otherwise hold the server open.
- */
-export async function serve(server: http.Server): Promise<Served> {
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
 
 export type UpstreamHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
@@ -42,8 +15,8 @@ export const answerJson: UpstreamHandler = (req, res) => {
 }
 
 /** An upstream HTTP server standing in for an API the handler calls. */
-export async function startUpstream(t: Teardown, handler: UpstreamHandler = answerJson): Promise<Served> {
-  return t.defer(await serve(http.createServer(handler)), (s) => s.close())
+export function startUpstream(t: Teardown, handler: UpstreamHandler = answerJson): Promise<Served<http.Server>> {
+  return listen(t, http.createServer(handler))
 }
 
 /**
@@ -93,22 +66,4 @@ export function shuffling(handler: UpstreamHandler = answerJson): UpstreamHandle
     const delay = (n++ * 7) % 5
     setTimeout(() => handler(req, res), delay)
   }
-}
-
-/** A TCP server that accepts and holds connections, reading and discarding. */
-export async function startTcpSink(t: Teardown): Promise<{ port: number }> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.resume()
-    socket.on('error', () => {})
-    socket.on('close', () => sockets.delete(socket))
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.defer(server, (s) => {
-    for (const socket of sockets) socket.destroy()
-    return new Promise<void>((resolve) => s.close(() => resolve()))
-  })
-  return { port: (server.address() as AddressInfo).port }
 }

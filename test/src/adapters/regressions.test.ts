@@ -2,20 +2,17 @@ import http from 'node:http'
 import Fastify from 'fastify'
 import Koa from 'koa'
 import Router from '@koa/router'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { currentTimeout, getUserTimeout } from '@tcp-user-timeout/core'
 import { tcpUserTimeout as fastifyPlugin } from '@tcp-user-timeout/fastify'
 import { override, tcpUserTimeout } from '@tcp-user-timeout/koa'
-import { serve } from '@tcp-user-timeout/test-utils'
-
-const closers: (() => Promise<unknown>)[] = []
-afterEach(async () => { for (const c of closers.splice(0).reverse()) await c() })
+import { listen, perTest } from '@tcp-user-timeout/test-utils'
 
 // Regressions found while building the adapters, each once a failing test.
 
-it('fastify: app.register(tcpUserTimeout, ...) without await, then routes with config.tcpUserTimeout: the route options apply', async () => {
-  const app = Fastify()
-  closers.push(() => app.close())
+it('fastify: app.register(tcpUserTimeout, ...) without await, then routes with config.tcpUserTimeout: the route options apply', async (ctx) => {
+  const t = perTest(ctx)
+  const app = t.defer(Fastify(), (a) => a.close())
   app.register(fastifyPlugin, { seconds: 25 })
   app.get('/export', { config: { tcpUserTimeout: { seconds: 300 } } }, async () => ({ ms: currentTimeout() ?? null }))
   app.get('/health', { config: { tcpUserTimeout: false } }, async () => ({ ms: currentTimeout() ?? null }))
@@ -24,11 +21,11 @@ it('fastify: app.register(tcpUserTimeout, ...) without await, then routes with c
   expect((await app.inject('/health')).json()).toEqual({ ms: null })
 })
 
-it('fastify: a bad route config on a route the plugin only sees at its first request is logged once, and the plugin budget applies', async () => {
+it('fastify: a bad route config on a route the plugin only sees at its first request is logged once, and the plugin budget applies', async (ctx) => {
+  const t = perTest(ctx)
   const logged: { msg?: string; err?: { code?: string; message?: string } }[] = []
   const stream = { write: (line: string) => void logged.push(JSON.parse(line)) }
-  const app = Fastify({ logger: { level: 'error', stream } })
-  closers.push(() => app.close())
+  const app = t.defer(Fastify({ logger: { level: 'error', stream } }), (a) => a.close())
   app.register(fastifyPlugin, { seconds: 25 })
   app.get('/bad', { config: { tcpUserTimeout: { seconds: 0 } } }, async () => ({ ms: currentTimeout() ?? null }))
   await app.ready()
@@ -43,11 +40,11 @@ it('fastify: a bad route config on a route the plugin only sees at its first req
   expect(reports[0]!.msg).toMatch(/await/)
 })
 
-it('a disabled route (override(false)) that opens a pooled socket does not keep later scoped requests on it unbound', async () => {
-  const upstream = await serve(http.createServer((_req, res) => res.end('ok')))
-  closers.push(() => upstream.close())
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }) // any shared pool: http.globalAgent, fetch's global dispatcher
-  closers.push(async () => agent.destroy())
+it('a disabled route (override(false)) that opens a pooled socket does not keep later scoped requests on it unbound', async (ctx) => {
+  const t = perTest(ctx)
+  const upstream = await listen(t, http.createServer((_req, res) => res.end('ok')))
+  // any shared pool: http.globalAgent, fetch's global dispatcher
+  const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 1 }), (a) => a.destroy())
   const call = () => new Promise<number | undefined>((resolve, reject) => {
     http.get(`${upstream.origin}/`, { agent }, (res) => { const v = getUserTimeout(res.socket); res.resume(); res.on('end', () => resolve(v)) }).on('error', reject)
   })
@@ -57,15 +54,15 @@ it('a disabled route (override(false)) that opens a pooled socket does not keep 
   router.get('/health', override(false), async (ctx) => { ctx.body = { inFlight: await call() } })
   router.get('/quote', async (ctx) => { ctx.body = { inFlight: await call(), ms: currentTimeout() } })
   app.use(router.routes())
-  const server = await serve(http.createServer(app.callback()))
-  closers.push(() => server.close())
+  const server = await listen(t, http.createServer(app.callback()))
   const ask = async (path: string) => (await fetch(`${server.origin}${path}`)).json()
   expect(await ask('/health')).toEqual({ inFlight: 0 })
   expect(await ask('/quote')).toEqual({ inFlight: 25000, ms: 25000 })
   expect(await ask('/health')).toEqual({ inFlight: 0 })
 })
 
-it('koa: a streamed response body (ctx.body = stream) is generated inside the request scope', async () => {
+it('koa: a streamed response body (ctx.body = stream) is generated inside the request scope', async (ctx) => {
+  const t = perTest(ctx)
   const { Readable } = await import('node:stream')
   async function* pages() {
     // Stands for an export that fetches its pages from an upstream as the client reads.
@@ -79,8 +76,7 @@ it('koa: a streamed response body (ctx.body = stream) is generated inside the re
   app.use((ctx) => {
     ctx.body = Readable.from(pages())
   })
-  const server = await serve(http.createServer(app.callback()))
-  closers.push(() => server.close())
+  const server = await listen(t, http.createServer(app.callback()))
   // Express (pipeline(stream, res) in the handler) and Fastify (reply.send(stream)) give 25000 three times.
   expect(await (await fetch(server.origin)).text()).toBe('25000;25000;25000;')
 })

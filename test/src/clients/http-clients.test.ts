@@ -11,23 +11,14 @@
 import http from 'node:http'
 import axios from 'axios'
 import { Agent, Pool, request } from 'undici'
-import { afterAll } from 'vitest'
-import { closeAll } from '../helpers/servers.js'
+import { perSuite, type Teardown } from '@tcp-user-timeout/test-utils'
 import { trackClientSockets } from './helpers/http.js'
 import { describeHttpClients, type ClientSpec } from './helpers/http-suite.js'
 
-const clientSockets = trackClientSockets()
-const closers: (() => Promise<unknown> | void)[] = []
-afterAll(async () => {
-  for (const close of closers.splice(0)) await close()
-  clientSockets.stop()
-  await closeAll()
-})
+const clientSockets = perSuite().defer(trackClientSockets(), (c) => c.stop())
 
-function undiciAgent(oneConnection: boolean): Agent {
-  const agent = new Agent(oneConnection ? { connections: 1 } : {})
-  closers.push(() => agent.close())
-  return agent
+function undiciAgent(t: Teardown, oneConnection: boolean): Agent {
+  return t.defer(new Agent(oneConnection ? { connections: 1 } : {}), (a) => a.close())
 }
 
 const specs: ClientSpec[] = [
@@ -40,17 +31,16 @@ const specs: ClientSpec[] = [
   {
     name: 'undici Pool',
     limited: true,
-    open(origin, oneConnection) {
-      const pool = new Pool(origin, oneConnection ? { connections: 1 } : {})
-      closers.push(() => pool.close())
+    open(origin, oneConnection, t) {
+      const pool = t.defer(new Pool(origin, oneConnection ? { connections: 1 } : {}), (p) => p.close())
       return { get: async (path) => (await pool.request({ path, method: 'GET' })).body.text() }
     },
   },
   {
     name: 'undici request() with an Agent as dispatcher',
     limited: true,
-    open(origin, oneConnection) {
-      const dispatcher = undiciAgent(oneConnection)
+    open(origin, oneConnection, t) {
+      const dispatcher = undiciAgent(t, oneConnection)
       return { get: async (path) => (await request(origin + path, { dispatcher })).body.text() }
     },
   },
@@ -64,9 +54,8 @@ const specs: ClientSpec[] = [
   {
     name: 'axios (http adapter, own keep-alive http.Agent)',
     limited: true,
-    open(origin, oneConnection) {
-      const httpAgent = new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) })
-      closers.push(() => httpAgent.destroy())
+    open(origin, oneConnection, t) {
+      const httpAgent = t.defer(new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) }), (a) => a.destroy())
       return {
         get: async (path) => (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text', httpAgent })).data,
       }
@@ -75,8 +64,8 @@ const specs: ClientSpec[] = [
   {
     name: 'global fetch with an npm undici Agent as dispatcher',
     limited: true,
-    open(origin, oneConnection) {
-      const dispatcher = undiciAgent(oneConnection)
+    open(origin, oneConnection, t) {
+      const dispatcher = undiciAgent(t, oneConnection)
       return { get: async (path) => (await fetch(origin + path, { dispatcher } as unknown as RequestInit)).text() }
     },
   },

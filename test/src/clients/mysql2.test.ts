@@ -11,8 +11,9 @@
  */
 import type net from 'node:net'
 import mysql from 'mysql2/promise'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { currentTimeout, getUserTimeout, setGlobalDefault, withTimeout } from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 import { MARIADB, mariadbConfig, skipWithout } from '../helpers/services.js'
 import { recordBinds, type BindLog } from './helpers/binds.js'
 
@@ -27,29 +28,13 @@ function poolSockets(p: mysql.Pool): net.Socket[] {
   return Array.from({ length: all.length }, (_, i) => all.get(i).stream)
 }
 
-const pools: mysql.Pool[] = []
-const connections: mysql.Connection[] = []
-const logs: BindLog[] = []
-function pool(connectionLimit: number): mysql.Pool {
-  const p = mysql.createPool({ ...mariadbConfig, connectionLimit })
-  pools.push(p)
-  return p
+function pool(t: Teardown, connectionLimit: number): mysql.Pool {
+  return t.defer(mysql.createPool({ ...mariadbConfig, connectionLimit }), (p) => p.end())
 }
-async function connection(): Promise<mysql.Connection> {
-  const c = await mysql.createConnection(mariadbConfig)
-  connections.push(c)
-  return c
+async function connection(t: Teardown): Promise<mysql.Connection> {
+  return t.defer(await mysql.createConnection(mariadbConfig), (c) => c.end().catch(() => {}))
 }
-function binds(): BindLog {
-  const log = recordBinds()
-  logs.push(log)
-  return log
-}
-afterEach(async () => {
-  setGlobalDefault(null)
-  for (const log of logs.splice(0)) log.stop()
-  await Promise.all([...pools.splice(0).map((p) => p.end()), ...connections.splice(0).map((c) => c.end().catch(() => {}))])
-})
+const binds = (t: Teardown): BindLog => t.defer(recordBinds(), (log) => log.stop())
 
 interface Row {
   port: number
@@ -68,13 +53,14 @@ function who(q: mysql.Pool | mysql.Connection, n: number, slow = false): Promise
 }
 
 describe.skipIf(skip)('mysql2 pool', () => {
-  it('connections opened at boot read 0 (and are never set) after scoped queries used them all', async () => {
-    const p = pool(2)
+  it('connections opened at boot read 0 (and are never set) after scoped queries used them all', async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 2)
     const boot = await Promise.all([p.getConnection(), p.getConnection()]) // outside any scope
     for (const c of boot) c.release()
     const sockets = poolSockets(p)
     expect(sockets).toHaveLength(2)
-    const log = binds()
+    const log = binds(t)
 
     const seen: { row: Row; scope: number | undefined }[] = []
     for (let round = 0; round < 3; round++) {
@@ -91,9 +77,10 @@ describe.skipIf(skip)('mysql2 pool', () => {
     expect(sockets.flatMap((s) => log.on(s))).toEqual([])
   })
 
-  it('a connection the pool opens lazily inside withTimeout(9) reads 9000, and keeps it for later work (never re-bound)', async () => {
-    const p = pool(1)
-    const log = binds()
+  it('a connection the pool opens lazily inside withTimeout(9) reads 9000, and keeps it for later work (never re-bound)', async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 1)
+    const log = binds(t)
     const first = await withTimeout(9, () => who(p, 1))
     const [socket] = poolSockets(p)
     expect(socket).toBeDefined()
@@ -112,8 +99,9 @@ describe.skipIf(skip)('mysql2 pool', () => {
     expect(poolSockets(p)).toHaveLength(1)
   })
 
-  it("two connections opened at once by two scopes each hold their own scope's value", async () => {
-    const p = pool(2)
+  it("two connections opened at once by two scopes each hold their own scope's value", async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 2)
     const [a, b] = await Promise.all([withTimeout(4, () => who(p, 4, true)), withTimeout(6, () => who(p, 6, true))])
     expect([a.n, b.n]).toEqual([4, 6])
     expect(a.port).not.toBe(b.port)
@@ -122,9 +110,11 @@ describe.skipIf(skip)('mysql2 pool', () => {
     expect([getUserTimeout(byPort.get(a.port)!), getUserTimeout(byPort.get(b.port)!)]).toEqual([4000, 6000])
   })
 
-  it('a pool opened at boot after setGlobalDefault(11) holds 11000 through scoped queries', async () => {
+  it('a pool opened at boot after setGlobalDefault(11) holds 11000 through scoped queries', async (ctx) => {
+    const t = perTest(ctx)
     setGlobalDefault(11)
-    const p = pool(1)
+    t.add(() => setGlobalDefault(null))
+    const p = pool(t, 1)
     ;(await p.getConnection()).release()
     const [socket] = poolSockets(p)
     const row = await withTimeout(5, () => who(p, 5))
@@ -134,9 +124,10 @@ describe.skipIf(skip)('mysql2 pool', () => {
 })
 
 describe.skipIf(skip)('mysql2 createConnection', () => {
-  it('created inside a scope reads its value; created at boot reads 0, even when scoped queries use it', async () => {
-    const boot = await connection()
-    const scoped = await withTimeout(8, () => connection())
+  it('created inside a scope reads its value; created at boot reads 0, even when scoped queries use it', async (ctx) => {
+    const t = perTest(ctx)
+    const boot = await connection(t)
+    const scoped = await withTimeout(8, () => connection(t))
     const rows = await withTimeout(3, () => Promise.all([who(boot, 0), who(scoped, 1)]))
     const sockets = [boot, scoped].map(socketOf)
     expect(rows).toEqual(sockets.map((s, i) => ({ port: s.localPort, n: i })))

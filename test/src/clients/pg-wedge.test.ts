@@ -3,9 +3,9 @@
  * text parameter through a TCP proxy (helpers/proxy.ts) to the PostgreSQL on
  * this machine, and the proxy stops reading from pg mid-message. Its receive
  * buffer fills, its window closes, and pg's data stays unacknowledged, which
- * is what TCP_USER_TIMEOUT bounds (DESIGN "Checking it against the real
- * kernel": ~2.3 s for a 2000 ms bound; zero-window probes back off, so
- * detection may come late).
+ * is what TCP_USER_TIMEOUT bounds: the kernel gives up ~2.3 s after the
+ * stall for a 2000 ms bound, and as zero-window probes back off, detection
+ * may come later, hence the 2-4 s window below.
  *
  * - A connection the pool opened inside withTimeout(2): the query fails with
  *   ETIMEDOUT 2-4 s after the stall, the pool drops that connection, the
@@ -13,7 +13,7 @@
  *   connection.
  * - A connection opened at boot, with no scope: still pending after 8 s.
  * - A connection opened at boot, queried inside withTimeout(2): also still
- *   pending after 8 s, because a scope never binds a boot socket (DESIGN
+ *   pending after 8 s, because a scope never binds a boot socket (README
  *   "Which sockets get bound"); only the global default would.
  *
  * The three run concurrently, each with its own proxy and pool.

@@ -1,7 +1,7 @@
 /**
  * node-postgres against the PostgreSQL on this machine. pg opens its socket
  * with `new net.Socket()` + `connect()` when a Client connects, so the rule
- * is the raw-socket one (DESIGN "Which sockets get bound"): a connection
+ * is the raw-socket one (README "Which sockets get bound"): a connection
  * opened inside a scope holds that scope's value from 'connect' on and is
  * never re-bound; one opened outside any scope (a pool warmed at boot) holds
  * 0, or the global default set before it opened, whatever scopes use it.
@@ -13,8 +13,9 @@
  */
 import type net from 'node:net'
 import pg from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { currentTimeout, getUserTimeout, setGlobalDefault, withTimeout } from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 import { POSTGRES, postgresConfig, skipWithout } from '../helpers/services.js'
 import { recordBinds, type BindLog } from './helpers/binds.js'
 
@@ -24,31 +25,17 @@ type Queryable = pg.Client | pg.PoolClient
 const socketOf = (client: Queryable) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
 const poolSockets = (pool: pg.Pool) => (pool as unknown as { _clients: pg.Client[] })._clients.map(socketOf)
 
-const pools: pg.Pool[] = []
-const clients: pg.Client[] = []
-const logs: BindLog[] = []
-function pool(max: number): pg.Pool {
-  const p = new pg.Pool({ ...postgresConfig, max })
+function pool(t: Teardown, max: number): pg.Pool {
+  const p = t.defer(new pg.Pool({ ...postgresConfig, max }), (q) => q.end())
   p.on('error', () => {}) // an idle client's error must not crash the file
-  pools.push(p)
   return p
 }
-function client(): pg.Client {
-  const c = new pg.Client(postgresConfig)
+function client(t: Teardown): pg.Client {
+  const c = t.defer(new pg.Client(postgresConfig), (d) => d.end().catch(() => {}))
   c.on('error', () => {})
-  clients.push(c)
   return c
 }
-function binds(): BindLog {
-  const log = recordBinds()
-  logs.push(log)
-  return log
-}
-afterEach(async () => {
-  setGlobalDefault(null)
-  for (const log of logs.splice(0)) log.stop()
-  await Promise.all([...pools.splice(0).map((p) => p.end()), ...clients.splice(0).map((c) => c.end().catch(() => {}))])
-})
+const binds = (t: Teardown): BindLog => t.defer(recordBinds(), (log) => log.stop())
 
 /** The connection's local port as the server sees it, and an echoed value. */
 const WHO = 'select inet_client_port() as port, $1::int as n'
@@ -59,13 +46,14 @@ interface Row {
 }
 
 describe.skipIf(skip)('pg Pool', () => {
-  it('connections opened at boot read 0 (and are never set) after scoped queries used them all', async () => {
-    const p = pool(2)
+  it('connections opened at boot read 0 (and are never set) after scoped queries used them all', async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 2)
     const boot = await Promise.all([p.connect(), p.connect()]) // outside any scope
     for (const c of boot) c.release()
     const sockets = poolSockets(p)
     expect(sockets).toHaveLength(2)
-    const log = binds()
+    const log = binds(t)
 
     const seen: { row: Row; scope: number | undefined }[] = []
     for (let round = 0; round < 3; round++) {
@@ -89,9 +77,10 @@ describe.skipIf(skip)('pg Pool', () => {
     expect(sockets.flatMap((s) => log.on(s))).toEqual([])
   })
 
-  it('a connection the pool opens lazily inside withTimeout(9) reads 9000, and keeps it for later work (never re-bound)', async () => {
-    const p = pool(1)
-    const log = binds()
+  it('a connection the pool opens lazily inside withTimeout(9) reads 9000, and keeps it for later work (never re-bound)', async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 1)
+    const log = binds(t)
     const first = await withTimeout(9, () => p.query<Row>(WHO, [1]))
     const [socket] = poolSockets(p)
     expect(socket).toBeDefined()
@@ -114,8 +103,9 @@ describe.skipIf(skip)('pg Pool', () => {
     expect(p.totalCount).toBe(1)
   })
 
-  it('two connections opened at once by two scopes each hold their own scope\'s value', async () => {
-    const p = pool(2)
+  it('two connections opened at once by two scopes each hold their own scope\'s value', async (ctx) => {
+    const t = perTest(ctx)
+    const p = pool(t, 2)
     const [a, b] = await Promise.all([
       withTimeout(4, () => p.query<Row>(WHO_SLOW, [4])),
       withTimeout(6, () => p.query<Row>(WHO_SLOW, [6])),
@@ -127,9 +117,11 @@ describe.skipIf(skip)('pg Pool', () => {
     expect([getUserTimeout(byPort.get(a.rows[0].port)!), getUserTimeout(byPort.get(b.rows[0].port)!)]).toEqual([4000, 6000])
   })
 
-  it('a pool opened at boot after setGlobalDefault(11) holds 11000 through scoped queries', async () => {
+  it('a pool opened at boot after setGlobalDefault(11) holds 11000 through scoped queries', async (ctx) => {
+    const t = perTest(ctx)
     setGlobalDefault(11)
-    const p = pool(1)
+    t.add(() => setGlobalDefault(null))
+    const p = pool(t, 1)
     const boot = await p.connect()
     boot.release()
     const [socket] = poolSockets(p)
@@ -140,13 +132,14 @@ describe.skipIf(skip)('pg Pool', () => {
 })
 
 describe.skipIf(skip)('pg Client', () => {
-  it('connected inside a scope reads its value; connected at boot reads 0, even when scoped queries use it', async () => {
-    const boot = client()
+  it('connected inside a scope reads its value; connected at boot reads 0, even when scoped queries use it', async (ctx) => {
+    const t = perTest(ctx)
+    const boot = client(t)
     await boot.connect()
-    const connectedInScope = client() // constructed outside: what counts is where connect() runs
+    const connectedInScope = client(t) // constructed outside: what counts is where connect() runs
     await withTimeout(5, () => connectedInScope.connect())
     const madeInScope = await withTimeout(8, async () => {
-      const c = client()
+      const c = client(t)
       await c.connect()
       return c
     })

@@ -9,86 +9,80 @@
  * never imports npm undici).
  */
 import { Agent, BalancedPool, Client, Pool, ProxyAgent, fetch as undiciFetch, interceptors, request, setGlobalDispatcher, getGlobalDispatcher, type Dispatcher } from 'undici'
-import { afterAll, describe, it } from 'vitest'
-import { closeAll } from '../helpers/servers.js'
+import { describe, it } from 'vitest'
+import { perSuite, perTest } from '@tcp-user-timeout/test-utils'
 import { connectProxy } from './helpers/connect-proxy.js'
 import { expectNoneCrossed } from './helpers/crossed.js'
 import { readBackServer, trackClientSockets } from './helpers/http.js'
 
-const clientSockets = trackClientSockets()
-const dispatchers: Dispatcher[] = []
-const globalBefore = getGlobalDispatcher()
-afterAll(async () => {
-  setGlobalDispatcher(globalBefore)
-  await Promise.all(dispatchers.splice(0).map((d) => d.close()))
-  clientSockets.stop()
-  await closeAll()
-})
-
-function keep<D extends Dispatcher>(dispatcher: D): D {
-  dispatchers.push(dispatcher)
-  return dispatcher
-}
+const clientSockets = perSuite().defer(trackClientSockets(), (c) => c.stop())
+const close = (dispatcher: Dispatcher) => dispatcher.close()
 
 const text = async (response: { text(): Promise<string> }) => response.text()
 // Global fetch takes undici's `dispatcher` option; its types know only Node's own undici-types.
 const via = (dispatcher: Dispatcher) => ({ dispatcher }) as unknown as RequestInit
 
 describe('200 concurrent scopes, zero crossed, through', () => {
-  it('global fetch, with an Agent({ connections: 2 }) as the global dispatcher', async () => {
-    const server = await readBackServer(clientSockets)
-    setGlobalDispatcher(keep(new Agent({ connections: 2 })))
-    try {
-      await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path)))
-    } finally {
-      setGlobalDispatcher(globalBefore)
-    }
+  it('global fetch, with an Agent({ connections: 2 }) as the global dispatcher', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const globalBefore = getGlobalDispatcher()
+    setGlobalDispatcher(t.defer(new Agent({ connections: 2 }), close))
+    t.add(() => setGlobalDispatcher(globalBefore))
+    await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path)))
   })
 
-  it("npm undici's fetch with an Agent({ connections: 2 })", async () => {
-    const server = await readBackServer(clientSockets)
-    const dispatcher = keep(new Agent({ connections: 2 }))
+  it("npm undici's fetch with an Agent({ connections: 2 })", async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const dispatcher = t.defer(new Agent({ connections: 2 }), close)
     await expectNoneCrossed(server, async (path) => text(await undiciFetch(server.origin + path, { dispatcher })))
   })
 
-  it('a Client (one connection, its own queue): request()', async () => {
-    const server = await readBackServer(clientSockets)
-    const client = keep(new Client(server.origin))
+  it('a Client (one connection, its own queue): request()', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const client = t.defer(new Client(server.origin), close)
     await expectNoneCrossed(server, async (path) => (await client.request({ path, method: 'GET' })).body.text())
   })
 
-  it('a Pool({ connections: 1 }): fetch and request()', async () => {
-    const server = await readBackServer(clientSockets)
-    const pool = keep(new Pool(server.origin, { connections: 1 }))
+  it('a Pool({ connections: 1 }): fetch and request()', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const pool = t.defer(new Pool(server.origin, { connections: 1 }), close)
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(pool))))
-    const again = await readBackServer(clientSockets)
-    const pool2 = keep(new Pool(again.origin, { connections: 2 }))
+    const again = await readBackServer(t, clientSockets)
+    const pool2 = t.defer(new Pool(again.origin, { connections: 2 }), close)
     await expectNoneCrossed(again, async (path) => (await request(again.origin + path, { dispatcher: pool2 })).body.text())
   })
 
-  it('a BalancedPool of one upstream, one connection', async () => {
-    const server = await readBackServer(clientSockets)
-    const pool = keep(new BalancedPool([server.origin], { connections: 1 }))
+  it('a BalancedPool of one upstream, one connection', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const pool = t.defer(new BalancedPool([server.origin], { connections: 1 }), close)
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(pool))))
   })
 
-  it('a raw dispatch() with a handler of its own, on a Pool({ connections: 1 })', async () => {
-    const server = await readBackServer(clientSockets)
-    const pool = keep(new Pool(server.origin, { connections: 1 }))
+  it('a raw dispatch() with a handler of its own, on a Pool({ connections: 1 })', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const pool = t.defer(new Pool(server.origin, { connections: 1 }), close)
     await expectNoneCrossed(server, (path) => rawDispatch(pool, path))
   })
 
-  it('an interceptor chain (dispatcher.compose: retry, redirect, dns) over a Pool({ connections: 1 })', async () => {
-    const server = await readBackServer(clientSockets)
-    const pool = keep(new Pool(server.origin, { connections: 1 }))
+  it('an interceptor chain (dispatcher.compose: retry, redirect, dns) over a Pool({ connections: 1 })', async (ctx) => {
+    const t = perTest(ctx)
+    const server = await readBackServer(t, clientSockets)
+    const pool = t.defer(new Pool(server.origin, { connections: 1 }), close)
     const composed = pool.compose(interceptors.retry(), interceptors.redirect({ maxRedirections: 1 }), interceptors.dns())
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(composed))))
   })
 
-  it('a ProxyAgent through a CONNECT proxy, two connections', async () => {
-    const proxy = await connectProxy()
-    const server = await readBackServer(clientSockets, (req) => clientSockets.find(proxy.clientPortOf(req.socket.remotePort), proxy.port))
-    const dispatcher = keep(new ProxyAgent({ uri: proxy.origin, connections: 2 }))
+  it('a ProxyAgent through a CONNECT proxy, two connections', async (ctx) => {
+    const t = perTest(ctx)
+    const proxy = await connectProxy(t)
+    const server = await readBackServer(t, clientSockets, (req) => clientSockets.find(proxy.clientPortOf(req.socket.remotePort), proxy.port))
+    const dispatcher = t.defer(new ProxyAgent({ uri: proxy.origin, connections: 2 }), close)
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(dispatcher))))
   })
 })

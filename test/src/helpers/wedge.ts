@@ -8,6 +8,7 @@
 import net from 'node:net'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
+import type { Teardown } from '@tcp-user-timeout/test-utils'
 
 export const CHUNK_BYTES = 64 * 1024
 /** At most this many chunks are written (256 MiB): the loop is bounded whatever the buffers are. */
@@ -24,8 +25,8 @@ export interface WedgeServer {
   close(): Promise<void>
 }
 
-/** A net server on 127.0.0.1:0 that accepts and never reads. */
-export async function startWedgeServer(): Promise<WedgeServer> {
+/** A net server on 127.0.0.1:0 that accepts and never reads; closed with `t` when given. */
+export async function startWedgeServer(t?: Teardown): Promise<WedgeServer> {
   const accepted = new Set<net.Socket>()
   const tracked = new Set<net.Socket>()
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
@@ -39,7 +40,7 @@ export async function startWedgeServer(): Promise<WedgeServer> {
   await once(server, 'listening')
   const port = (server.address() as net.AddressInfo).port
   let closing: Promise<void> | undefined
-  return {
+  const wedgeServer: WedgeServer = {
     host: '127.0.0.1',
     port,
     accepted,
@@ -58,6 +59,8 @@ export async function startWedgeServer(): Promise<WedgeServer> {
       return closing
     },
   }
+  t?.defer(wedgeServer, (w) => w.close())
+  return wedgeServer
 }
 
 export interface Wedge {

@@ -21,7 +21,7 @@ import type { Job } from 'bullmq'
 import { CHANNEL_ERROR, currentTimeout, getUserTimeout, headroom, setGlobalDefault, support, type ErrorMessage } from '@tcp-user-timeout/core'
 import { withTcpUserTimeout } from '@tcp-user-timeout/bullmq'
 import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
-import { trackUndiciExchanges } from '../helpers/exchanges.js'
+import { trackUndiciExchanges } from '@tcp-user-timeout/test-utils'
 import { startWedgeServer, type WedgeServer } from '../helpers/wedge.js'
 import {
   completions,

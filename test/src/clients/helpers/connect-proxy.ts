@@ -5,7 +5,7 @@
  */
 import http from 'node:http'
 import net from 'node:net'
-import { listen } from '../../helpers/servers.js'
+import { listen, type Teardown } from '@tcp-user-timeout/test-utils'
 
 export interface ConnectProxy {
   origin: string
@@ -14,7 +14,8 @@ export interface ConnectProxy {
   clientPortOf(upstreamPort: number | undefined): number | undefined
 }
 
-export async function connectProxy(): Promise<ConnectProxy> {
+/** Closed with `t`, its tunnels with it. */
+export async function connectProxy(t: Teardown): Promise<ConnectProxy> {
   const tunnels = new Map<number, number>()
   const server = http.createServer((_req, res) => res.writeHead(405).end())
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
@@ -32,6 +33,6 @@ export async function connectProxy(): Promise<ConnectProxy> {
     upstream.on('error', close)
     client.on('error', close)
   })
-  const { origin, port } = await listen(server)
+  const { origin, port } = await listen(t, server)
   return { origin, port, clientPortOf: (upstreamPort) => (upstreamPort === undefined ? undefined : tunnels.get(upstreamPort)) }
 }

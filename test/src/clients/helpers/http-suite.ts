@@ -3,15 +3,17 @@
  * against readBackServer (helpers/http.ts): values are read on the client's
  * socket while the server holds each request.
  *
- * DESIGN "Which sockets get bound", HTTP exchanges: each exchange made in a
- * scope binds the socket carrying it with the scope where the request was
- * created; an unscoped exchange on a socket a scope opened puts it back to 0
+ * The rule for HTTP exchanges (README "Which sockets get bound"): each
+ * exchange made in a scope binds the socket carrying it with the scope where
+ * the request was created; an unscoped exchange on a socket a scope opened puts it back to 0
  * (no global default here); a socket opened at boot (first exchange outside
  * any scope) is left alone by scopes.
  */
 import { setImmediate as yieldToPool } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
+// Not the kit's main entry, which loads npm undici: fetch-bundled.test.ts uses this file.
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 import { recordBinds } from './binds.js'
 import { readBackServer, type ClientSockets, type ReadBackServer } from './http.js'
 
@@ -30,8 +32,8 @@ export interface ClientSpec {
    * that sequential exchanges do share one socket.
    */
   yieldBetween?: boolean
-  /** `oneConnection`: limit the pool to one connection where the client takes a limit. */
-  open(origin: string, oneConnection: boolean): Opened
+  /** `oneConnection`: limit the pool to one connection where the client takes a limit. Pools it makes are closed with `t`. */
+  open(origin: string, oneConnection: boolean, t: Teardown): Opened
 }
 
 function exchange(server: ReadBackServer, path: string) {
@@ -53,9 +55,10 @@ export function describeHttpClients(specs: ClientSpec[], clientSockets: ClientSo
       return bodies
     }
 
-    it('exchanges in scopes of 3 s then 5 s on one pooled socket carry 3000 then 5000; an unscoped one after puts it back to 0', async () => {
-      const server = await readBackServer(clientSockets)
-      const client = spec.open(server.origin, true)
+    it('exchanges in scopes of 3 s then 5 s on one pooled socket carry 3000 then 5000; an unscoped one after puts it back to 0', async (ctx) => {
+      const t = perTest(ctx)
+      const server = await readBackServer(t, clientSockets)
+      const client = spec.open(server.origin, true, t)
       const bodies = await inSequence([
         () => withTimeout(3, () => client.get('/scoped-3')),
         () => withTimeout(5, () => client.get('/scoped-5')),
@@ -68,32 +71,30 @@ export function describeHttpClients(specs: ClientSpec[], clientSockets: ClientSo
       expect(getUserTimeout(seen[0].socket)).toBe(0)
     })
 
-    it('a socket warmed at boot (first exchange outside any scope) stays 0, never set, under scoped exchanges', async () => {
-      const server = await readBackServer(clientSockets)
-      const client = spec.open(server.origin, true)
+    it('a socket warmed at boot (first exchange outside any scope) stays 0, never set, under scoped exchanges', async (ctx) => {
+      const t = perTest(ctx)
+      const server = await readBackServer(t, clientSockets)
+      const client = spec.open(server.origin, true, t)
       expect(await inSequence([() => client.get('/warm')])).toEqual(['ok /warm'])
       const warm = exchange(server, '/warm')
-      const log = recordBinds()
-      try {
-        const bodies = await inSequence([
-          () => withTimeout(7, () => client.get('/scoped-7')),
-          () => withTimeout(9, () => client.get('/scoped-9')),
-        ])
-        expect(bodies).toEqual(['ok /scoped-7', 'ok /scoped-9'])
-        const seen = ['/warm', '/scoped-7', '/scoped-9'].map((p) => exchange(server, p))
-        expect(seen.map((s) => s.port), 'the scoped exchanges did not reuse the warm socket').toEqual([warm.port, warm.port, warm.port])
-        expect(seen.map((s) => s.inFlight)).toEqual([0, 0, 0])
-        expect(getUserTimeout(warm.socket)).toBe(0)
-        expect(log.on(warm.socket)).toEqual([])
-      } finally {
-        log.stop()
-      }
+      const log = t.defer(recordBinds(), (l) => l.stop())
+      const bodies = await inSequence([
+        () => withTimeout(7, () => client.get('/scoped-7')),
+        () => withTimeout(9, () => client.get('/scoped-9')),
+      ])
+      expect(bodies).toEqual(['ok /scoped-7', 'ok /scoped-9'])
+      const seen = ['/warm', '/scoped-7', '/scoped-9'].map((p) => exchange(server, p))
+      expect(seen.map((s) => s.port), 'the scoped exchanges did not reuse the warm socket').toEqual([warm.port, warm.port, warm.port])
+      expect(seen.map((s) => s.inFlight)).toEqual([0, 0, 0])
+      expect(getUserTimeout(warm.socket)).toBe(0)
+      expect(log.on(warm.socket)).toEqual([])
     })
 
     const how = spec.limited ? 'queued behind one connection' : 'on a dispatcher without a connection limit'
-    it(`concurrent exchanges in scopes of 3, 5 and 9 s each carry their own value (${how})`, async () => {
-      const server = await readBackServer(clientSockets)
-      const client = spec.open(server.origin, spec.limited)
+    it(`concurrent exchanges in scopes of 3, 5 and 9 s each carry their own value (${how})`, async (ctx) => {
+      const t = perTest(ctx)
+      const server = await readBackServer(t, clientSockets)
+      const client = spec.open(server.origin, spec.limited, t)
       const seconds = [3, 5, 9]
       const bodies = await Promise.all(seconds.map((s) => withTimeout(s, () => client.get(`/concurrent-${s}`))))
       expect(bodies).toEqual(seconds.map((s) => `ok /concurrent-${s}`))

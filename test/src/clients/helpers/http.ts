@@ -13,7 +13,9 @@ import dc from 'node:diagnostics_channel'
 import http from 'node:http'
 import type net from 'node:net'
 import { getUserTimeout } from '@tcp-user-timeout/core'
-import { listen } from '../../helpers/servers.js'
+// Not the kit's main entry, which loads npm undici: fetch-bundled.test.ts uses this file.
+import { listen } from '@tcp-user-timeout/test-utils/listen'
+import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 export interface Exchange {
   /** The client socket that carried the exchange (undefined: not found, the server answered 500). */
@@ -52,11 +54,12 @@ export interface ReadBackServer {
 }
 
 /**
- * Answers `ok <path>` after reading the client socket's value; closed by
- * servers.ts `closeAll()`. `locate` finds the client socket of a request that
- * did not come straight from it (through a proxy).
+ * Answers `ok <path>` after reading the client socket's value; closed with
+ * `t`. `locate` finds the client socket of a request that did not come
+ * straight from it (through a proxy).
  */
 export async function readBackServer(
+  t: Teardown,
   clients: ClientSockets,
   locate?: (req: http.IncomingMessage) => net.Socket | undefined,
 ): Promise<ReadBackServer> {
@@ -68,7 +71,7 @@ export async function readBackServer(
     res.statusCode = socket ? 200 : 500
     res.end(`ok ${req.url}`)
   })
-  const listening = await listen(server)
+  const listening = await listen(t, server)
   port = listening.port
   return { origin: listening.origin, exchanges }
 }
