@@ -19,8 +19,9 @@
 //
 //   node instructions.mjs               full: every scenario, 3 repeats (--repeats <n>: another count)
 //   node instructions.mjs --quick       CI smoke: one scenario, one repeat, small N
+//   node instructions.mjs --only adapter --merge     re-counts those scenarios into the last full run's results
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { once } from 'node:events'
 import http from 'node:http'
@@ -28,18 +29,25 @@ import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { BENCH_DIR, QUICK, skip, writeResult } from './lib/result.mjs'
+import { BENCH_DIR, QUICK, resultPath, skip, writeResult } from './lib/result.mjs'
 import { fmt, pct, summarize } from './lib/stats.mjs'
 import { table } from './lib/table.mjs'
 
 const TARGET = join(BENCH_DIR, 'instructions', 'target.mjs')
 // For looking into one figure (none of these writes the results):
-//   --only <scenario prefix>, --variants a,b (and the baseline), --warm <n>
-//   --keep <dir>: keep each run's callgrind.out (for diff.mjs, callgrind_annotate) and the target's stdout (.log)
+//   --only <scenario prefix>[,<prefix>...], --variants a,b (and the baseline), --warm <n>
+//   --keep <dir>: keep each run's callgrind.out (for diff.mjs, callgrind_annotate), the target's stdout (.log) and, with
+//     --node-flags='--perf-basic-prof', V8's names for its JIT code (.map, which diff.mjs reads)
 //   --node-flags='<flags>': extra flags for the target's node, e.g. '--trace-gc --trace-opt --trace-deopt'
-const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' }, warm: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' } } })
+const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' }, warm: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, merge: { type: 'boolean' } } })
 const NODE_FLAGS = cli['node-flags']?.split(' ').filter(Boolean) ?? []
-const REPEATS = cli.repeats !== undefined ? Number(cli.repeats) : QUICK ? 1 : 3
+// A look into one figure (--only, --keep, ...) runs once: a kept output is named by scenario, variant and N only.
+const DIAGNOSTIC = ['keep', 'warm', 'variants', 'node-flags'].some((k) => cli[k] !== undefined) || (cli.only !== undefined && !cli.merge)
+if (cli.merge && (cli.only === undefined || DIAGNOSTIC || QUICK)) {
+  console.error('instructions: --merge re-counts the --only scenarios, in full, into the last full run\'s results: give --only <scenario prefix>, and none of --keep, --warm, --variants, --node-flags, --quick')
+  process.exit(2)
+}
+const REPEATS = cli.repeats !== undefined ? Number(cli.repeats) : QUICK || DIAGNOSTIC ? 1 : 3
 const PARALLEL = 2
 const RUN_TIMEOUT_MS = 10 * 60_000
 const HEADER = { 'x-request-timeout-s': '10' }
@@ -66,7 +74,7 @@ const FULL = [
 const WARM = cli.warm === undefined ? undefined : Number(cli.warm)
 const SCENARIOS = (QUICK
   ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 1000, n: [50, 250] }]
-  : FULL.filter((s) => cli.only === undefined || s.scenario.startsWith(cli.only))
+  : FULL.filter((s) => cli.only === undefined || cli.only.split(',').some((prefix) => s.scenario.startsWith(prefix)))
 )
   .map((s) => (WARM === undefined ? s : { ...s, warm: WARM }))
   .map((s) => (cli.variants === undefined ? s : { ...s, variants: s.variants.filter((v) => v === s.baseline || cli.variants.split(',').includes(v)) }))
@@ -149,7 +157,11 @@ async function count(spec, variant, n) {
     }
     for (let line = await lines.next(); !line.done; line = await lines.next()) log.push(line.value)
     const [code, signal] = await closed
-    if (cli.keep !== undefined) writeFileSync(out.replace(/\.out$/, '.log'), `${log.join('\n')}\n`)
+    if (cli.keep !== undefined) {
+      writeFileSync(out.replace(/\.out$/, '.log'), `${log.join('\n')}\n`)
+      // With --node-flags='--perf-basic-prof', V8 names its JIT code in /tmp/perf-<pid>.map: diff.mjs reads it beside the .out.
+      if (existsSync(`/tmp/perf-${child.pid}.map`)) renameSync(`/tmp/perf-${child.pid}.map`, out.replace(/\.out$/, '.map'))
+    }
     const collected = /Collected : (\d+)/.exec(stderr)
     if (code !== 0 || collected === null) throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
     const compiling = compiled(out)
@@ -231,14 +243,31 @@ for (const spec of SCENARIOS) {
   const base = perUnit[spec.baseline].median
   for (const variant of spec.variants) {
     const s = perUnit[variant]
-    rows.push({ scenario: spec.scenario, unit: spec.unit, variant, perUnit: s.median, min: s.min, max: s.max, vsBaseline: variant === spec.baseline ? null : s.median / base, baseline: spec.baseline })
+    rows.push({ scenario: spec.scenario, unit: spec.unit, variant, perUnit: s.median, min: s.min, max: s.max, repeats: REPEATS, vsBaseline: variant === spec.baseline ? null : s.median / base, baseline: spec.baseline })
   }
 }
 
 const node = process.versions.node.split('.')[0]
+const RESULT = `instructions-node${node}`
+const runCommand = `node bench/instructions.mjs${cli.only === undefined ? '' : ` --only ${cli.only} --merge`}${REPEATS === 3 ? '' : ` --repeats ${REPEATS}`}`
+let command = `${runCommand} (Node ${node})`
+if (cli.merge) {
+  // The other scenarios' rows stay those of the last full run, in FULL's order.
+  const path = resultPath(RESULT)
+  if (!existsSync(path)) {
+    console.error(`instructions: --merge needs a full run's ${path}; run \`node bench/instructions.mjs\` first`)
+    process.exit(2)
+  }
+  const last = JSON.parse(readFileSync(path, 'utf8'))
+  const fresh = new Set(SCENARIOS.map((s) => s.scenario))
+  const merged = FULL.flatMap((s) => (fresh.has(s.scenario) ? rows : last.rows).filter((r) => r.scenario === s.scenario).map((r) => ({ repeats: last.repeats, ...r })))
+  rows.splice(0, rows.length, ...merged)
+  command = `${last.command}, with the ${[...fresh].join(', ')} rows re-counted on ${new Date().toISOString().slice(0, 10)} by \`${runCommand}\``
+}
 console.log(`instructions (node ${process.version}, ${REPEATS} repeat${REPEATS > 1 ? 's' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s):`)
 for (const r of rows) {
-  console.log(`  ${r.scenario.padEnd(16)} ${r.variant.padEnd(12)} ${fmt(r.perUnit).padStart(10)} per ${r.unit}${r.vsBaseline === null ? '' : `  ${pct(r.vsBaseline, 2)} vs ${r.baseline}`}`)
+  const range = (r.repeats ?? REPEATS) > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : ''
+  console.log(`  ${r.scenario.padEnd(16)} ${r.variant.padEnd(12)} ${fmt(r.perUnit).padStart(10)}${range} per ${r.unit}${r.vsBaseline === null ? '' : `  ${pct(r.vsBaseline, 2)} vs ${r.baseline}`}`)
 }
 
 const ratio = (scenario, variant) => rows.find((r) => r.scenario === scenario && r.variant === variant)?.vsBaseline
@@ -265,9 +294,8 @@ const markdown = table(
     `${r.scenario} (per ${r.unit})`,
     `\`${r.variant}\``,
     fmt(r.perUnit),
-    REPEATS > 1 ? `${fmt(r.min)}–${fmt(r.max)}` : '–',
+    (r.repeats ?? REPEATS) > 1 ? `${fmt(r.min)}–${fmt(r.max)}` : '–',
     r.vsBaseline === null ? 'baseline' : `${pct(r.vsBaseline, 2)} vs \`${r.baseline}\``,
   ]),
 )
-const command = `node bench/instructions.mjs${REPEATS === 3 ? '' : ` --repeats ${REPEATS}`} (Node ${node})`
-if (cli.only === undefined && cli.warm === undefined && cli.variants === undefined) writeResult(`instructions-node${node}`, { command, repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })
+if (!DIAGNOSTIC) writeResult(RESULT, { command, repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })
