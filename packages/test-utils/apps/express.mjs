@@ -5,10 +5,11 @@ import { answer, listen } from './listen.mjs'
  * Express 4 or 5 (`options.express`, default the installed `express`):
  * `use(app)`, then `express.json()` (with `json`), the routes, and the error
  * handler (with `onError`). A handler's result is sent (a string with
- * res.send, anything else with res.json) unless it answered itself.
+ * res.send, anything else with res.json) unless it answered itself or the
+ * response is gone.
  */
 export async function start({ use, json = false, routes, onError, express }) {
-  express ??= (await import('express')).default
+  express ??= await load()
   const app = express()
   // A bad adapter option throws here, before anything listens.
   await use?.(app)
@@ -17,7 +18,7 @@ export async function start({ use, json = false, routes, onError, express }) {
     const method = route.method === 'POST' ? 'post' : 'get'
     app[method](route.path, ...(route.middleware ?? []), (req, res, next) => {
       const send = (result) => {
-        if (res.headersSent) return
+        if (res.headersSent || res.destroyed) return
         if (typeof result === 'string') res.send(result)
         else res.json(result)
       }
@@ -32,4 +33,9 @@ export async function start({ use, json = false, routes, onError, express }) {
     })
   }
   return listen(http.createServer(app))
+}
+
+/** The installed Express. */
+export async function load() {
+  return (await import('express')).default
 }

@@ -8,7 +8,7 @@
  * handler is Fastify's own: its result is sent.
  */
 export async function start({ use, json = false, routes, onError, fastify = {} }) {
-  const { default: Fastify } = await import('fastify')
+  const Fastify = await load()
   const app = Fastify(fastify)
   try {
     await use?.(app)
@@ -37,4 +37,8 @@ export async function start({ use, json = false, routes, onError, fastify = {} }
       return app.close()
     },
   }
+}
+
+export async function load() {
+  return (await import('fastify')).default
 }

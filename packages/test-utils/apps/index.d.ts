@@ -19,7 +19,7 @@ export interface AppRoute {
    * The framework's handler arguments: Express (req, res), Koa (ctx),
    * Fastify (request, reply). Its result, or what its promise resolves to, is
    * the answer: Express sends a string with res.send and anything else with
-   * res.json (unless the handler answered itself), Koa sets ctx.body,
+   * res.json (unless the handler answered itself or the response is gone), Koa sets ctx.body,
    * Fastify sends it. A throw or rejection goes to the app's error handler.
    */
   handler: (...args: Native[]) => unknown
@@ -64,6 +64,9 @@ export interface ListeningApp {
 
 /** Builds `framework`'s app from `options` and listens on 127.0.0.1 port 0. */
 export declare function createApp(framework: Framework, options: AppOptions): Promise<ListeningApp>
+
+/** Imports the framework now (createApp otherwise does on first use): a clock started later does not count it. */
+export declare function loadFramework(framework: Framework): Promise<unknown>
 
 /**
  * The `use` that puts the framework's adapter in as its README shows it:

@@ -20,9 +20,16 @@ function known(framework) {
 
 /** Builds `framework`'s app from `options` and listens on 127.0.0.1 port 0 (see index.d.ts). */
 export async function createApp(framework, options) {
-  known(framework)
-  const { start } = await import(`./${framework}.mjs`)
+  const { start } = await loadFramework(framework)
   return start(options)
+}
+
+/** Imports the framework now (createApp otherwise does on first use): a clock started later does not count it. */
+export async function loadFramework(framework) {
+  known(framework)
+  const module = await import(`./${framework}.mjs`)
+  await module.load()
+  return module
 }
 
 /**

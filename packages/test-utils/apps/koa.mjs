@@ -9,7 +9,7 @@ import { answer, listen } from './listen.mjs'
  * handler's result becomes ctx.body.
  */
 export async function start({ use, json = false, routes, onError, router = true, koa = {} }) {
-  const { default: Koa } = await import('koa')
+  const Koa = await load()
   const { silent, ...settings } = koa
   const app = new Koa(settings)
   // Koa reads it from the instance, not from the constructor's options.
@@ -42,4 +42,8 @@ export async function start({ use, json = false, routes, onError, router = true,
     app.use(respond(routes[0]))
   }
   return listen(http.createServer(app.callback()))
+}
+
+export async function load() {
+  return (await import('koa')).default
 }
