@@ -1,5 +1,6 @@
 import http from 'node:http'
-import { answer, listen } from './listen.mjs'
+import { answer } from './answer.mjs'
+import { listen } from './listen.mjs'
 
 /**
  * Express 4 or 5 (`options.express`, default the installed `express`):

@@ -1,5 +1,6 @@
 import http from 'node:http'
-import { answer, listen } from './listen.mjs'
+import { answer } from './answer.mjs'
+import { listen } from './listen.mjs'
 
 /**
  * Koa 3: the error catcher (with `onError`, first, so it sees every
