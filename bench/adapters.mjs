@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url'
 import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
 import { QUICK, writeResult } from './lib/result.mjs'
 import { runMain, separateCpus, spawnChild, teardownOnSignals } from './http/children.mjs'
-import { FRAMEWORKS, VARIANTS } from './http/apps.mjs'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
+import { VARIANTS } from './http/variants.mjs'
 import { commandFor, NODE_MAJOR } from './http/command.mjs'
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), 'http')

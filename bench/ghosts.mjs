@@ -18,7 +18,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { support } from '@tcp-user-timeout/core'
-import { createNetns, deleteNetns, ip, loCounters, netnsUnavailable, spawnInNetns, teardown, teardownOnSignals } from './lib/netns.mjs'
+import { canUseNetns, cleanupNetns, cleanupOnSignals, createNetns, ip, loCounters } from '@tcp-user-timeout/test-utils/netns'
+import { nodeInNetns } from './lib/child.mjs'
 import { delta, round, snapshot } from './ghosts/proc.mjs'
 import { fmt, renderSvg } from './ghosts/svg.mjs'
 
@@ -55,22 +56,23 @@ if (process.argv.includes('--svg-only')) {
   process.exit(0)
 }
 
-const unavailable = netnsUnavailable() ?? (support().supported ? null : `socket options unsupported: ${support().reason}`)
+const netns = canUseNetns()
+const unavailable = !netns.ok ? netns.reason : support().supported ? null : `socket options unsupported: ${support().reason}`
 if (unavailable) {
   console.log(`SKIP ghosts bench: ${unavailable}`)
   process.exit(0)
 }
 
-const signals = teardownOnSignals()
+const signals = cleanupOnSignals()
 
 const wallNow = () => performance.timeOrigin + performance.now()
 
 async function runOne(n, variant) {
-  const ns = await createNetns()
+  const ns = await createNetns('bench')
   try {
-    const server = spawnInNetns(ns, SERVER, [variant, String(n)], n + FD_HEADROOM)
+    const server = nodeInNetns(ns, SERVER, [variant, String(n)], n + FD_HEADROOM)
     const { port } = await server.next('listening', ASK_MS)
-    const client = spawnInNetns(ns, CLIENT, [String(port), String(n)], n + FD_HEADROOM)
+    const client = nodeInNetns(ns, CLIENT, [String(port), String(n)], n + FD_HEADROOM)
     const connected = await client.next('connected', CONNECT_BOUND_MS)
     if (connected.count !== n) {
       throw new Error(`client connected ${connected.count} of ${n} (${connected.failed} failed: ${JSON.stringify(connected.errorCodes)})`)
@@ -140,9 +142,8 @@ async function runOne(n, variant) {
       },
     }
   } finally {
-    // Children first: a namespace with live processes outlives `ip netns del`.
-    await teardown()
-    await deleteNetns(ns)
+    // Children first (a namespace with live processes outlives `ip netns del`), then the namespace.
+    await cleanupNetns()
   }
 }
 
@@ -219,7 +220,7 @@ try {
 } catch (error) {
   if (signals.stopping) await new Promise(() => {}) // the children died of our own signal handler
   console.error(`ghosts bench failed: ${error.stack ?? error}`)
-  await teardown()
+  await cleanupNetns()
   process.exit(1)
 }
 if (signals.stopping) await new Promise(() => {}) // the signal handler exits after teardown

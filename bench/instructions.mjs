@@ -29,6 +29,7 @@ import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { BENCH_DIR, QUICK, resultPath, skip, writeResult } from './lib/result.mjs'
 import { fmt, pct, summarize } from './lib/stats.mjs'
 import { table } from './lib/table.mjs'
@@ -63,7 +64,7 @@ try {
  * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
  */
 const FULL = [
-  ...['express', 'koa', 'fastify'].map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests' })),
+  ...FRAMEWORKS.map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests' })),
   { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 20000, n: [200, 1200], peer: 'sink' },
   { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
   { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
@@ -279,7 +280,7 @@ const target = (what, scenario, variant, limit) => {
 const targets = QUICK
   ? [target('a new bound connection vs loaded', 'connect', 'bound', 1.03)]
   : [
-      ...['express', 'koa', 'fastify'].flatMap((fw) => [
+      ...FRAMEWORKS.flatMap((fw) => [
         target(`${fw}: ours vs als, per request`, `adapter:${fw}`, 'ours', 1.01),
         target(`${fw}: ours with a header budget vs als, per request`, `adapter:${fw}`, 'ours-header', 1.01),
       ]),

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { fmt } from './lib/stats.mjs'
 import { QUICK, writeResult } from './lib/result.mjs'
 import { runMain, spawnChild, teardownOnSignals } from './http/children.mjs'
-import { FRAMEWORKS } from './http/apps.mjs'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { commandFor } from './http/command.mjs'
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), 'http')

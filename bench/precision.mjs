@@ -12,7 +12,8 @@
 // Needs root (namespaces); prints SKIP and exits 0 otherwise.
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { createNetns, deleteNetns, ip, netnsUnavailable, spawnInNetns, teardown, teardownOnSignals } from './lib/netns.mjs'
+import { canUseNetns, cleanupNetns, cleanupOnSignals, createNetns, deleteNetns, ip } from '@tcp-user-timeout/test-utils/netns'
+import { nodeInNetns } from './lib/child.mjs'
 import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs'
 import { table, targetsTable } from './lib/table.mjs'
@@ -28,16 +29,16 @@ const READY_MS = 10_000
 const GRACE_MS = 10_000
 const FDS = 256
 
-const unavailable = netnsUnavailable()
-if (unavailable) skip('precision', unavailable)
+const netns = canUseNetns()
+if (!netns.ok) skip('precision', netns.reason)
 
-const signals = teardownOnSignals()
+const signals = cleanupOnSignals()
 
 async function runOne(boundMs) {
-  const ns = await createNetns()
+  const ns = await createNetns('bench')
   let child
   try {
-    child = spawnInNetns(ns, CHILD, [String(boundMs)], FDS)
+    child = nodeInNetns(ns, CHILD, [String(boundMs)], FDS)
     const ready = await child.next('ready', READY_MS)
     if (ready.readBackMs !== boundMs) throw new Error(`client holds ${ready.readBackMs} ms, not ${boundMs}`)
 
@@ -146,11 +147,11 @@ try {
 } catch (error) {
   if (signals.stopping) await new Promise(() => {}) // the signal handler exits after teardown
   console.error(`precision bench failed: ${error.stack ?? error}`)
-  await teardown()
+  await cleanupNetns()
   process.exit(1)
 }
 if (signals.stopping) await new Promise(() => {})
-await teardown()
+await cleanupNetns()
 
 // ---- summaries, targets, output -------------------------------------------------
 

@@ -23,7 +23,8 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runMain, spawnChild, teardownOnSignals } from './children.mjs'
-import { FRAMEWORKS, VARIANTS } from './apps.mjs'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
+import { VARIANTS } from './variants.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const { values, positionals } = parseArgs({
@@ -40,10 +41,11 @@ teardownOnSignals()
 
 function category(frame, below) {
   const { url, functionName } = frame.callFrame
+  // The app fixture's wiring and the route it calls (checked first: its path may hold '@tcp-user-timeout').
+  if (url.includes('/test-utils/apps/') || url.endsWith('/bench/http/variants.mjs')) return functionName === 'alsMiddleware' ? 'als' : 'route'
   if (/\/packages\/[^/]+\/dist\//.test(url) || url.includes('@tcp-user-timeout')) {
     return below.some((f) => f.callFrame.functionName === 'emit' && f.callFrame.url === 'node:events') ? 'req.emit (wrapped)' : 'ours'
   }
-  if (url.endsWith('/bench/http/apps.mjs')) return functionName === 'alsMiddleware' ? 'als' : 'route'
   const pkg = url.match(/.*node_modules\/(@[^/]+\/[^/]+|[^/]+)\//)
   if (pkg) return `pkg:${pkg[1].replace(/^\.pnpm\/.*$/, 'pnpm')}`
   return `js:${basename(url)}`

@@ -12,7 +12,7 @@ import http from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { startApp } from './apps.mjs'
+import { startApp } from './variants.mjs'
 import { serveCommands } from './children.mjs'
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { upstream: { type: 'string' } } })

@@ -17,7 +17,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
-import { startApp } from '../http/apps.mjs'
+import { startApp } from '../http/variants.mjs'
 
 const [scenario, variant, unitsArg, peerArg, warmArg] = process.argv.slice(2)
 const units = Number(unitsArg)
@@ -85,23 +85,14 @@ const scenarios = {
 
   // Per request that opens a socket (to the driver's sink) kept until the response closed: als | ours (the lifetime rule).
   async lifetime() {
-    const respond = async () => {
+    const respond = async (_req, res) => {
       const socket = net.connect(peer, '127.0.0.1')
       await once(socket, 'connect')
-      return socket
-    }
-    const { default: express } = await import('express')
-    const app = express()
-    if (variant === 'als') app.use(function alsMiddleware(_req, _res, next) { als.run(store, next) })
-    else app.use((await import('@tcp-user-timeout/express')).tcpUserTimeout({ seconds: 25 }))
-    app.get('/', async (_req, res) => {
-      const socket = await respond()
       res.on('close', () => socket.destroy())
-      res.send('ok')
-    })
-    const server = app.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    await serveUntilTold(server, () => new Promise((r) => server.close(r)))
+      return 'ok'
+    }
+    const app = await startApp('express', variant, respond)
+    await serveUntilTold(app.server, app.close)
   },
 
   // Per new outbound connection: none | loaded (imported, outside any scope) | bound (inside withTimeout).

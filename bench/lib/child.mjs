@@ -2,6 +2,7 @@
 // commands on its stdin ({"cmd": ...}, answered by an event of the same name).
 // Used by every bench that drives servers, clients or load generators.
 import { createInterface } from 'node:readline'
+import { execInNetns } from '@tcp-user-timeout/test-utils/netns'
 
 const KILL_WAIT_MS = 5000
 
@@ -106,5 +107,20 @@ export function jsonLinesChild(child, name, live) {
     },
   }
   live.add(handle)
+  return handle
+}
+
+const namespaced = new Set()
+
+/**
+ * `node script ...args` inside namespace `ns` (made by
+ * @tcp-user-timeout/test-utils/netns, whose cleanupNetns() kills it), with
+ * at least `fds` descriptors, as a JSON-lines child. The pid is node's own,
+ * so /proc/<pid> describes the measured process.
+ */
+export function nodeInNetns(ns, script, args, fds) {
+  const child = execInNetns(ns, [process.execPath, script, ...args], { fds })
+  const handle = jsonLinesChild(child, script, namespaced)
+  child.once('close', () => namespaced.delete(handle))
   return handle
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { canUseNetns } from './helpers/netns.js'
+import { canUseNetns } from '@tcp-user-timeout/test-utils/netns'
 
 // The README's demo, run as a user runs it, so it cannot rot. Its app is an
 // Express app, protected in the second run by the Express adapter

@@ -1,8 +1,8 @@
-import http from 'node:http'
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
+import type { Request, RequestHandler } from 'express'
 import supertest from 'supertest'
 import { override, tcpUserTimeout } from '@tcp-user-timeout/express'
-import { serve, type AdapterHarness, type AppSpec, type RouteSpec, type RunningApp } from '@tcp-user-timeout/test-utils'
+import { createApp } from '@tcp-user-timeout/test-utils/apps'
+import type { AdapterHarness, AppSpec, RouteSpec, RunningApp } from '@tcp-user-timeout/test-utils'
 
 type Express = typeof import('express')
 
@@ -16,25 +16,22 @@ export function expressHarness(name: string, express: Express): AdapterHarness<R
     secondsFromPath: (choose) => (req) => choose(req.path) as number | undefined | false,
 
     async start(spec: AppSpec<Request>): Promise<RunningApp> {
-      const app = express()
-      // Validation happens here: a bad option throws before anything listens.
-      if (spec.use !== undefined) app.use((tcpUserTimeout as (...args: unknown[]) => RequestHandler)(...spec.use))
-      // After the middleware: the body is read inside the scope.
-      app.use(express.json())
-      for (const route of spec.routes) {
-        const chain: RequestHandler[] = []
-        if (route.override !== undefined) chain.push(override(route.override))
-        chain.push(stage(route), handle(route))
-        if (route.method === 'GET') app.get(route.path, ...chain)
-        else app.post(route.path, ...chain)
-      }
-      const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-        res.status(500).json(spec.onError?.(error) ?? { error: String(error) })
-      }
-      app.use(onError)
-      const server = http.createServer(app)
-      const served = await serve(server)
-      return { origin: served.origin, client: supertest(server), close: served.close }
+      const app = await createApp('express', {
+        express,
+        // Validation happens here: a bad option throws before anything listens.
+        use: spec.use && ((app) => app.use((tcpUserTimeout as (...args: unknown[]) => RequestHandler)(...spec.use!))),
+        // After the middleware: the body is read inside the scope.
+        json: true,
+        routes: spec.routes.map((route) => ({
+          method: route.method,
+          path: route.path,
+          middleware: [...(route.override === undefined ? [] : [override(route.override)]), stage(route)],
+          handler: (req: Request) =>
+            route.handler({ method: req.method, path: req.path, headers: req.headers, rawHeaders: req.rawHeaders, body: req.body, stream: req }),
+        })),
+        onError: (error) => ({ status: 500, body: spec.onError?.(error) ?? { error: String(error) } }),
+      })
+      return { origin: app.origin, client: supertest(app.server), close: app.close }
     },
   }
 }
@@ -46,13 +43,5 @@ function stage(route: RouteSpec<Request>): RequestHandler {
     Promise.resolve()
       .then(() => route.stage?.('route middleware'))
       .then(() => next(), next)
-  }
-}
-
-function handle(route: RouteSpec<Request>): RequestHandler {
-  return (req, res, next) => {
-    const neutral = { method: req.method, path: req.path, headers: req.headers, rawHeaders: req.rawHeaders, body: req.body, stream: req }
-    // A synchronous throw becomes a rejection too: one path to the error handler.
-    new Promise((resolve) => resolve(route.handler(neutral))).then((result) => res.json(result), next)
   }
 }

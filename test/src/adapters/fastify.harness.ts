@@ -1,6 +1,7 @@
-import Fastify, { type FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import supertest from 'supertest'
 import { tcpUserTimeout } from '@tcp-user-timeout/fastify'
+import { createApp } from '@tcp-user-timeout/test-utils/apps'
 import type { AdapterHarness, AppSpec, RouteSpec, RunningApp } from '@tcp-user-timeout/test-utils'
 
 const pathOf = (request: FastifyRequest) => request.url.split('?', 1)[0]!
@@ -13,37 +14,23 @@ export const fastifyHarness: AdapterHarness<FastifyRequest> = {
   secondsFromPath: (choose) => (request) => choose(pathOf(request)) as number | undefined | false,
 
   async start(spec: AppSpec<FastifyRequest>): Promise<RunningApp> {
-    // Close connections at once: the test clients' keep-alive sockets would hold close() up.
-    const app = Fastify({ forceCloseConnections: true })
-    try {
-      // Awaited: the plugin's onRoute hook only sees routes declared after
-      // it has loaded (see the report on registering without await).
-      if (spec.use !== undefined) {
+    const app = await createApp('fastify', {
+      // Close connections at once: the test clients' keep-alive sockets would hold close() up.
+      fastify: { forceCloseConnections: true },
+      use:
+        spec.use &&
         // Without options is a type error now; the contract checks the runtime error plain JavaScript gets.
-        if (spec.use.length === 0) await app.register(tcpUserTimeout as never)
-        else await app.register(tcpUserTimeout, spec.use[0])
-      }
-      // Fastify answers 415 to a type it has no parser for: an upload is
-      // handed to the handler unread, as Express's and Koa's parsers leave it.
-      app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload))
-      app.setErrorHandler((error, _request, reply) => {
-        reply.code(500).send(spec.onError?.(error) ?? { error: String(error) })
-      })
-      for (const route of spec.routes) declare(app, route)
-      await app.listen({ port: 0, host: '127.0.0.1' })
-    } catch (error) {
-      await app.close()
-      throw error
-    }
-    const origin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-    return { origin, client: supertest(origin), close: () => app.close() }
+        ((app) => (spec.use!.length === 0 ? app.register(tcpUserTimeout as never) : app.register(tcpUserTimeout, spec.use![0]))),
+      json: true,
+      onError: (error) => ({ status: 500, body: spec.onError?.(error) ?? { error: String(error) } }),
+      routes: spec.routes.map((route) => ({ method: route.method, path: route.path, options: stages(route), handler: handle(route) })),
+    })
+    return { origin: app.origin, client: supertest(app.origin), close: app.close }
   },
 }
 
-function declare(app: ReturnType<typeof Fastify>, route: RouteSpec<FastifyRequest>): void {
-  app.route({
-    method: route.method,
-    url: route.path,
+function stages(route: RouteSpec<FastifyRequest>): Record<string, unknown> {
+  return {
     config: route.override === undefined ? {} : { tcpUserTimeout: route.override },
     preValidation: async () => {
       await route.stage?.('preValidation')
@@ -51,14 +38,17 @@ function declare(app: ReturnType<typeof Fastify>, route: RouteSpec<FastifyReques
     preHandler: async () => {
       await route.stage?.('preHandler')
     },
-    handler: async (request: FastifyRequest) =>
-      route.handler({
-        method: request.method,
-        path: pathOf(request),
-        headers: request.headers,
-        rawHeaders: request.raw.rawHeaders,
-        body: request.body,
-        stream: request.raw,
-      }),
-  })
+  }
+}
+
+function handle(route: RouteSpec<FastifyRequest>) {
+  return async (request: FastifyRequest) =>
+    route.handler({
+      method: request.method,
+      path: pathOf(request),
+      headers: request.headers,
+      rawHeaders: request.raw.rawHeaders,
+      body: request.body,
+      stream: request.raw,
+    })
 }

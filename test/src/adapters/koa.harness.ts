@@ -1,10 +1,10 @@
-import http from 'node:http'
-import Koa, { type Context, type Middleware } from 'koa'
-import Router from '@koa/router'
-import { bodyParser } from '@koa/bodyparser'
+import type { Context, Middleware } from 'koa'
+// The fixture's parser sets ctx.request.body; its types say so.
+import type {} from '@koa/bodyparser'
 import supertest from 'supertest'
 import { override, tcpUserTimeout } from '@tcp-user-timeout/koa'
-import { serve, type AdapterHarness, type AppSpec, type RouteSpec, type RunningApp } from '@tcp-user-timeout/test-utils'
+import { createApp } from '@tcp-user-timeout/test-utils/apps'
+import type { AdapterHarness, AppSpec, RouteSpec, RunningApp } from '@tcp-user-timeout/test-utils'
 
 export const koaHarness: AdapterHarness<Context> = {
   name: 'koa',
@@ -16,31 +16,28 @@ export const koaHarness: AdapterHarness<Context> = {
   secondsFromPath: (choose) => (ctx) => choose(ctx.path) as number | undefined | false,
 
   async start(spec: AppSpec<Context>): Promise<RunningApp> {
-    const app = new Koa()
-    app.use(async (ctx, next) => {
-      try {
-        await next()
-      } catch (error) {
-        ctx.status = 500
-        ctx.body = spec.onError?.(error) ?? { error: String(error) }
-      }
+    const app = await createApp('koa', {
+      onError: (error) => ({ status: 500, body: spec.onError?.(error) ?? { error: String(error) } }),
+      // Validation happens here: a bad option throws before anything listens.
+      use: spec.use && ((app) => app.use((tcpUserTimeout as (...args: unknown[]) => Middleware)(...spec.use!))),
+      // After the middleware: the body is read inside the scope.
+      json: true,
+      routes: spec.routes.map((route) => ({
+        method: route.method,
+        path: route.path,
+        middleware: [...(route.override === undefined ? [] : [override(route.override)]), stage(route)],
+        handler: (ctx: Context) =>
+          route.handler({
+            method: ctx.method,
+            path: ctx.path,
+            headers: ctx.headers,
+            rawHeaders: ctx.req.rawHeaders,
+            body: ctx.request.body,
+            stream: ctx.req,
+          }),
+      })),
     })
-    // Validation happens here: a bad option throws before anything listens.
-    if (spec.use !== undefined) app.use((tcpUserTimeout as (...args: unknown[]) => Middleware)(...spec.use))
-    // After the middleware: the body is read inside the scope.
-    app.use(bodyParser())
-    const router = new Router()
-    for (const route of spec.routes) {
-      const chain: Middleware[] = []
-      if (route.override !== undefined) chain.push(override(route.override))
-      chain.push(stage(route), handle(route))
-      if (route.method === 'GET') router.get(route.path, ...chain)
-      else router.post(route.path, ...chain)
-    }
-    app.use(router.routes())
-    const server = http.createServer(app.callback())
-    const served = await serve(server)
-    return { origin: served.origin, client: supertest(server), close: served.close }
+    return { origin: app.origin, client: supertest(app.server), close: app.close }
   },
 }
 
@@ -48,18 +45,5 @@ function stage(route: RouteSpec<Context>): Middleware {
   return async (_ctx, next) => {
     await route.stage?.('route middleware')
     await next()
-  }
-}
-
-function handle(route: RouteSpec<Context>): Middleware {
-  return async (ctx) => {
-    ctx.body = await route.handler({
-      method: ctx.method,
-      path: ctx.path,
-      headers: ctx.headers,
-      rawHeaders: ctx.req.rawHeaders,
-      body: ctx.request.body,
-      stream: ctx.req,
-    })
   }
 }

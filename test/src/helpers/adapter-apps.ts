@@ -10,9 +10,9 @@
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import type { Framework } from '@tcp-user-timeout/test-utils/apps'
 
-export type Framework = 'express' | 'koa' | 'fastify'
-export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify']
+export { FRAMEWORKS, type Framework } from '@tcp-user-timeout/test-utils/apps'
 
 const fixtures = new URL('../kernel/fixtures/', import.meta.url)
 /** The app library (imported in-process). */

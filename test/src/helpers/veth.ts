@@ -1,6 +1,6 @@
 /**
  * Two network namespaces of our own joined by a veth pair (root, like
- * netns.ts): a dead link between two hosts while each keeps its own `lo`
+ * @tcp-user-timeout/test-utils/netns): a dead link between two hosts while each keeps its own `lo`
  * alive. Side `a` gets 10.200.0.1/30, side `b` 10.200.0.2/30; these
  * addresses exist only inside the two namespaces. `cut()` takes b's end
  * down, so what `a` sends to `b` is lost without a word, as with a peer that
@@ -17,12 +17,12 @@
  *   its retransmission timer (and TCP_USER_TIMEOUT) run from the cut.
  *
  * Both namespaces come from `createNetns()`, so `cleanupNetns()` and the
- * 'exit' handler of netns.ts delete them (and the pair with them).
+ * 'exit' hook of test-utils/netns delete them (and the pair with them).
  */
 import { execFile, execFileSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
-import { canUseNetns, createNetns, deleteNetns, type NetnsSupport } from './netns.js'
+import { canUseNetns, createNetns, deleteNetns, stderrOf, type NetnsSupport } from '@tcp-user-timeout/test-utils/netns'
 
 const execFileAsync = promisify(execFile)
 const CMD_TIMEOUT_MS = 5000
@@ -125,10 +125,4 @@ export function canLinkNamespaces(): NetnsSupport {
     }
   }
   return support
-}
-
-function stderrOf(error: unknown): string {
-  const stderr = (error as { stderr?: Buffer | string }).stderr
-  const text = stderr ? String(stderr).trim() : ''
-  return text || (error as Error).message
 }

@@ -33,7 +33,7 @@ import {
   toEpoch,
   type Framework,
 } from '../helpers/adapter-apps.js'
-import { cleanupNetns, spawnInExistingNetns, type ChildEvent, type NetnsChild } from '../helpers/netns.js'
+import { cleanupNetns, spawnInExistingNetns, type ChildEvent, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 import { canLinkNamespaces, createLinkedNamespaces, type LinkedNamespaces } from '../helpers/veth.js'
 
 const support = canLinkNamespaces()

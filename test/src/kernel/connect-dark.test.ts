@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
-import { cleanupNetns, spawnInExistingNetns, type NetnsChild } from '../helpers/netns.js'
+import { cleanupNetns, spawnInExistingNetns, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 import { canLinkNamespaces, createLinkedNamespaces, type LinkedNamespaces } from '../helpers/veth.js'
 
 const support = canLinkNamespaces()

@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest'
-import { canUseNetns, cleanupNetns, spawnInNetns, type ChildEvent, type NetnsChild } from '../helpers/netns.js'
+import { canUseNetns, cleanupNetns, spawnInNetns, type ChildEvent, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 
 const execFileAsync = promisify(execFile)
 const FIXTURE = fileURLToPath(new URL('./fixtures/ghosts.mjs', import.meta.url))

@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { canUseNetns, cleanupNetns, spawnInNetns, type ChildEvent, type NetnsChild } from '../helpers/netns.js'
+import { canUseNetns, cleanupNetns, spawnInNetns, type ChildEvent, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/partition.mjs', import.meta.url))
 const netns = canUseNetns()
