@@ -28,53 +28,46 @@ export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]
 // of these classes: an error thrown by one build must still be `instanceof`
 // the other's class. As undici does, each class brands its instances with a
 // registry symbol (the same in both builds) on its prototype, and its static
-// Symbol.hasInstance checks the brand. A subclass declared by a user keeps
+// Symbol.hasInstance checks the brand (brand(), after each class: the
+// classes stay plain in their types). A subclass declared by a user keeps
 // the ordinary prototype-chain check.
 const kInvalidArgument = Symbol.for('tcp-user-timeout.error.InvalidArgumentError')
 const kOutOfRange = Symbol.for('tcp-user-timeout.error.OutOfRangeError')
 const kInvalidOption = Symbol.for('tcp-user-timeout.error.InvalidOptionError')
 const kSocketOption = Symbol.for('tcp-user-timeout.error.SocketOptionError')
 
-function hasBrand(ctor: Function, own: Function, brand: symbol, instance: unknown): boolean {
-  if (ctor !== own) return Function.prototype[Symbol.hasInstance].call(ctor, instance)
-  return (typeof instance === 'object' || typeof instance === 'function') && instance !== null && (instance as Record<symbol, unknown>)[brand] === true
+/** Brands `Class`'s instances with `key`, and makes `instanceof Class` check the brand. */
+function brand(Class: Function, key: symbol): void {
+  Object.defineProperty(Class.prototype, key, { value: true })
+  Object.defineProperty(Class, Symbol.hasInstance, {
+    value(this: Function, instance: unknown): boolean {
+      // A user's subclass inherits this: it keeps the prototype-chain check.
+      if (this !== Class) return Function.prototype[Symbol.hasInstance].call(this, instance)
+      return (typeof instance === 'object' || typeof instance === 'function') && instance !== null && (instance as Record<symbol, unknown>)[key] === true
+    },
+  })
 }
 
 /** A value of the wrong type was passed to a function of this library. */
 export class InvalidArgumentError extends TypeError {
   readonly code = codes.INVALID_ARG
   override name = 'InvalidArgumentError'
-  get [kInvalidArgument](): true {
-    return true
-  }
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    return hasBrand(this, InvalidArgumentError, kInvalidArgument, instance)
-  }
 }
+brand(InvalidArgumentError, kInvalidArgument)
 
 /** A number was outside the range the kernel (or the option) accepts. */
 export class OutOfRangeError extends RangeError {
   readonly code = codes.OUT_OF_RANGE
   override name = 'OutOfRangeError'
-  get [kOutOfRange](): true {
-    return true
-  }
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    return hasBrand(this, OutOfRangeError, kOutOfRange, instance)
-  }
 }
+brand(OutOfRangeError, kOutOfRange)
 
 /** A middleware or `hardenServer` option is invalid. */
 export class InvalidOptionError extends TypeError {
   readonly code = codes.INVALID_OPTION
   override name = 'InvalidOptionError'
-  get [kInvalidOption](): true {
-    return true
-  }
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    return hasBrand(this, InvalidOptionError, kInvalidOption, instance)
-  }
 }
+brand(InvalidOptionError, kInvalidOption)
 
 /**
  * `setsockopt`/`getsockopt` failed on an explicit call. Shaped like Node's own
@@ -97,13 +90,8 @@ export class SocketOptionError extends Error {
     this.syscall = syscall
     this.option = option
   }
-  get [kSocketOption](): true {
-    return true
-  }
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    return hasBrand(this, SocketOptionError, kSocketOption, instance)
-  }
 }
+brand(SocketOptionError, kSocketOption)
 
 function errnoName(errno: number): string {
   try {
