@@ -2,8 +2,9 @@
 // demo that need a dead peer: a namespace with only `lo`, processes run in it
 // with `ip netns exec`, and `ip link set lo down` to cut them apart. Nothing
 // outside the namespaces is touched. Every namespace and process made here is
-// registered, so that cleanupNetns() (afterAll, a bench's end, a signal) and,
-// as a last resort, the synchronous 'exit' hook remove it: a run that leaves
+// registered, so that cleanupNetns() (a bench's or the demo's end, a signal)
+// and, as a last resort, the synchronous 'exit' hook remove it (a test closes
+// its own children with its teardown: test/src/helpers/namespaces.ts): a run that leaves
 // namespaces or processes behind poisons the next one. Plain JavaScript
 // (typed by netns.d.ts): the benches and the demo run under plain `node`.
 import { execFile, execFileSync, spawn } from 'node:child_process'
@@ -251,7 +252,7 @@ async function startChild(ns, script, args, ownsNamespace) {
   return handle
 }
 
-/** Kills every process and deletes every namespace made here (afterAll, a bench's end). */
+/** Kills every process and deletes every namespace made here (a bench's or the demo's end). */
 export async function cleanupNetns() {
   await Promise.all([...liveProcesses.values()].map((p) => p.kill()))
   await Promise.all([...liveNamespaces].map((n) => deleteNetns(n)))
