@@ -14,7 +14,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
-import { QUICK, writeResult } from './lib/result.mjs'
+import { QUICK, commandBlock, printTargets, writeResult } from './lib/result.mjs'
 import { runMain, separateCpus, spawnChild, teardownOnSignals } from './http/children.mjs'
 import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { VARIANTS } from './http/variants.mjs'
@@ -166,14 +166,11 @@ async function main() {
   const { text, md } = tables(frameworks)
   console.log(`\nreq/s: median (min–max) of ${CONFIG.rounds} rounds; ratios: median (min … max) of per-round ratios`)
   console.log(text)
-  for (const t of targets) console.log(`${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`)
+  printTargets(targets)
 
   const command = commandFor('adapters.mjs')
   const markdown = [
-    '```sh',
-    command,
-    '```',
-    '',
+    commandBlock(command),
     `Node ${process.version}. Requests/s of \`GET /\` → \`hello world\`; each server in its own process, autocannon in another${CPUS ? ` (server on CPU ${CPUS.server}, autocannon on CPU ${CPUS.load}, by taskset)` : ''} ` +
       `(${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}). Each server warmed for ${CONFIG.firstWarmupSeconds} s, then ` +
       `${CONFIG.rounds} rounds × ${CONFIG.seconds} s per variant${CONFIG.warmupSeconds > 0 ? `, each after a discarded ${CONFIG.warmupSeconds} s run` : ''}, the order rotating each round. ` +

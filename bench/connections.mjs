@@ -16,7 +16,7 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { alternate, fmt, fmtSummary, pct, ratios, summarize } from './lib/stats.mjs'
 import { table, targetsTable } from './lib/table.mjs'
-import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
+import { BENCH_DIR, QUICK, benchCommand, commandBlock, machine, skip, writeResult } from './lib/result.mjs'
 
 const WORKER = join(BENCH_DIR, 'net', 'connections-worker.mjs')
 const ROUNDS = QUICK ? 3 : 9
@@ -223,11 +223,8 @@ console.log(keepAliveTable)
 console.log()
 console.log(targetsMarkdown)
 
-const command = `node bench/connections.mjs${QUICK ? ' --quick' : ''}`
-const markdown = `\`\`\`sh
-${command}
-\`\`\`
-
+const command = benchCommand('connections')
+const markdown = `${commandBlock(command)}
 ${ROUNDS} rounds. Each sample is a fresh child process running one variant (\`none\` and \`als\` never import the library): a warm-up, then a timed batch, sequential unless said otherwise. The variants of a line alternate, in an order rotating each round, and ratios are taken per round against that round's \`none\`; cells are median (min–max) over the rounds. "Client CPU" is the child's own user + system time over the batch, less exposed than wall time to waiting for a CPU on a shared machine. Server: \`node:http\` on 127.0.0.1 in the orchestrating process, answering \`hello\`, the same for every variant. Bound: 25 s.
 
 Variants: ${Object.entries(VARIANT_MEANS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}.

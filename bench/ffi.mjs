@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { getUserTimeout, support } from '@tcp-user-timeout/core'
 import { alternate, fmt, fmtSummary, ratios, summarize } from './lib/stats.mjs'
-import { machine, QUICK, skip, writeResult } from './lib/result.mjs'
+import { commandBlock, machine, QUICK, skip, writeResult } from './lib/result.mjs'
 import { makeVariants } from './ffi/variants.mjs'
 
 const ROUNDS = QUICK ? 3 : 9
@@ -208,10 +208,7 @@ for (const t of targets) {
 }
 
 const markdown = [
-  '```sh',
-  `node bench/ffi.mjs            # ${QUICK ? 'this run: --quick' : 'this run'}; \`pnpm bench\` runs it with the others`,
-  '```',
-  '',
+  commandBlock(`node bench/ffi.mjs            # ${QUICK ? 'this run: --quick' : 'this run'}; \`pnpm bench\` runs it with the others`),
   `${ROUNDS} rounds × ${fmt(CALLS)} calls per variant (C loop: ${fmt(C_CALLS)}), order rotating per round, on one connected loopback socket; values alternate ${BASE}/${BASE + 1} so every call is a real setsockopt. ${m.cpu}, ${m.nproc} CPUs, Linux ${m.kernel}, Node ${m.node}, load average ${m.loadavgAtStart[0]} at start (wall time well above CPU time means other processes had the CPUs).`,
   '',
   mdTable(HEAD, rows.map(([name, ...rest]) => [`\`${name}\``, ...rest])),

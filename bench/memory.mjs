@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { fmt } from './lib/stats.mjs'
-import { QUICK, writeResult } from './lib/result.mjs'
+import { QUICK, commandBlock, printTargets, writeResult } from './lib/result.mjs'
 import { runMain, spawnChild, teardownOnSignals } from './http/children.mjs'
 import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { commandFor } from './http/command.mjs'
@@ -194,14 +194,11 @@ async function main() {
   const { text, md } = tables(adapters)
   console.log(`\nafter global.gc(); per request: over the ${fmt(CONFIG.requests)} requests after warm-up`)
   console.log(text)
-  for (const t of targets) console.log(`${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`)
+  printTargets(targets)
 
   const command = commandFor('memory.mjs')
   const markdown = [
-    '```sh',
-    command,
-    '```',
-    '',
+    commandBlock(command),
     `Node ${process.version}. Per adapter (\`tcpUserTimeout({ seconds: ${CONFIG.seconds} })\`): ${fmt(CONFIG.warmupRequests)} warm-up requests, then ` +
       `${fmt(CONFIG.requests)} in ${CONFIG.checkpoints} steps; each request makes one outbound call (${CONFIG.outbound}) to an upstream in its own process. ` +
       `Load: autocannon (${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, \`amount\` per step) in its own process. ` +

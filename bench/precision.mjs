@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { canUseNetns, cleanupNetns, cleanupOnSignals, createNetns, deleteNetns, ip } from '@tcp-user-timeout/test-utils/netns'
 import { nodeInNetns } from './lib/child.mjs'
-import { BENCH_DIR, QUICK, machine, skip, writeResult } from './lib/result.mjs'
+import { BENCH_DIR, QUICK, benchCommand, commandBlock, machine, skip, writeResult } from './lib/result.mjs'
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs'
 import { table, targetsTable } from './lib/table.mjs'
 import { POLL_MS, watchTimer } from './net/ss-timeline.mjs'
@@ -264,11 +264,8 @@ const reading = [
 console.log()
 console.log(reading)
 
-const command = `node bench/precision.mjs${QUICK ? ' --quick' : ''}`
-const markdown = `\`\`\`sh
-${command}
-\`\`\`
-
+const command = benchCommand('precision')
+const markdown = `${commandBlock(command)}
 ${RUNS} runs per bound, bounds interleaved; each run in a fresh network namespace, with both ends of one loopback connection in one child process and the client bound by \`setUserTimeout(socket, bound)\` (read back before the cut). After one acknowledged exchange the bench runs \`ip -n NS link set lo down\`, then tells the child to write 64 bytes. **write → error** is the child's own clock (\`performance.now()\`) from just before its \`write()\`, issued after the cut completed, to the start of its \`'error'\` handler: the first unacknowledged data, so this is the wait an application sees. **cut → event** is the orchestrator's clock from before it ran \`ip … link set lo down\` (${fmt(summarize(runs.map((r) => r.cutTookMs)).median)} ms median) to reading the child's report: an upper bound including the cut and the pipe. Overshoot = write → error − bound.
 
 ${resultTable}

@@ -33,7 +33,7 @@ export function writeResult(name, data) {
   const result = {
     bench: name,
     mode: QUICK ? 'quick' : 'full',
-    command: `node bench/${name}.mjs${QUICK ? ' --quick' : ''}`,
+    command: benchCommand(name),
     date: new Date().toISOString(),
     machine: machine(),
     ...data,
@@ -42,6 +42,21 @@ export function writeResult(name, data) {
   writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`)
   console.log(`wrote ${path}`)
   return result
+}
+
+/** The command line that reran bench `name` on the `node` of PATH. */
+export function benchCommand(name) {
+  return `node bench/${name}.mjs${QUICK ? ' --quick' : ''}`
+}
+
+/** The start of a result's markdown: `command` in a sh block, then a blank line. */
+export function commandBlock(command) {
+  return `\`\`\`sh\n${command}\n\`\`\`\n`
+}
+
+/** Prints the targets, one a line: met, MISS, or – (not measured here). */
+export function printTargets(targets) {
+  for (const t of targets) console.log(`${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`)
 }
 
 /** Prints a bench's skip reason in the form CI greps for, and exits 0. */

@@ -61,7 +61,7 @@ export declare function spawnInNetns(script: string, args?: string[]): Promise<N
  * at exit). Rejects for a namespace not made here.
  */
 export declare function spawnInExistingNetns(ns: string, script: string, args?: string[]): Promise<NetnsChild>
-/** Kills every process and deletes every namespace made here (afterAll, a bench's end). */
+/** Kills every process and deletes every namespace made here (a bench's or the demo's end). */
 export declare function cleanupNetns(): Promise<void>
 /** SIGINT/SIGTERM: cleans up, then exits 130. `stopping` turns true when a signal came. */
 export declare function cleanupOnSignals(): { stopping: boolean }

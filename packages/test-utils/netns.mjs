@@ -2,14 +2,15 @@
 // demo that need a dead peer: a namespace with only `lo`, processes run in it
 // with `ip netns exec`, and `ip link set lo down` to cut them apart. Nothing
 // outside the namespaces is touched. Every namespace and process made here is
-// registered, so that cleanupNetns() (afterAll, a bench's end, a signal) and,
-// as a last resort, the synchronous 'exit' hook remove it: a run that leaves
+// registered, so that cleanupNetns() (a bench's or the demo's end, a signal)
+// and, as a last resort, the synchronous 'exit' hook remove it (a test closes
+// its own children with its teardown: test/src/helpers/namespaces.ts): a run that leaves
 // namespaces or processes behind poisons the next one. Plain JavaScript
 // (typed by netns.d.ts): the benches and the demo run under plain `node`.
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
+import { readJsonLines } from './json-lines.mjs'
 
 const execFileAsync = promisify(execFile)
 const IP_TIMEOUT_MS = 5000
@@ -174,66 +175,14 @@ async function startChild(ns, script, args, ownsNamespace) {
     if (ownsNamespace) await deleteNetns(ns)
     throw error
   }
-  const events = []
-  const waiters = new Set()
-  let stderr = ''
-  let exit
-  child.once('close', (code, signal) => {
-    exit = { code, signal }
-    for (const w of waiters) w()
-  })
-  child.once('error', (error) => {
-    stderr += `\n[spawn error] ${error.message}`
-  })
-  child.stdin.on('error', () => {})
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 64 * 1024) stderr += d
-  })
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let parsed
-    try {
-      parsed = JSON.parse(line)
-    } catch {
-      stderr += `\n[stdout, not JSON] ${line}`
-      return
-    }
-    if (parsed && typeof parsed === 'object' && typeof parsed.event === 'string') {
-      events.push(parsed)
-      for (const w of waiters) w()
-    }
-  })
-
+  const lines = readJsonLines(child, `the child in ${ns}`)
   let closing
   const handle = {
     ns,
-    events,
-    stderr: () => stderr,
-    next(event, ms) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find((e) => e.event === event)
-          if (found) return finish(() => resolve(found))
-          if (exit) {
-            return finish(() => reject(new Error(`child in ${ns} exited (${exit.code ?? exit.signal}) before "${event}"; stderr: ${stderr.trim()}`)))
-          }
-        }
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no "${event}" from the child in ${ns} within ${ms} ms; events: ${JSON.stringify(events)}; stderr: ${stderr.trim()}`))),
-          ms,
-        )
-        function finish(settle) {
-          clearTimeout(timer)
-          waiters.delete(check)
-          settle()
-        }
-        waiters.add(check)
-        check()
-      })
-    },
-    send(message) {
-      if (!exit && child.stdin.writable) child.stdin.write(`${JSON.stringify(message)}\n`)
-    },
+    events: lines.events,
+    stderr: lines.stderr,
+    next: (event, ms) => lines.next(event, ms),
+    send: lines.send,
     async cut() {
       await cutLoopback(ns)
       const at = performance.now()
@@ -251,7 +200,7 @@ async function startChild(ns, script, args, ownsNamespace) {
   return handle
 }
 
-/** Kills every process and deletes every namespace made here (afterAll, a bench's end). */
+/** Kills every process and deletes every namespace made here (a bench's or the demo's end). */
 export async function cleanupNetns() {
   await Promise.all([...liveProcesses.values()].map((p) => p.kill()))
   await Promise.all([...liveNamespaces].map((n) => deleteNetns(n)))

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { describeChild, resultOf, runNode } from './helpers/child.js'
 
 // esbuild bundles of a small Express app using @tcp-user-timeout/express, with
@@ -30,10 +31,11 @@ const BUNDLES = [
   { name: 'core-only ESM app as an ESM bundle, no require banner', entry: 'core-only.mjs', format: 'esm', out: 'core-only.mjs' },
 ] as const
 
+const suite = perSuite()
 let dir: string | undefined
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tut-bundles-'))
+  dir = suite.defer(mkdtempSync(join(tmpdir(), 'tut-bundles-')), (d) => rmSync(d, { recursive: true, force: true }))
   // ffi-rs as the core installed it (its realpath, so that its own platform package resolves beside it).
   const coreRequire = createRequire(createRequire(import.meta.url).resolve('@tcp-user-timeout/core/package.json'))
   const ffiRs = realpathSync(dirname(coreRequire.resolve('ffi-rs/package.json')))
@@ -56,10 +58,6 @@ beforeAll(async () => {
     })
   }
 }, BUILD_TIMEOUT_MS)
-
-afterAll(() => {
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
-})
 
 /** The env of a bundle: ours without NODE_PATH (pnpm's shims point it at the workspace's hoisted packages). */
 function bundleEnv(): NodeJS.ProcessEnv {

@@ -2,7 +2,7 @@ import http from 'node:http'
 import { expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { withTimeout } from '@tcp-user-timeout/core'
-import { httpGet, perSuite, perTest, shuffling, startUpstream, trackUndiciExchanges } from '@tcp-user-timeout/test-utils'
+import { httpGet, perSuite, perTest, shuffling, startUpstream, trackUndiciExchanges, type Teardown } from '@tcp-user-timeout/test-utils'
 
 // Many scopes with distinct values at once: each exchange must carry its own
 // request's value, read while it is on the wire. Value i is 1000 + i ms, so
@@ -17,18 +17,23 @@ function crossed(results: { i: number; inFlight: number | undefined }[]) {
   return results.filter((r) => r.inFlight !== msFor(r.i))
 }
 
-it('200 interleaved scopes over keep-alive node:http: zero crossed', async (ctx) => {
-  const t = perTest(ctx)
-  // The server answers in a shuffled order, so responses and the sockets they
-  // free interleave across scopes.
+/**
+ * `count` scopes at once, each a GET over one keep-alive http.Agent of
+ * `maxSockets`. The server answers in a shuffled order, so responses and
+ * the sockets they free interleave across scopes.
+ */
+async function overAgent(t: Teardown, count: number, maxSockets: number) {
   const { origin } = await startUpstream(t, shuffling())
-  const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 16 }), (a) => a.destroy())
-  const results = await Promise.all(
-    Array.from({ length: 200 }, (_, i) =>
+  const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets }), (a) => a.destroy())
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
       withTimeout(secondsFor(i), async () => ({ i, ...(await httpGet(`${origin}/${i}`, { agent })) })),
     ),
   )
-  expect(crossed(results)).toEqual([])
+}
+
+it('200 interleaved scopes over keep-alive node:http: zero crossed', async (ctx) => {
+  expect(crossed(await overAgent(perTest(ctx), 200, 16))).toEqual([])
 })
 
 it('200 interleaved scopes over keep-alive fetch: zero crossed', async (ctx) => {
@@ -44,14 +49,7 @@ it('200 interleaved scopes over keep-alive fetch: zero crossed', async (ctx) => 
 })
 
 it('60 scopes queued on an http.Agent limited to 2 sockets: zero crossed', async (ctx) => {
-  const t = perTest(ctx)
-  const { origin } = await startUpstream(t, shuffling())
-  const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 2 }), (a) => a.destroy())
-  const results = await Promise.all(
-    Array.from({ length: 60 }, (_, i) =>
-      withTimeout(secondsFor(i), async () => ({ i, ...(await httpGet(`${origin}/${i}`, { agent })) })),
-    ),
-  )
+  const results = await overAgent(perTest(ctx), 60, 2)
   expect(crossed(results)).toEqual([])
   expect(new Set(results.map((r) => r.socket)).size).toBeLessThanOrEqual(2)
 })

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { canUseNetns } from '@tcp-user-timeout/test-utils/netns'
+import { netnsGate } from './helpers/namespaces.js'
 
 // The README's demo, run as a user runs it, so it cannot rot. Its app is an
 // Express app, protected in the second run by the Express adapter
@@ -11,9 +12,7 @@ import { canUseNetns } from '@tcp-user-timeout/test-utils/netns'
 
 const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
 const netns = canUseNetns()
-// In CI (root) a missing capability fails instead of skipping.
-const skipPartition = !netns.ok && !process.env.CI
-if (skipPartition) console.log(`[demo] skipping partition mode: ${netns.reason}`)
+const { skip: skipPartition } = netnsGate('demo', 'partition mode', netns)
 
 function runDemo(mode: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {

@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import * as esm from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 // The ESM build (dist/index.js) and the CommonJS build (dist/index.cjs) in one
 // process, as when an app imports the core and a CommonJS dependency requires
@@ -15,8 +16,8 @@ const cjs = createRequire(import.meta.url)('@tcp-user-timeout/core') as Core
 const NAMES = ['InvalidArgumentError', 'OutOfRangeError', 'InvalidOptionError', 'SocketOptionError'] as const
 const BASES = { InvalidArgumentError: TypeError, OutOfRangeError: RangeError, InvalidOptionError: TypeError, SocketOptionError: Error } as const
 
-/** One error of each class, thrown by the library's own functions of `core`. */
-function thrownBy(core: Core): Record<(typeof NAMES)[number], Error> {
+/** One error of each class, thrown by the library's own functions of `core` (the file they need is closed with `t`). */
+function thrownBy(t: Teardown, core: Core): Record<(typeof NAMES)[number], Error> {
   const caught = (fn: () => unknown): Error => {
     try {
       fn()
@@ -25,17 +26,13 @@ function thrownBy(core: Core): Record<(typeof NAMES)[number], Error> {
     }
     throw new Error('expected a throw')
   }
-  const fd = openSync('/dev/null', 'r')
-  try {
-    return {
-      InvalidArgumentError: caught(() => core.setUserTimeout('x' as never, 1000)),
-      OutOfRangeError: caught(() => core.setUserTimeout(fd, -1)),
-      InvalidOptionError: caught(() => core.hardenServer({ on() {} } as never, { bogus: 1 } as never)),
-      // An explicit setsockopt on a file: ENOTSOCK from the kernel (Linux), else a constructed one.
-      SocketOptionError: core.support().supported ? caught(() => core.setUserTimeout(fd, 1000)) : new core.SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', 88),
-    }
-  } finally {
-    closeSync(fd)
+  const fd = t.defer(openSync('/dev/null', 'r'), closeSync)
+  return {
+    InvalidArgumentError: caught(() => core.setUserTimeout('x' as never, 1000)),
+    OutOfRangeError: caught(() => core.setUserTimeout(fd, -1)),
+    InvalidOptionError: caught(() => core.hardenServer({ on() {} } as never, { bogus: 1 } as never)),
+    // An explicit setsockopt on a file: ENOTSOCK from the kernel (Linux), else a constructed one.
+    SocketOptionError: core.support().supported ? caught(() => core.setUserTimeout(fd, 1000)) : new core.SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', 88),
   }
 }
 
@@ -45,14 +42,14 @@ describe('error classes across the ESM and CommonJS builds', () => {
     for (const name of NAMES) expect(cjs[name]).not.toBe(esm[name])
   })
 
-  it.each([
+  it.for([
     ['ESM', 'CJS'],
     ['CJS', 'ESM'],
-  ] as const)("an error thrown by the %s build is instanceof the %s build's class", (from, to) => {
+  ] as const)("an error thrown by the %s build is instanceof the %s build's class", ([from, to], ctx) => {
     const builds = { ESM: esm, CJS: cjs }
     const thrower = builds[from]
     const other = builds[to]
-    const errors = thrownBy(thrower)
+    const errors = thrownBy(perTest(ctx), thrower)
     if (process.platform === 'linux') expect(errors.SocketOptionError).toMatchObject({ code: 'TUT_ERR_SOCKOPT', errnoName: 'ENOTSOCK' })
     for (const name of NAMES) {
       const error = errors[name]

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
+import { startNode, type NodeProcess } from './helpers/child.js'
 
 // The runnable examples (examples/express, koa, fastify), started as a user
 // starts them (`node server.mjs`, PORT=0) so they cannot rot: real HTTP
@@ -18,72 +18,22 @@ const REQUEST_TIMEOUT_MS = 10_000
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:(\d+))/
 
 interface Running {
-  name: Example
   origin: string
-  child: ChildProcess
-  /** Everything the example printed, for failure messages. */
-  output: string[]
-  /** The exit, once it happened. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  process: NodeProcess
 }
 
+// Whatever the tests did: no example outlives the file.
+const suite = perSuite()
 const running = new Map<Example, Running>()
 const failedToStart = new Map<Example, Error>()
-const children = new Set<ChildProcess>()
-// Last resort, should the test process end without its afterAll: no example outlives it.
-process.once('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
 
-function start(name: Example): Promise<Running> {
+async function start(name: Example): Promise<Running> {
   const cwd = fileURLToPath(new URL(`../../examples/${name}/`, import.meta.url))
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' }
   delete env.UPSTREAM_URL // each example starts its own upstream on 127.0.0.1
-  const child = spawn(process.execPath, ['server.mjs'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  const output: string[] = []
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(`stderr: ${line}`))
-  const stdout = createInterface({ input: child.stdout! })
-  return new Promise<Running>((resolve, reject) => {
-    let settled = false
-    const fail = (why: string) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`examples/${name}: ${why}\n${output.join('\n')}`))
-    }
-    const timer = setTimeout(() => fail(`no "listening on" line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS)
-    child.once('error', (err) => fail(`could not start: ${err.message}`))
-    void exited.then(({ code, signal }) => fail(`exited (code ${code}, signal ${signal}) before listening`))
-    stdout.on('line', (line) => {
-      output.push(line)
-      const m = LISTENING.exec(line)
-      if (m === null || settled) return
-      settled = true
-      clearTimeout(timer)
-      resolve({ name, origin: m[1]!, child, output, exited })
-    })
-  })
-}
-
-/** SIGTERM, then the exit, bounded; SIGKILL if it does not come. */
-async function stop(r: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (r.child.exitCode !== null || r.child.signalCode !== null) return r.exited
-  r.child.kill('SIGTERM')
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)))
-  const result = await Promise.race([r.exited, late])
-  clearTimeout(timer)
-  if (result === 'late') {
-    r.child.kill('SIGKILL')
-    await r.exited
-    throw new Error(`examples/${r.name} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n${r.output.join('\n')}`)
-  }
-  return result
+  const example = startNode(suite, ['server.mjs'], { cwd, env, label: `examples/${name}` })
+  const [, origin] = await example.line(LISTENING, START_TIMEOUT_MS)
+  return { origin: origin!, process: example }
 }
 
 function app(name: Example): Running {
@@ -124,11 +74,6 @@ beforeAll(async () => {
     else failedToStart.set(EXAMPLES[i]!, result.reason as Error)
   })
 }, START_TIMEOUT_MS + 5000)
-
-afterAll(async () => {
-  // Whatever the tests did: no example outlives the file.
-  await Promise.allSettled([...running.values()].map(stop))
-}, STOP_TIMEOUT_MS + 5000)
 
 describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
   it('the app-wide budget of 25 s → 25000 ms, read after an outbound fetch', async () => {
@@ -182,9 +127,9 @@ describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
 describe('shutdown', () => {
   // After the request tests (files run their top-level blocks in order).
   it.concurrent.each(EXAMPLES)('examples/%s exits 0 on SIGTERM', async (name) => {
-    const r = app(name)
-    const { code, signal } = await stop(r)
-    expect({ code, signal }, r.output.join('\n')).toEqual({ code: 0, signal: null })
-    expect(r.output.join('\n')).toMatch(/SIGTERM, shutting down/)
+    const { process: example } = app(name)
+    const { code, signal } = await example.stop(STOP_TIMEOUT_MS)
+    expect({ code, signal }, example.lines.join('\n')).toEqual({ code: 0, signal: null })
+    expect(example.lines.join('\n')).toMatch(/SIGTERM, shutting down/)
   })
 })

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { describeChild, runCommand, type ChildRun, type RunOptions } from './helpers/child.js'
 
 // The packages as npm users get them: each publishable package is packed
@@ -204,7 +205,7 @@ interface PackageManifest {
   devDependencies?: Record<string, string>
 }
 
-let root: string | undefined
+const suite = perSuite()
 let app: string
 /** The scratch project installed with --omit=optional: the core and ffi-rs, no native binary. */
 let bare: string
@@ -224,7 +225,7 @@ beforeAll(async () => {
       throw new Error(`${pkg.name}: no build in ${dist}; run \`pnpm build\` first`)
     }
   }
-  root = mkdtempSync(join(tmpdir(), 'tut-packaging-'))
+  const root = suite.defer(mkdtempSync(join(tmpdir(), 'tut-packaging-')), (d) => rmSync(d, { recursive: true, force: true }))
   const tarballs = join(root, 'tarballs')
   app = join(root, 'app')
   bare = join(root, 'no-optional')
@@ -290,10 +291,6 @@ async function installProject(dir: string, extra: string[]): Promise<string | un
   console.warn(skip)
   return skip
 }
-
-afterAll(() => {
-  if (root !== undefined) rmSync(root, { recursive: true, force: true })
-})
 
 function readManifest(file: string): PackageManifest {
   return JSON.parse(readFileSync(file, 'utf8')) as PackageManifest

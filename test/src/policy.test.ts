@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { CHANNEL_ERROR, currentTimeout, type ErrorMessage } from '@tcp-user-timeout/core'
 import { createPolicy, readBudget, reportOnce, type Policy, type PolicyWords } from '@tcp-user-timeout/core/adapter'
-import { MALFORMED_HEADER_VALUES } from '@tcp-user-timeout/test-utils'
+import { MALFORMED_HEADER_VALUES, perTest } from '@tcp-user-timeout/test-utils'
 
 // The per-request budget the adapters share: option validation at build
 // time, and request-time values (header, callback, a number asked for) that
@@ -168,18 +168,15 @@ describe("a caller's own option names (PolicyWords)", () => {
   })
 })
 
-it('reportOnce publishes the first error it is given on tcp-user-timeout:error (socket null), and no other', () => {
+it('reportOnce publishes the first error it is given on tcp-user-timeout:error (socket null), and no other', (ctx) => {
   const published: ErrorMessage[] = []
   const onError = (m: unknown) => published.push(m as ErrorMessage)
   dc.subscribe(CHANNEL_ERROR, onError)
-  try {
-    const report = reportOnce()
-    report(new Error('first'))
-    report(new Error('second'))
-    reportOnce()(new Error('another reporter'))
-  } finally {
-    dc.unsubscribe(CHANNEL_ERROR, onError)
-  }
+  perTest(ctx).add(() => dc.unsubscribe(CHANNEL_ERROR, onError))
+  const report = reportOnce()
+  report(new Error('first'))
+  report(new Error('second'))
+  reportOnce()(new Error('another reporter'))
   expect(published.map((m) => [m.socket, m.error.message])).toEqual([[null, 'first'], [null, 'another reporter']])
 })
 

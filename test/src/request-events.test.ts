@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { once } from 'node:events'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { currentTimeout } from '@tcp-user-timeout/core'
 import { tcpUserTimeout } from '@tcp-user-timeout/express'
+import { listen, perSuite, perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 
 // The request's events run in its scope (request.ts), which costs one
 // AsyncLocalStorage.run per emit that has a listener. Node's own 'end'
@@ -15,11 +14,14 @@ import { tcpUserTimeout } from '@tcp-user-timeout/express'
 const SECONDS = 7
 let runs = 0
 const run = AsyncLocalStorage.prototype.run
-let server: http.Server
+const suite = perSuite()
 let port: number
 
 beforeAll(async () => {
   // Counts only the runs that enter this test's scope (ms 7000), not vitest's own.
+  suite.add(() => {
+    AsyncLocalStorage.prototype.run = run
+  })
   AsyncLocalStorage.prototype.run = function countRuns(this: AsyncLocalStorage<unknown>, store: unknown, ...rest: unknown[]) {
     if ((store as { ms?: unknown } | undefined)?.ms === SECONDS * 1000) runs++
     return Reflect.apply(run, this, [store, ...rest]) as unknown
@@ -37,16 +39,11 @@ beforeAll(async () => {
       res.send(String(seen))
     })
   })
-  server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  port = (server.address() as AddressInfo).port
+  ;({ port } = await listen(suite, http.createServer(app)))
 })
 
-afterAll(async () => {
-  AsyncLocalStorage.prototype.run = run
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+/** One connection at a time, kept alive between requests; destroyed with `t`. */
+const oneConnection = (t: Teardown) => t.defer(new http.Agent({ keepAlive: true, maxSockets: 1 }), (a) => a.destroy())
 
 function request(agent: http.Agent, method: string, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -60,24 +57,16 @@ function request(agent: http.Agent, method: string, body?: string): Promise<stri
 }
 
 describe('a request\'s own events', () => {
-  it('a GET answered before its body was read costs one run of the scope: Node\'s clearIncoming runs outside it', async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    try {
-      await request(agent, 'GET')
-      runs = 0
-      for (let i = 0; i < 20; i++) expect(await request(agent, 'GET')).toBe('ok')
-      expect(runs).toBe(20)
-    } finally {
-      agent.destroy()
-    }
+  it('a GET answered before its body was read costs one run of the scope: Node\'s clearIncoming runs outside it', async (ctx) => {
+    const agent = oneConnection(perTest(ctx))
+    await request(agent, 'GET')
+    runs = 0
+    for (let i = 0; i < 20; i++) expect(await request(agent, 'GET')).toBe('ok')
+    expect(runs).toBe(20)
   })
 
-  it('an \'end\' listener of the application still runs in the request\'s scope', async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    try {
-      expect(await request(agent, 'POST', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
-    } finally {
-      agent.destroy()
-    }
+  it('an \'end\' listener of the application still runs in the request\'s scope', async (ctx) => {
+    const agent = oneConnection(perTest(ctx))
+    expect(await request(agent, 'POST', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
   })
 })

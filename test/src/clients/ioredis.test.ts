@@ -12,30 +12,29 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import { Redis } from 'ioredis'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { currentTimeout, getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
-import { recordBinds } from './helpers/binds.js'
+import { recordBinds, type BindLog } from './helpers/binds.js'
 
 const skip = await skipWithout('ioredis', REDIS)
 
-const clients: Redis[] = []
 const prefix = `tut:clients:${process.pid}:`
-function redis(options: { lazyConnect?: boolean } = {}): Redis {
-  const r = new Redis({ ...redisConfig, maxRetriesPerRequest: 3, ...options })
+function redis(t: Teardown, options: { lazyConnect?: boolean } = {}): Redis {
+  const r = t.defer(new Redis({ ...redisConfig, maxRetriesPerRequest: 3, ...options }), (c) => c.disconnect())
   r.on('error', () => {}) // reconnects log through 'error'; the tests assert on values
-  clients.push(r)
   return r
 }
-afterAll(async () => {
-  if (clients.length > 0 && clients[0].status === 'ready') await clients[0].del(...keys).catch(() => {})
-  for (const r of clients) r.disconnect()
-})
-const keys: string[] = []
-function key(name: string): string {
-  keys.push(prefix + name)
-  return prefix + name
+/** A key of this run, deleted through `r` (before `r` disconnects) with `t`. */
+function key(t: Teardown, r: Redis, name: string): string {
+  const k = prefix + name
+  t.add(async () => {
+    if (r.status === 'ready') await r.del(k).catch(() => {})
+  })
+  return k
 }
+const binds = (t: Teardown): BindLog => t.defer(recordBinds(), (log) => log.stop())
 
 /** Resolves once the client is ready (at once if it is); bounded. */
 async function ready(r: Redis, ms = 5000): Promise<void> {
@@ -54,35 +53,32 @@ async function serverSidePort(r: Redis): Promise<number> {
 const socketOf = (r: Redis) => r.stream as net.Socket
 
 describe.skipIf(skip)('ioredis', () => {
-  it('a client connected at boot stays 0 (never set) through scoped commands', async () => {
-    const boot = redis()
+  it('a client connected at boot stays 0 (never set) through scoped commands', async (ctx) => {
+    const t = perTest(ctx)
+    const boot = redis(t)
     await ready(boot)
     const socket = socketOf(boot)
-    const log = recordBinds()
-    try {
-      const k = key('boot')
-      const seen = await withTimeout(7, async () => {
-        await boot.set(k, 'v1')
-        const v = await boot.get(k)
-        const n = await boot.incr(key('boot-n'))
-        return { v, n, scope: currentTimeout(), port: await serverSidePort(boot), inScope: getUserTimeout(socketOf(boot)) }
-      })
-      expect(seen).toEqual({ v: 'v1', n: 1, scope: 7000, port: socket.localPort, inScope: 0 })
-      expect(socketOf(boot)).toBe(socket)
-      expect(getUserTimeout(socket)).toBe(0)
-      expect(log.on(socket)).toEqual([])
-    } finally {
-      log.stop()
-    }
+    const log = binds(t)
+    const k = key(t, boot, 'boot')
+    const n = key(t, boot, 'boot-n')
+    const seen = await withTimeout(7, async () => {
+      await boot.set(k, 'v1')
+      return { v: await boot.get(k), n: await boot.incr(n), scope: currentTimeout(), port: await serverSidePort(boot), inScope: getUserTimeout(socketOf(boot)) }
+    })
+    expect(seen).toEqual({ v: 'v1', n: 1, scope: 7000, port: socket.localPort, inScope: 0 })
+    expect(socketOf(boot)).toBe(socket)
+    expect(getUserTimeout(socket)).toBe(0)
+    expect(log.on(socket)).toEqual([])
   })
 
-  it("a client created inside withTimeout(5) is bound to 5000 and keeps it for commands in other scopes or none", async () => {
-    const scoped = withTimeout(5, () => redis())
+  it("a client created inside withTimeout(5) is bound to 5000 and keeps it for commands in other scopes or none", async (ctx) => {
+    const t = perTest(ctx)
+    const scoped = withTimeout(5, () => redis(t))
     await ready(scoped)
     const socket = socketOf(scoped)
     expect(getUserTimeout(socket)).toBe(5000)
 
-    const k = key('scoped')
+    const k = key(t, scoped, 'scoped')
     await scoped.set(k, 'a')
     const inOther = await withTimeout(9, async () => ({ v: await scoped.get(k), value: getUserTimeout(socketOf(scoped)) }))
     const port = await serverSidePort(scoped)
@@ -92,10 +88,11 @@ describe.skipIf(skip)('ioredis', () => {
     expect(getUserTimeout(socket)).toBe(5000)
   })
 
-  it('auto-reconnect: a boot client killed during a scoped command reconnects with 0; a scoped client reconnects with its own value', async () => {
-    const admin = redis()
-    const boot = redis()
-    const scoped = withTimeout(5, () => redis())
+  it('auto-reconnect: a boot client killed during a scoped command reconnects with 0; a scoped client reconnects with its own value', async (ctx) => {
+    const t = perTest(ctx)
+    const admin = redis(t)
+    const boot = redis(t)
+    const scoped = withTimeout(5, () => redis(t))
     await Promise.all([ready(admin), ready(boot), ready(scoped)])
     const [bootId, scopedId] = await Promise.all([boot.client('ID'), scoped.client('ID')])
     const oldBoot = socketOf(boot)
@@ -104,7 +101,7 @@ describe.skipIf(skip)('ioredis', () => {
 
     // A blocking command from a scope is in flight on each when the server kills them.
     const blocked = [boot, scoped].map((r) =>
-      withTimeout(9, () => r.blpop(key('never-pushed'), 1)).then(
+      withTimeout(9, () => r.blpop(key(t, admin, 'never-pushed'), 1)).then(
         () => 'answered',
         (e: Error) => e.message,
       ),
@@ -129,8 +126,9 @@ describe.skipIf(skip)('ioredis', () => {
     expect(await boot.ping()).toBe('PONG')
   })
 
-  it('lazyConnect: the socket opens at the first command, so that command\'s scope binds it (connect() runs there)', async () => {
-    const lazyAtBoot = redis({ lazyConnect: true })
+  it('lazyConnect: the socket opens at the first command, so that command\'s scope binds it (connect() runs there)', async (ctx) => {
+    const t = perTest(ctx)
+    const lazyAtBoot = redis(t, { lazyConnect: true })
     expect(lazyAtBoot.status).toBe('wait')
     const first = await withTimeout(6, () => lazyAtBoot.ping())
     expect(first).toBe('PONG')
@@ -139,7 +137,7 @@ describe.skipIf(skip)('ioredis', () => {
     expect(getUserTimeout(socket)).toBe(6000)
 
     // Connected explicitly at boot, a lazy client is a boot socket like any other.
-    const connectedAtBoot = redis({ lazyConnect: true })
+    const connectedAtBoot = redis(t, { lazyConnect: true })
     await connectedAtBoot.connect()
     expect(await withTimeout(6, () => connectedAtBoot.ping())).toBe('PONG')
     expect(getUserTimeout(socketOf(connectedAtBoot))).toBe(0)

@@ -24,8 +24,9 @@ import type net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
 import pg from 'pg'
-import { afterAll, describe, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { CHANNEL_TIMEOUT, getUserTimeout, stats, withTimeout, type TimeoutMessage } from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 import { POSTGRES, postgresConfig, skipWithout } from '../helpers/services.js'
 import { startProxy, type Proxy } from './helpers/proxy.js'
 
@@ -38,21 +39,13 @@ const BIG_QUERY = 'select length($1::text) as n'
 const STALL_AFTER_BYTES = 256 * 1024
 const PENDING_FOR_MS = 8000
 
-const proxies: Proxy[] = []
-const pools: pg.Pool[] = []
-afterAll(async () => {
-  // Proxies first: destroying their sockets fails whatever is still stalled, so the pools can end.
-  await Promise.all(proxies.splice(0).map((p) => p.close()))
-  await Promise.all(pools.splice(0).map((p) => p.end().catch(() => {})))
-})
-
-async function setup(): Promise<{ proxy: Proxy; pool: pg.Pool }> {
+async function setup(t: Teardown): Promise<{ proxy: Proxy; pool: pg.Pool }> {
   // Outside any scope: the proxy's sockets to PostgreSQL are boot sockets.
   const proxy = await startProxy(POSTGRES)
-  proxies.push(proxy)
-  const pool = new pg.Pool({ ...postgresConfig, host: proxy.host, port: proxy.port, max: 1 })
+  const pool = t.defer(new pg.Pool({ ...postgresConfig, host: proxy.host, port: proxy.port, max: 1 }), (p) => p.end().catch(() => {}))
   pool.on('error', () => {}) // an idle connection destroyed at cleanup
-  pools.push(pool)
+  // Registered last, so closed first: destroying its sockets fails whatever is still stalled, so the pool can end.
+  t.defer(proxy, (p) => p.close())
   return { proxy, pool }
 }
 
@@ -79,68 +72,67 @@ async function within(outcome: Promise<Outcome>, ms: number): Promise<Outcome | 
 }
 
 describe.skipIf(skip).concurrent('pg through a proxy that stops reading mid-query', () => {
-  it('inside withTimeout(2): ETIMEDOUT 2-4 s after the stall, the pool drops the connection, the next query runs on a fresh one', async ({ expect }) => {
-    const { proxy, pool } = await setup()
+  it('inside withTimeout(2): ETIMEDOUT 2-4 s after the stall, the pool drops the connection, the next query runs on a fresh one', async (ctx) => {
+    const { expect } = ctx
+    const t = perTest(ctx)
+    const { proxy, pool } = await setup(t)
     const removed: unknown[] = []
     pool.on('remove', (client) => removed.push(client))
     const timeouts: TimeoutMessage[] = []
     const onTimeout = (m: unknown) => timeouts.push(m as TimeoutMessage)
     dc.subscribe(CHANNEL_TIMEOUT, onTimeout)
-    try {
-      const timedOutBefore = stats().timedOut
-      const run = await withTimeout(2, async () => {
-        const first = await pool.query<{ n: number }>('select 1 as n') // the pool opens its connection here
-        const [socket] = poolSockets(pool)
-        const bound = getUserTimeout(socket)
-        const port = socket.localPort
-        // Not bound: stop here rather than wait for a query that would never fail.
-        if (bound !== 2000) return { first: first.rows[0].n, socket, port, bound }
-        const stall = proxy.stallAfter(STALL_AFTER_BYTES)
-        const outcome = settle(pool.query<{ n: number }>(BIG_QUERY, [BIG]))
-        const stalledAt = await stall.stalledAt
-        return { first: first.rows[0].n, socket, port, bound, stalledAt, stalled: stall.pair, outcome: await within(outcome, 6000) }
-      })
-      expect(run.first).toBe(1)
-      expect(run.bound).toBe(2000)
-      // The proxy stalled pg's own connection (the proxy's accepted socket is pg's peer).
-      expect(run.stalled?.clientPort).toBe(run.port)
+    t.add(() => dc.unsubscribe(CHANNEL_TIMEOUT, onTimeout))
+    const timedOutBefore = stats().timedOut
+    const run = await withTimeout(2, async () => {
+      const first = await pool.query<{ n: number }>('select 1 as n') // the pool opens its connection here
+      const [socket] = poolSockets(pool)
+      const bound = getUserTimeout(socket)
+      const port = socket.localPort
+      // Not bound: stop here rather than wait for a query that would never fail.
+      if (bound !== 2000) return { first: first.rows[0].n, socket, port, bound }
+      const stall = proxy.stallAfter(STALL_AFTER_BYTES)
+      const outcome = settle(pool.query<{ n: number }>(BIG_QUERY, [BIG]))
+      const stalledAt = await stall.stalledAt
+      return { first: first.rows[0].n, socket, port, bound, stalledAt, stalled: stall.pair, outcome: await within(outcome, 6000) }
+    })
+    expect(run.first).toBe(1)
+    expect(run.bound).toBe(2000)
+    // The proxy stalled pg's own connection (the proxy's accepted socket is pg's peer).
+    expect(run.stalled?.clientPort).toBe(run.port)
 
-      const { outcome } = run
-      expect(outcome, 'no outcome within 6 s of the stall').toBeDefined()
-      expect(outcome!.ok, 'the stalled query succeeded').toBe(false)
-      if (outcome === undefined || outcome.ok || run.stalledAt === undefined) return
-      const elapsed = outcome.at - run.stalledAt
-      console.log(`[pg-wedge] 2000 ms scope: ${outcome.error.code} ${Math.round(elapsed)} ms after the proxy stopped reading`)
-      expect(outcome.error.code).toBe('ETIMEDOUT')
-      expect(elapsed).toBeGreaterThanOrEqual(2000)
-      expect(elapsed).toBeLessThanOrEqual(4000)
+    const { outcome } = run
+    expect(outcome, 'no outcome within 6 s of the stall').toBeDefined()
+    expect(outcome!.ok, 'the stalled query succeeded').toBe(false)
+    if (outcome === undefined || outcome.ok || run.stalledAt === undefined) return
+    const elapsed = outcome.at - run.stalledAt
+    console.log(`[pg-wedge] 2000 ms scope: ${outcome.error.code} ${Math.round(elapsed)} ms after the proxy stopped reading`)
+    expect(outcome.error.code).toBe('ETIMEDOUT')
+    expect(elapsed).toBeGreaterThanOrEqual(2000)
+    expect(elapsed).toBeLessThanOrEqual(4000)
 
-      // The pool dropped that connection.
-      expect(pool.totalCount).toBe(0)
-      if (removed.length === 0) await once(pool, 'remove', { signal: AbortSignal.timeout(5000) })
-      expect(removed).toHaveLength(1)
-      // Counted and published once pg's socket closed ('close' comes after 'error').
-      if (!run.socket.closed) await once(run.socket, 'close', { signal: AbortSignal.timeout(5000) })
-      expect(stats().timedOut).toBeGreaterThanOrEqual(timedOutBefore + 1)
-      expect(timeouts.filter((m) => m.socket === run.socket).map((m) => m.ms)).toEqual([2000])
+    // The pool dropped that connection.
+    expect(pool.totalCount).toBe(0)
+    if (removed.length === 0) await once(pool, 'remove', { signal: AbortSignal.timeout(5000) })
+    expect(removed).toHaveLength(1)
+    // Counted and published once pg's socket closed ('close' comes after 'error').
+    if (!run.socket.closed) await once(run.socket, 'close', { signal: AbortSignal.timeout(5000) })
+    expect(stats().timedOut).toBeGreaterThanOrEqual(timedOutBefore + 1)
+    expect(timeouts.filter((m) => m.socket === run.socket).map((m) => m.ms)).toEqual([2000])
 
-      // The next query, through the same proxy (new connections are forwarded normally), on a fresh connection.
-      const again = await settle(pool.query<{ n: number }>(BIG_QUERY, [BIG]))
-      expect(again.ok ? again.n : again.error).toBe(BIG.length)
-      const [fresh] = poolSockets(pool)
-      expect(fresh).toBeDefined()
-      expect(fresh).not.toBe(run.socket)
-      expect(proxy.accepted).toBe(2)
-      expect(getUserTimeout(fresh)).toBe(0) // opened outside any scope
-    } finally {
-      dc.unsubscribe(CHANNEL_TIMEOUT, onTimeout)
-      await proxy.close()
-    }
+    // The next query, through the same proxy (new connections are forwarded normally), on a fresh connection.
+    const again = await settle(pool.query<{ n: number }>(BIG_QUERY, [BIG]))
+    expect(again.ok ? again.n : again.error).toBe(BIG.length)
+    const [fresh] = poolSockets(pool)
+    expect(fresh).toBeDefined()
+    expect(fresh).not.toBe(run.socket)
+    expect(proxy.accepted).toBe(2)
+    expect(getUserTimeout(fresh)).toBe(0) // opened outside any scope
   })
 
   for (const variant of ['without a scope', 'on a boot connection queried inside withTimeout(2)'] as const) {
-    it(`${variant}: the stalled query is still pending after ${PENDING_FOR_MS / 1000} s`, async ({ expect }) => {
-      const { proxy, pool } = await setup()
+    it(`${variant}: the stalled query is still pending after ${PENDING_FOR_MS / 1000} s`, async (ctx) => {
+      const { expect } = ctx
+      const { proxy, pool } = await setup(perTest(ctx))
       const boot = await pool.connect() // at boot, outside any scope
       boot.release()
       const [socket] = poolSockets(pool)

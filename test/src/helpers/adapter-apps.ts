@@ -22,6 +22,16 @@ export const APP_SCRIPT = fileURLToPath(new URL('adapter-app.mjs', fixtures))
 export const UPSTREAM_SCRIPT = fileURLToPath(new URL('adapter-upstream.mjs', fixtures))
 export const CLIENT_SCRIPT = fileURLToPath(new URL('adapter-client.mjs', fixtures))
 
+/** The adapter's budget in both tests: tcpUserTimeout({ seconds: BUDGET_S }). */
+export const BUDGET_S = 2
+export const BUDGET_MS = BUDGET_S * 1000
+/** With the adapter: the error answer arrives within this long after the upstream fails (the cut, the wedge). */
+export const ANSWER_WITHIN_MS = BUDGET_MS + 1500
+/** Without it: still no answer this long after. */
+export const HANGING_AT_MS = BUDGET_MS + 5000
+/** How much later than allowed an answer is still awaited, so that a failure can say when it came. */
+export const GRACE_MS = 2000
+
 export function epochNow(): number {
   return performance.timeOrigin + performance.now()
 }

@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 export interface ChildRun {
   code: number | null
@@ -61,4 +63,108 @@ export function describeChild(what: string, r: ChildRun): string {
 export function resultOf<T>(r: ChildRun): T | undefined {
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '))
   return line === undefined ? undefined : (JSON.parse(line.slice('RESULT '.length)) as T)
+}
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export interface NodeProcess {
+  readonly child: ChildProcess
+  /** Every line it printed, in order; stderr's prefixed `stderr: `. */
+  readonly lines: string[]
+  readonly exited: Promise<Exit>
+  /** The first stdout line matching `pattern`, printed or to come; rejects after `ms`, or when the process exits first. */
+  line(pattern: RegExp, ms: number): Promise<RegExpExecArray>
+  /** Its exit within `ms`; past that, SIGKILL and a rejection. */
+  exit(ms: number): Promise<Exit>
+  /** SIGTERM (unless it has exited), then `exit(ms)`. */
+  stop(ms: number): Promise<Exit>
+}
+
+const live = new Set<ChildProcess>()
+// Last resort, should the test process end before a teardown: no child outlives it.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
+const STOP_MS = 10_000
+
+/**
+ * Starts `process.execPath` with `args`, a long-running process read line by
+ * line; with `t` it is stopped (SIGTERM, SIGKILL if it lingers) unless it
+ * has exited.
+ */
+export function startNode(t: Teardown, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; label?: string }): NodeProcess {
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(child)
+  const lines: string[] = []
+  const stdout: string[] = []
+  const waiters = new Set<() => void>()
+  let exit: Exit | undefined
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('close', (code, signal) => {
+      live.delete(child)
+      resolve((exit = { code, signal }))
+      for (const w of waiters) w()
+    })
+  })
+  let spawnError: Error | undefined
+  child.once('error', (error) => {
+    spawnError = error
+    for (const w of waiters) w()
+  })
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l)
+    stdout.push(l)
+    for (const w of waiters) w()
+  })
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`))
+  const what = options.label ?? `node ${args.join(' ')}`
+  const running = () => child.exitCode === null && child.signalCode === null
+
+  const proc: NodeProcess = {
+    child,
+    lines,
+    exited,
+    line(pattern, ms) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const l of stdout) {
+            const m = pattern.exec(l)
+            if (m !== null) return finish(() => resolve(m))
+          }
+          if (spawnError !== undefined) return finish(() => reject(new Error(`${what}: could not start: ${spawnError!.message}`)))
+          if (exit !== undefined) return finish(() => reject(new Error(`${what} exited (code ${exit!.code}, signal ${exit!.signal}) before printing ${pattern}\n${lines.join('\n')}`)))
+        }
+        const timer = setTimeout(() => finish(() => reject(new Error(`${what}: no line matching ${pattern} within ${ms} ms\n${lines.join('\n')}`))), ms)
+        const finish = (settle: () => void) => {
+          clearTimeout(timer)
+          waiters.delete(check)
+          settle()
+        }
+        waiters.add(check)
+        check()
+      })
+    },
+    async exit(ms) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)))
+      const result = await Promise.race([exited, late])
+      clearTimeout(timer)
+      if (result !== 'late') return result
+      child.kill('SIGKILL')
+      await exited
+      throw new Error(`${what} did not exit within ${ms} ms\n${lines.join('\n')}`)
+    },
+    stop(ms) {
+      if (running()) child.kill('SIGTERM')
+      return proc.exit(ms)
+    },
+  }
+  t.add(async () => {
+    if (running()) await proc.stop(STOP_MS).catch(() => {})
+  })
+  return proc
 }

@@ -16,13 +16,15 @@
  *   qdisc the drop happens after the enqueue: TCP sees the segment leave and
  *   its retransmission timer (and TCP_USER_TIMEOUT) run from the cut.
  *
- * Both namespaces come from `createNetns()`, so `cleanupNetns()` and the
- * 'exit' hook of test-utils/netns delete them (and the pair with them).
+ * Both namespaces come from `createNetns()`: should a run end before its
+ * teardown, the 'exit' hook of test-utils/netns deletes them (and the pair
+ * with them).
  */
 import { execFile, execFileSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { canUseNetns, createNetns, deleteNetns, stderrOf, type NetnsSupport } from '@tcp-user-timeout/test-utils/netns'
+import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 const execFileAsync = promisify(execFile)
 const CMD_TIMEOUT_MS = 5000
@@ -65,8 +67,8 @@ async function run([cmd, ...args]: string[]): Promise<void> {
   await execFileAsync(cmd!, args, { timeout: CMD_TIMEOUT_MS })
 }
 
-/** Makes two namespaces and joins them (see the file comment). On failure nothing is left behind. */
-export async function createLinkedNamespaces(): Promise<LinkedNamespaces> {
+/** Makes two namespaces and joins them (see the file comment), deleted with `t`. On failure nothing is left behind. */
+export async function createLinkedNamespaces(t: Teardown): Promise<LinkedNamespaces> {
   const a = await createNetns()
   let b: string | undefined
   let closing: Promise<void> | undefined
@@ -79,7 +81,7 @@ export async function createLinkedNamespaces(): Promise<LinkedNamespaces> {
     throw new Error(`could not join two network namespaces with a veth pair: ${stderrOf(error)}`)
   }
   const bNs = b
-  return {
+  return t.defer({
     a: { ns: a, dev: A.dev, address: A.address },
     b: { ns: bNs, dev: B.dev, address: B.address },
     async cut() {
@@ -87,7 +89,7 @@ export async function createLinkedNamespaces(): Promise<LinkedNamespaces> {
       return performance.now()
     },
     close,
-  }
+  }, (linked) => linked.close())
 }
 
 let support: NetnsSupport | undefined

@@ -15,24 +15,16 @@ import { once } from 'node:events'
 import net, { type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type http from 'node:http'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import type { Job } from 'bullmq'
 import { CHANNEL_ERROR, currentTimeout, getUserTimeout, headroom, setGlobalDefault, support, type ErrorMessage } from '@tcp-user-timeout/core'
 import { withTcpUserTimeout } from '@tcp-user-timeout/bullmq'
 import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
-import { trackUndiciExchanges } from '@tcp-user-timeout/test-utils'
-import { startWedgeServer, type WedgeServer } from '../helpers/wedge.js'
-import {
-  completions,
-  failures,
-  harness,
-  httpReadback,
-  redisSocket,
-  startUpstream,
-  uniqueQueueName,
-  type Upstream,
-} from './helpers/bullmq.js'
+import { httpGet, perSuite, perTest, startUpstream, trackUndiciExchanges, type Served, type Teardown } from '@tcp-user-timeout/test-utils'
+import { startWedgeServer } from '../helpers/wedge.js'
+import { completions, failures, openQueue, redisSocket, startWorker, uniqueQueueName } from './helpers/bullmq.js'
 import { postIntoWedge, type WedgedPost } from './helpers/wedge-post.js'
 
 const skip = await skipWithout('bullmq', REDIS)
@@ -40,15 +32,19 @@ const skip = await skipWithout('bullmq', REDIS)
 /** What a job's sockets get, computed with the core's own rule (never hard-coded). */
 const boundMs = (maxExecutionSeconds: number) => Math.round(headroom(maxExecutionSeconds) * 1000)
 
-/** Collects what is published on tcp-user-timeout:error for a request-time value (socket null). */
-function watchReports() {
+/** Collects, until `t` ends, what is published on tcp-user-timeout:error for a request-time value (socket null). */
+function watchReports(t: Teardown): ErrorMessage[] {
   const reports: ErrorMessage[] = []
   const listener = (m: unknown) => {
     if ((m as ErrorMessage).socket === null) reports.push(m as ErrorMessage)
   }
   dc.subscribe(CHANNEL_ERROR, listener)
-  return { reports, stop: () => dc.unsubscribe(CHANNEL_ERROR, listener) }
+  t.add(() => dc.unsubscribe(CHANNEL_ERROR, listener))
+  return reports
 }
+
+/** TCP_USER_TIMEOUT of the socket carrying a GET (node:http, the global keep-alive agent, as an app does), read while in flight. */
+const httpReadback = async (url: string) => (await httpGet(url)).inFlight
 
 describe('configuration errors are coded and name the fix (no Redis needed)', () => {
   const job = async () => 'ok'
@@ -102,205 +98,183 @@ describe('configuration errors are coded and name the fix (no Redis needed)', ()
 describe('per-job budgets, without a worker (values JSON cannot carry, a callback)', () => {
   const inside = async (_job: { id?: string; name?: string; data?: unknown } | undefined) => currentTimeout()
 
-  it('NaN, ±Infinity, a throwing getter, data that is not an object: the configured bound, one report, no throw', async () => {
-    const { reports, stop } = watchReports()
-    try {
-      const run = withTcpUserTimeout(inside, { maxExecutionSeconds: 30, jobDataKey: 'timeoutSeconds' })
-      const configured = boundMs(30)
-      expect(await run({ id: '1', data: { timeoutSeconds: 3 } })).toBe(3000)
-      expect(await run({ id: '2', data: {} })).toBe(configured)
-      expect(await run({ id: '3', data: null })).toBe(configured)
-      expect(await run({ id: '4', data: 'a string' })).toBe(configured)
-      expect(await run(undefined)).toBe(configured)
-      expect(await run({ id: '5', data: { timeoutSeconds: null } })).toBe(configured)
-      expect(reports).toHaveLength(0) // nothing given is not garbage
-      const throwing = {
-        get timeoutSeconds(): number {
-          throw new Error('boom')
-        },
-      }
-      for (const [i, data] of [{ timeoutSeconds: NaN }, { timeoutSeconds: Infinity }, { timeoutSeconds: -Infinity }, throwing].entries()) {
-        expect(await run({ id: `bad-${i}`, name: 'fetch', data })).toBe(configured)
-      }
-      expect(reports).toHaveLength(1)
-      expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
-      expect(reports[0]!.error.message).toMatch(/job bad-0 \("fetch"\) has data\.timeoutSeconds that is not a budget: it is NaN; it must be a number of seconds > 0/)
-      // Inherited keys never match: `constructor` is not the job's own data.
-      const proto = withTcpUserTimeout(inside, { maxExecutionSeconds: 30, jobDataKey: 'constructor' })
-      expect(await proto({ data: {} })).toBe(configured)
-      expect(reports).toHaveLength(1)
-    } finally {
-      stop()
+  it('NaN, ±Infinity, a throwing getter, data that is not an object: the configured bound, one report, no throw', async (ctx) => {
+    const reports = watchReports(perTest(ctx))
+    const run = withTcpUserTimeout(inside, { maxExecutionSeconds: 30, jobDataKey: 'timeoutSeconds' })
+    const configured = boundMs(30)
+    expect(await run({ id: '1', data: { timeoutSeconds: 3 } })).toBe(3000)
+    expect(await run({ id: '2', data: {} })).toBe(configured)
+    expect(await run({ id: '3', data: null })).toBe(configured)
+    expect(await run({ id: '4', data: 'a string' })).toBe(configured)
+    expect(await run(undefined)).toBe(configured)
+    expect(await run({ id: '5', data: { timeoutSeconds: null } })).toBe(configured)
+    expect(reports).toHaveLength(0) // nothing given is not garbage
+    const throwing = {
+      get timeoutSeconds(): number {
+        throw new Error('boom')
+      },
     }
+    for (const [i, data] of [{ timeoutSeconds: NaN }, { timeoutSeconds: Infinity }, { timeoutSeconds: -Infinity }, throwing].entries()) {
+      expect(await run({ id: `bad-${i}`, name: 'fetch', data })).toBe(configured)
+    }
+    expect(reports).toHaveLength(1)
+    expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
+    expect(reports[0]!.error.message).toMatch(/job bad-0 \("fetch"\) has data\.timeoutSeconds that is not a budget: it is NaN; it must be a number of seconds > 0/)
+    // Inherited keys never match: `constructor` is not the job's own data.
+    const proto = withTcpUserTimeout(inside, { maxExecutionSeconds: 30, jobDataKey: 'constructor' })
+    expect(await proto({ data: {} })).toBe(configured)
+    expect(reports).toHaveLength(1)
   })
 
-  it('a seconds callback chooses per job (undefined → headroom(max), false → no bound); its garbage → the default, one report', async () => {
-    const { reports, stop } = watchReports()
-    try {
-      const run = withTcpUserTimeout(inside, {
-        maxExecutionSeconds: 30,
-        jobDataKey: 'timeoutSeconds',
-        seconds: (job) =>
-          job === undefined ? undefined :
-          job.name === 'export' ? 300 : job.name === 'stream' ? false : job.name === 'bad' ? ('5' as never) : undefined,
-      })
-      expect(await run({ name: 'export', data: {} })).toBe(300_000)
-      expect(await run({ name: 'export', data: { timeoutSeconds: 10 } })).toBe(10_000)
-      expect(await run({ name: 'mail', data: {} })).toBe(boundMs(30))
-      expect(await run({ name: 'stream', data: { timeoutSeconds: 3 } })).toBeUndefined() // job data never adds a bound
-      expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
-      expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
-      expect(reports).toHaveLength(1)
-      expect(reports[0]!.error.message).toMatch(/seconds callback returned "5"/)
-    } finally {
-      stop()
-    }
+  it('a seconds callback chooses per job (undefined → headroom(max), false → no bound); its garbage → the default, one report', async (ctx) => {
+    const reports = watchReports(perTest(ctx))
+    const run = withTcpUserTimeout(inside, {
+      maxExecutionSeconds: 30,
+      jobDataKey: 'timeoutSeconds',
+      seconds: (job) =>
+        job === undefined ? undefined :
+        job.name === 'export' ? 300 : job.name === 'stream' ? false : job.name === 'bad' ? ('5' as never) : undefined,
+    })
+    expect(await run({ name: 'export', data: {} })).toBe(300_000)
+    expect(await run({ name: 'export', data: { timeoutSeconds: 10 } })).toBe(10_000)
+    expect(await run({ name: 'mail', data: {} })).toBe(boundMs(30))
+    expect(await run({ name: 'stream', data: { timeoutSeconds: 3 } })).toBeUndefined() // job data never adds a bound
+    expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
+    expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
+    expect(reports).toHaveLength(1)
+    expect(reports[0]!.error.message).toMatch(/seconds callback returned "5"/)
   })
 })
 
 describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
-  const h = harness()
-  let upstream: Upstream
-  let wedgeServer: WedgeServer | undefined
+  const suite = perSuite()
+  let upstream: Served<http.Server>
 
   beforeAll(async () => {
     // Boot: outside any scope, as an application starts its upstream pools.
-    upstream = await startUpstream()
-  })
-  afterEach(async () => {
-    await h.closeAll()
-  })
-  afterAll(async () => {
-    await h.closeAll()
-    await wedgeServer?.close()
-    await upstream?.close()
+    upstream = await startUpstream(suite)
   })
 
-  it("a job's HTTP exchanges (node:http and fetch) read back headroom(maxExecutionSeconds) ms; the processor still gets its AbortSignal", async () => {
+  it("a job's HTTP exchanges (node:http and fetch) read back headroom(maxExecutionSeconds) ms; the processor still gets its AbortSignal", async (ctx) => {
+    const t = perTest(ctx)
     const MAX = 30
     const name = uniqueQueueName('readback')
-    const queue = h.queue(name)
-    const exchanges = trackUndiciExchanges()
-    try {
-      const worker = h.worker(
-        name,
-        withTcpUserTimeout(
-          async (job: Job<{ n: number }>, _token?: string, signal?: AbortSignal) => {
-            const viaHttp = await httpReadback(`${upstream.url}http-${job.id}`)
-            const res = await fetch(`${upstream.url}fetch-${job.id}`, { signal: AbortSignal.timeout(5000) })
-            await res.text()
-            return { currentTimeout: currentTimeout(), viaHttp, hasSignal: signal instanceof AbortSignal }
-          },
-          { maxExecutionSeconds: MAX },
-        ),
-      )
-      const done = completions(worker, 3, 15_000)
-      const jobs = await queue.addBulk([1, 2, 3].map((n) => ({ name: 'call', data: { n } })))
-      const results = await done
-      const expected = boundMs(MAX)
-      expect(expected).toBe(25_000) // the gem's rule: 30 s → 25 s
-      for (const job of jobs) {
-        expect(results.get(job.id!)).toEqual({ currentTimeout: expected, viaHttp: support().supported ? expected : undefined, hasSignal: true })
-        if (support().supported) expect(exchanges.byPath.get(`/fetch-${job.id}`)?.inFlight).toBe(expected)
-      }
-      expect(currentTimeout()).toBeUndefined() // nothing leaks out of the job
-    } finally {
-      exchanges.stop()
+    const queue = openQueue(t, name)
+    const exchanges = t.defer(trackUndiciExchanges(), (x) => x.stop())
+    const worker = startWorker(
+      t,
+      name,
+      withTcpUserTimeout(
+        async (job: Job<{ n: number }>, _token?: string, signal?: AbortSignal) => {
+          const viaHttp = await httpReadback(`${upstream.origin}/http-${job.id}`)
+          const res = await fetch(`${upstream.origin}/fetch-${job.id}`, { signal: AbortSignal.timeout(5000) })
+          await res.text()
+          return { currentTimeout: currentTimeout(), viaHttp, hasSignal: signal instanceof AbortSignal }
+        },
+        { maxExecutionSeconds: MAX },
+      ),
+    )
+    const done = completions(worker, 3, 15_000)
+    const jobs = await queue.addBulk([1, 2, 3].map((n) => ({ name: 'call', data: { n } })))
+    const results = await done
+    const expected = boundMs(MAX)
+    expect(expected).toBe(25_000) // the gem's rule: 30 s → 25 s
+    for (const job of jobs) {
+      expect(results.get(job.id!)).toEqual({ currentTimeout: expected, viaHttp: support().supported ? expected : undefined, hasSignal: true })
+      if (support().supported) expect(exchanges.byPath.get(`/fetch-${job.id}`)?.inFlight).toBe(expected)
     }
+    expect(currentTimeout()).toBeUndefined() // nothing leaks out of the job
   })
 
-  it("a socket a job opened (a lazily connecting client) holds the job's bound while it runs and the global default once it has completed", async () => {
+  it("a socket a job opened (a lazily connecting client) holds the job's bound while it runs and the global default once it has completed", async (ctx) => {
+    const t = perTest(ctx)
     const name = uniqueQueueName('lifetime')
-    const queue = h.queue(name)
+    const queue = openQueue(t, name)
     const opened = new Map<string, Socket>()
     setGlobalDefault(60)
-    try {
-      const worker = h.worker(
-        name,
-        withTcpUserTimeout(
-          async (job: Job) => {
-            const socket = net.connect(Number(new URL(upstream.url).port), '127.0.0.1')
-            socket.on('error', () => {})
-            opened.set(job.id!, socket)
-            await once(socket, 'connect')
-            return getUserTimeout(socket)
-          },
-          { maxExecutionSeconds: 30 },
-        ),
-      )
-      const done = completions(worker, 2, 15_000)
-      const jobs = await queue.addBulk([1, 2].map((n) => ({ name: 'open', data: { n } })))
-      const results = await done
-      for (const job of jobs) expect(results.get(job.id!)).toBe(25_000)
-      // 'completed' comes after the processor's promise settled, which put the sockets back.
-      for (const job of jobs) expect(getUserTimeout(opened.get(job.id!)!)).toBe(60_000)
-    } finally {
-      setGlobalDefault(null)
-      for (const socket of opened.values()) socket.destroy()
-    }
+    t.add(() => setGlobalDefault(null))
+    const worker = startWorker(
+      t,
+      name,
+      withTcpUserTimeout(
+        async (job: Job) => {
+          const socket = t.defer(net.connect(upstream.port, '127.0.0.1'), (s) => s.destroy())
+          socket.on('error', () => {})
+          opened.set(job.id!, socket)
+          await once(socket, 'connect')
+          return getUserTimeout(socket)
+        },
+        { maxExecutionSeconds: 30 },
+      ),
+    )
+    const done = completions(worker, 2, 15_000)
+    const jobs = await queue.addBulk([1, 2].map((n) => ({ name: 'open', data: { n } })))
+    const results = await done
+    for (const job of jobs) expect(results.get(job.id!)).toBe(25_000)
+    // 'completed' comes after the processor's promise settled, which put the sockets back.
+    for (const job of jobs) expect(getUserTimeout(opened.get(job.id!)!)).toBe(60_000)
   })
 
-  it('job data can only tighten: smaller values read back, larger ones get the bound, garbage gets the bound + one report, no job fails', async () => {
+  it('job data can only tighten: smaller values read back, larger ones get the bound, garbage gets the bound + one report, no job fails', async (ctx) => {
+    const t = perTest(ctx)
     const MAX = 30
     const configured = boundMs(MAX)
     const name = uniqueQueueName('jobdata')
-    const queue = h.queue(name)
-    const { reports, stop } = watchReports()
-    try {
-      const worker = h.worker(
-        name,
-        withTcpUserTimeout(async (job: Job) => ({ currentTimeout: currentTimeout(), viaHttp: await httpReadback(`${upstream.url}${job.id}`) }), {
-          maxExecutionSeconds: MAX,
-          jobDataKey: 'timeoutSeconds',
-        }),
-      )
-      // [timeoutSeconds, expected ms]; processed in this order (FIFO, concurrency 1): the well-formed ones first.
-      const plan: [unknown, number][] = [
-        [3, 3000],
-        [2.5, 2500],
-        [0.2, 1000], // floored at minSeconds (1)
-        [600, configured], // never more
-        [25.001, configured],
-        [undefined, configured], // absent
-        [null, configured],
-        ['abc', configured], // garbage from here on
-        ['3', configured],
-        [-3, configured],
-        [0, configured],
-        [{ seconds: 3 }, configured],
-        [[3], configured],
-        [true, configured],
-        [1e300, configured],
-      ]
-      const firstGarbage = plan.findIndex(([v]) => v === 'abc')
-      const done = completions(worker, plan.length, 20_000)
-      const jobs = await queue.addBulk(plan.map(([value], i) => ({ name: `job-${i}`, data: value === undefined ? {} : { timeoutSeconds: value } })))
-      const results = await done
-      plan.forEach(([value, expected], i) => {
-        const result = results.get(jobs[i]!.id!) as { currentTimeout: number; viaHttp: number | undefined }
-        expect(result.currentTimeout, `timeoutSeconds ${JSON.stringify(value)}`).toBe(expected)
-        if (support().supported) expect(result.viaHttp, `timeoutSeconds ${JSON.stringify(value)} read back`).toBe(expected)
-      })
-      expect(reports).toHaveLength(1)
-      expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
-      expect(reports[0]!.error.message).toContain(`job ${jobs[firstGarbage]!.id} ("job-${firstGarbage}") has data.timeoutSeconds`)
-      expect(reports[0]!.error.message).toMatch(/the configured bound applies/)
-    } finally {
-      stop()
-    }
+    const queue = openQueue(t, name)
+    const reports = watchReports(t)
+    const worker = startWorker(
+      t,
+      name,
+      withTcpUserTimeout(async (job: Job) => ({ currentTimeout: currentTimeout(), viaHttp: await httpReadback(`${upstream.origin}/${job.id}`) }), {
+        maxExecutionSeconds: MAX,
+        jobDataKey: 'timeoutSeconds',
+      }),
+    )
+    // [timeoutSeconds, expected ms]; processed in this order (FIFO, concurrency 1): the well-formed ones first.
+    const plan: [unknown, number][] = [
+      [3, 3000],
+      [2.5, 2500],
+      [0.2, 1000], // floored at minSeconds (1)
+      [600, configured], // never more
+      [25.001, configured],
+      [undefined, configured], // absent
+      [null, configured],
+      ['abc', configured], // garbage from here on
+      ['3', configured],
+      [-3, configured],
+      [0, configured],
+      [{ seconds: 3 }, configured],
+      [[3], configured],
+      [true, configured],
+      [1e300, configured],
+    ]
+    const firstGarbage = plan.findIndex(([v]) => v === 'abc')
+    const done = completions(worker, plan.length, 20_000)
+    const jobs = await queue.addBulk(plan.map(([value], i) => ({ name: `job-${i}`, data: value === undefined ? {} : { timeoutSeconds: value } })))
+    const results = await done
+    plan.forEach(([value, expected], i) => {
+      const result = results.get(jobs[i]!.id!) as { currentTimeout: number; viaHttp: number | undefined }
+      expect(result.currentTimeout, `timeoutSeconds ${JSON.stringify(value)}`).toBe(expected)
+      if (support().supported) expect(result.viaHttp, `timeoutSeconds ${JSON.stringify(value)} read back`).toBe(expected)
+    })
+    expect(reports).toHaveLength(1)
+    expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
+    expect(reports[0]!.error.message).toContain(`job ${jobs[firstGarbage]!.id} ("job-${firstGarbage}") has data.timeoutSeconds`)
+    expect(reports[0]!.error.message).toMatch(/the configured bound applies/)
   })
 
   it.skipIf(!support().supported)(
     'a job whose upstream stops taking data fails with ETIMEDOUT within the bound, and is retried as configured (attempts: 2)',
-    async () => {
+    async (ctx) => {
+      const t = perTest(ctx)
       const MAX = 2.2 // headroom: 2.2 * 0.9 = 1.98 s
       const expected = boundMs(MAX)
-      wedgeServer = await startWedgeServer()
-      const port = wedgeServer.port
+      const { port } = await startWedgeServer(t)
       const name = uniqueQueueName('wedge')
-      const queue = h.queue(name)
+      const queue = openQueue(t, name)
       const attempts: (WedgedPost & { attempt: number })[] = []
-      const worker = h.worker(
+      const worker = startWorker(
+      t,
         name,
         withTcpUserTimeout(
           async (job: Job) => {
@@ -338,30 +312,28 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
 
   it.skipIf(!support().supported)(
     "BullMQ's own Redis connections are boot sockets: 0 before, during and after jobs; a client a job opens gets the job's bound",
-    async () => {
+    async (ctx) => {
+      const t = perTest(ctx)
       const MAX = 4 // headroom: 3.6 s, short on purpose: it must not reach the worker's connections
       const name = uniqueQueueName('boot')
-      const queue = h.queue(name)
+      const queue = openQueue(t, name)
       const seen: { main: number | undefined; blocking: number | undefined; queue: number | undefined; own: number | undefined }[] = []
-      let worker: ReturnType<typeof h.worker> | undefined
-      worker = h.worker(
+      let worker: ReturnType<typeof startWorker> | undefined
+      worker = startWorker(
+        t,
         name,
         withTcpUserTimeout(
           async (job: Job) => {
             await job.updateProgress(50) // a command on the worker's main connection, from inside the scope
             const backend = worker!.getBackend()
-            const own = new Redis({ ...redisConfig, lazyConnect: false, maxRetriesPerRequest: 1 })
-            try {
-              await own.ping()
-              seen.push({
-                main: getUserTimeout(await redisSocket(backend.client)),
-                blocking: getUserTimeout(await redisSocket(backend.blockingClient)),
-                queue: getUserTimeout(await redisSocket(queue.getBackend().client)),
-                own: getUserTimeout(own.stream),
-              })
-            } finally {
-              await own.quit()
-            }
+            const own = t.defer(new Redis({ ...redisConfig, lazyConnect: false, maxRetriesPerRequest: 1 }), (r) => r.quit())
+            await own.ping()
+            seen.push({
+              main: getUserTimeout(await redisSocket(backend.client)),
+              blocking: getUserTimeout(await redisSocket(backend.blockingClient)),
+              queue: getUserTimeout(await redisSocket(queue.getBackend().client)),
+              own: getUserTimeout(own.stream),
+            })
           },
           { maxExecutionSeconds: MAX },
         ),
@@ -386,20 +358,21 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
     },
   )
 
-  it.skipIf(!support().supported).each([
+  it.skipIf(!support().supported).for([
     ['a child process', {}],
     // The core is already imported on this (main) thread, as the README asks: ffi-rs opens libc here first.
     ['a worker thread', { useWorkerThreads: true }],
-  ] as const)('a sandboxed processor file wraps its own function: %s binds its sockets', async (where, opts) => {
+  ] as const)('a sandboxed processor file wraps its own function: %s binds its sockets', async ([where, opts], ctx) => {
+    const t = perTest(ctx)
     const name = uniqueQueueName('sandboxed')
-    const queue = h.queue(name)
+    const queue = openQueue(t, name)
     const file = fileURLToPath(new URL('./helpers/sandboxed-processor.mjs', import.meta.url))
-    const worker = h.worker(name, file, opts)
+    const worker = startWorker(t, name, file, opts)
     const started = performance.now()
     const done = completions(worker, 2, 20_000)
     const jobs = await queue.addBulk([
-      { name: 'plain', data: { url: `${upstream.url}sandboxed-1` } },
-      { name: 'tight', data: { url: `${upstream.url}sandboxed-2`, timeoutSeconds: 3 } },
+      { name: 'plain', data: { url: `${upstream.origin}/sandboxed-1` } },
+      { name: 'tight', data: { url: `${upstream.origin}/sandboxed-2`, timeoutSeconds: 3 } },
     ])
     const results = await done
     console.log(`[bullmq sandboxed] 2 jobs in ${where} in ${Math.round(performance.now() - started)} ms`)

@@ -19,38 +19,33 @@
  * answer at budget + 5 s. Times come from the processes that saw the events
  * (epoch ms), measured from the moment `ip link set ... down` returned.
  *
- * Skips, with the reason printed, where namespaces are unusable (not root);
- * in CI (env CI set) nothing skips: a missing capability fails.
+ * Skips where namespaces are unusable (helpers/namespaces.ts: never in CI).
  */
-import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest'
+import { describe, it, type ExpectStatic } from 'vitest'
+import type { ChildEvent, NetnsChild } from '@tcp-user-timeout/test-utils/netns'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 import {
+  ANSWER_WITHIN_MS,
   APP_SCRIPT,
+  BUDGET_MS,
+  BUDGET_S,
   CLIENT_SCRIPT,
   FRAMEWORKS,
+  GRACE_MS,
+  HANGING_AT_MS,
   UPSTREAM_SCRIPT,
   awaitUntil,
   epochNow,
   toEpoch,
   type Framework,
 } from '../helpers/adapter-apps.js'
-import { cleanupNetns, spawnInExistingNetns, type ChildEvent, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
-import { canLinkNamespaces, createLinkedNamespaces, type LinkedNamespaces } from '../helpers/veth.js'
+import { childInExistingNetns, netnsGate } from '../helpers/namespaces.js'
+import { canLinkNamespaces, createLinkedNamespaces } from '../helpers/veth.js'
 
-const support = canLinkNamespaces()
-const skip = !support.ok && !process.env.CI
-if (skip) console.log(`[adapters-partition] skipping the dead-upstream tests: ${support.reason}`)
+const netns = netnsGate('adapters-partition', 'the dead-upstream tests', canLinkNamespaces())
 
-/** The adapter's budget: tcpUserTimeout({ seconds: BUDGET_S }). */
-const BUDGET_S = 2
-const BUDGET_MS = BUDGET_S * 1000
-/** With the adapter: the error answer arrives within this long after the cut. */
-const ANSWER_WITHIN_MS = BUDGET_MS + 1500
-/** Without it: still no answer this long after the cut. */
-const HANGING_AT_MS = BUDGET_MS + 5000
 /** Bound on each setup step (a process ready, the upstream reached). */
 const READY_MS = 10_000
-/** How much later than allowed an answer is still awaited, so that a failure can say when it came. */
-const GRACE_MS = 2000
 
 const ARMS = ['with', 'without'] as const
 type Arm = (typeof ARMS)[number]
@@ -70,106 +65,90 @@ async function nextOrNull(child: NetnsChild, event: string, ms: number): Promise
   }
 }
 
-async function adapterAgainstDeadUpstream(framework: Framework, expect: ExpectStatic): Promise<void> {
-  const children: NetnsChild[] = []
-  let pair: LinkedNamespaces | undefined
-  const spawn = async (ns: string, script: string, args: string[]) => {
-    const child = await spawnInExistingNetns(ns, script, args)
-    children.push(child)
-    return child
-  }
-  try {
-    const linked = (pair = await createLinkedNamespaces())
-    const upstream = await spawn(linked.b.ns, UPSTREAM_SCRIPT, [linked.b.address])
-    const { port: upstreamPort } = await upstream.next('ready', READY_MS)
-    const apps = {} as Record<Arm, NetnsChild>
-    const ports = {} as Record<Arm, number>
-    await Promise.all(
-      ARMS.map(async (arm) => {
-        apps[arm] = await spawn(linked.a.ns, APP_SCRIPT, [
-          framework,
-          arm === 'with' ? 'on' : 'off',
-          String(BUDGET_S),
-          linked.b.address,
-          String(upstreamPort),
-          arm,
-        ])
-        ports[arm] = (await apps[arm].next('ready', READY_MS)).port as number
-      }),
-    )
-    const client = await spawn(
-      linked.a.ns,
-      CLIENT_SCRIPT,
-      ARMS.map((arm) => `${arm}=http://127.0.0.1:${ports[arm]}/relay`),
-    )
+async function adapterAgainstDeadUpstream(t: Teardown, framework: Framework, expect: ExpectStatic): Promise<void> {
+  // The children are killed before the namespaces they run in are deleted.
+  const linked = await createLinkedNamespaces(t)
+  const spawn = (ns: string, script: string, args: string[]) => childInExistingNetns(t, ns, script, args)
+  const upstream = await spawn(linked.b.ns, UPSTREAM_SCRIPT, [linked.b.address])
+  const { port: upstreamPort } = await upstream.next('ready', READY_MS)
+  const apps = {} as Record<Arm, NetnsChild>
+  const ports = {} as Record<Arm, number>
+  await Promise.all(
+    ARMS.map(async (arm) => {
+      apps[arm] = await spawn(linked.a.ns, APP_SCRIPT, [
+        framework,
+        arm === 'with' ? 'on' : 'off',
+        String(BUDGET_S),
+        linked.b.address,
+        String(upstreamPort),
+        arm,
+      ])
+      ports[arm] = (await apps[arm].next('ready', READY_MS)).port as number
+    }),
+  )
+  const client = await spawn(
+    linked.a.ns,
+    CLIENT_SCRIPT,
+    ARMS.map((arm) => `${arm}=http://127.0.0.1:${ports[arm]}/relay`),
+  )
 
-    // Both exchanges are under way: the upstream has each head and first
-    // bytes, and each app read back its upstream socket's bound.
-    const [openWith, openWithout] = await Promise.all([
-      apps.with.next('upstream-open', READY_MS),
-      apps.without.next('upstream-open', READY_MS),
-      upstream.next('request:with', READY_MS),
-      upstream.next('request:without', READY_MS),
-    ])
-    expect(apps.with.events.find((e) => e.event === 'handler')).toMatchObject({ scope: BUDGET_MS })
-    expect(openWith).toMatchObject({ bound: BUDGET_MS })
-    expect(apps.without.events.find((e) => e.event === 'handler')).toMatchObject({ scope: null })
-    expect(openWithout).toMatchObject({ bound: 0 })
+  // Both exchanges are under way: the upstream has each head and first
+  // bytes, and each app read back its upstream socket's bound.
+  const [openWith, openWithout] = await Promise.all([
+    apps.with.next('upstream-open', READY_MS),
+    apps.without.next('upstream-open', READY_MS),
+    upstream.next('request:with', READY_MS),
+    upstream.next('request:without', READY_MS),
+  ])
+  expect(apps.with.events.find((e) => e.event === 'handler')).toMatchObject({ scope: BUDGET_MS })
+  expect(openWith).toMatchObject({ bound: BUDGET_MS })
+  expect(apps.without.events.find((e) => e.event === 'handler')).toMatchObject({ scope: null })
+  expect(openWithout).toMatchObject({ bound: 0 })
 
-    const cutAt = toEpoch(await linked.cut())
+  const cutAt = toEpoch(await linked.cut())
 
-    // Both arms run to their end; the first failure is then thrown.
-    const arms = await Promise.allSettled([
-      (async () => {
-        const answer = await awaitUntil(cutAt + ANSWER_WITHIN_MS + GRACE_MS, (ms) => nextOrNull(client, 'response:with', ms))
-        expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the cut; app: ${JSON.stringify(apps.with.events)}; client: ${JSON.stringify(client.events)}`).not.toBeNull()
-        const error = apps.with.events.find((e) => e.event === 'upstream-error')
-        const answeredMs = Math.round(timeOf(answer!) - cutAt)
-        const errorMs = error ? Math.round(timeOf(error) - cutAt) : null
-        console.log(
-          `[adapters-partition] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the cut, ` +
-            `client got ${String(answer!.status)} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it`,
-        )
-        expect(error).toMatchObject({ code: 'ETIMEDOUT' })
-        expect(answer).toMatchObject({ status: 504, body: { code: 'ETIMEDOUT' } })
-        expect(answeredMs).toBeGreaterThanOrEqual(BUDGET_MS)
-        expect(answeredMs).toBeLessThanOrEqual(ANSWER_WITHIN_MS)
-        // Core counted it and published it for this very socket, with its bound.
-        const closed = await apps.with.next('upstream-close', READY_MS)
-        expect(closed).toMatchObject({ code: 'ETIMEDOUT', timeout: { ms: BUDGET_MS, direction: 'outbound' } })
-      })(),
-      (async () => {
-        const answer = await awaitUntil(cutAt + HANGING_AT_MS, (ms) => nextOrNull(client, 'response:without', ms))
-        const waitedMs = Math.round(epochNow() - cutAt)
-        console.log(`[adapters-partition] ${framework}, no adapter: ${answer ? `answered ${String(answer.status)}` : 'no answer'} ${waitedMs} ms after the cut`)
-        expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
-        expect(waitedMs).toBeGreaterThanOrEqual(HANGING_AT_MS)
-        expect(client.events.find((e) => e.event === 'error:without')).toBeUndefined()
-        expect(apps.without.events.find((e) => e.event === 'upstream-error')).toBeUndefined()
-        // Still streaming into the dead link, still alive.
-        expect(apps.without.events.find((e) => e.event === 'fatal' || e.event === 'lifetime-over')).toBeUndefined()
-      })(),
-    ])
-    for (const arm of arms) if (arm.status === 'rejected') throw arm.reason
-  } finally {
-    await Promise.all(children.map((c) => c.close()))
-    await pair?.close()
-  }
+  // Both arms run to their end; the first failure is then thrown.
+  const arms = await Promise.allSettled([
+    (async () => {
+      const answer = await awaitUntil(cutAt + ANSWER_WITHIN_MS + GRACE_MS, (ms) => nextOrNull(client, 'response:with', ms))
+      expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the cut; app: ${JSON.stringify(apps.with.events)}; client: ${JSON.stringify(client.events)}`).not.toBeNull()
+      const error = apps.with.events.find((e) => e.event === 'upstream-error')
+      const answeredMs = Math.round(timeOf(answer!) - cutAt)
+      const errorMs = error ? Math.round(timeOf(error) - cutAt) : null
+      console.log(
+        `[adapters-partition] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the cut, ` +
+          `client got ${String(answer!.status)} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it`,
+      )
+      expect(error).toMatchObject({ code: 'ETIMEDOUT' })
+      expect(answer).toMatchObject({ status: 504, body: { code: 'ETIMEDOUT' } })
+      expect(answeredMs).toBeGreaterThanOrEqual(BUDGET_MS)
+      expect(answeredMs).toBeLessThanOrEqual(ANSWER_WITHIN_MS)
+      // Core counted it and published it for this very socket, with its bound.
+      const closed = await apps.with.next('upstream-close', READY_MS)
+      expect(closed).toMatchObject({ code: 'ETIMEDOUT', timeout: { ms: BUDGET_MS, direction: 'outbound' } })
+    })(),
+    (async () => {
+      const answer = await awaitUntil(cutAt + HANGING_AT_MS, (ms) => nextOrNull(client, 'response:without', ms))
+      const waitedMs = Math.round(epochNow() - cutAt)
+      console.log(`[adapters-partition] ${framework}, no adapter: ${answer ? `answered ${String(answer.status)}` : 'no answer'} ${waitedMs} ms after the cut`)
+      expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
+      expect(waitedMs).toBeGreaterThanOrEqual(HANGING_AT_MS)
+      expect(client.events.find((e) => e.event === 'error:without')).toBeUndefined()
+      expect(apps.without.events.find((e) => e.event === 'upstream-error')).toBeUndefined()
+      // Still streaming into the dead link, still alive.
+      expect(apps.without.events.find((e) => e.event === 'fatal' || e.event === 'lifetime-over')).toBeUndefined()
+    })(),
+  ])
+  for (const arm of arms) if (arm.status === 'rejected') throw arm.reason
 }
 
-describe.skipIf(skip)('adapters against an upstream that goes dark (veth between two network namespaces)', () => {
-  beforeAll(() => {
-    // Reached only when not skipped: in CI a missing capability is a failure.
-    if (!support.ok) throw new Error(`network namespaces and veth pairs are required here (CI is set): ${support.reason}`)
-  })
-  afterAll(async () => {
-    await cleanupNetns()
-  })
+describe.skipIf(netns.skip)('adapters against an upstream that goes dark (veth between two network namespaces)', () => {
+  netns.requireInSuite()
 
   for (const framework of FRAMEWORKS) {
     describe(framework, { concurrent: true }, () => {
-      it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the cut; without it, no answer at ${HANGING_AT_MS} ms`, async ({ expect }) => {
-        await adapterAgainstDeadUpstream(framework, expect)
+      it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the cut; without it, no answer at ${HANGING_AT_MS} ms`, async (ctx) => {
+        await adapterAgainstDeadUpstream(perTest(ctx), framework, ctx.expect)
       })
     })
   }

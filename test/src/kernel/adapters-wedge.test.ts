@@ -18,10 +18,16 @@
  * `currentTimeout()`) and no global default (never set in this file), and
  * its upstream socket must hold no bound (read back from the kernel).
  */
-import { afterAll, describe, it, type ExpectStatic } from 'vitest'
+import { describe, it, type ExpectStatic } from 'vitest'
 import { currentTimeout, globalDefault } from '@tcp-user-timeout/core'
+import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 import {
+  ANSWER_WITHIN_MS,
+  BUDGET_MS,
+  BUDGET_S,
   FRAMEWORKS,
+  GRACE_MS,
+  HANGING_AT_MS,
   ReportLog,
   awaitUntil,
   epochNow,
@@ -33,122 +39,100 @@ import {
 } from '../helpers/adapter-apps.js'
 import { startWedgeServer, type WedgeServer } from '../helpers/wedge.js'
 
-const BUDGET_S = 2
-const BUDGET_MS = BUDGET_S * 1000
-/** With the adapter: the error answer arrives within this long after the wedge. */
-const ANSWER_WITHIN_MS = BUDGET_MS + 1500
-/** Without it: still no answer this long after the wedge. */
-const HANGING_AT_MS = BUDGET_MS + 5000
 /** Bounds on the setup steps (the app's handler ran, the buffers filled). */
 const STEP_MS = 5000
-/** How much later than allowed an answer is still awaited, so that a failure can say when it came. */
-const GRACE_MS = 2000
 
 const apps = await loadAdapterApps()
-
-// Whatever a case leaves behind (it tears down its own in `finally`).
-const teardowns = new Set<() => Promise<void>>()
-afterAll(async () => {
-  await Promise.all([...teardowns].map((t) => t()))
-})
 
 interface Arm {
   log: ReportLog
   exchange: Exchange
 }
 
-/** Starts one app (with or without the adapter) against its own wedge server, and its client's request. */
-async function startArm(framework: Framework, middleware: boolean, own: Array<() => Promise<void> | void>): Promise<Arm> {
-  const upstream: WedgeServer = await startWedgeServer()
-  own.push(() => upstream.close())
+/**
+ * Starts one app (with or without the adapter) against its own wedge
+ * server, and its client's request; torn down in reverse with `t`.
+ */
+async function startArm(t: Teardown, framework: Framework, middleware: boolean): Promise<Arm> {
+  const upstream: WedgeServer = await startWedgeServer(t)
   const log = new ReportLog()
-  const app: RunningApp = await apps.startApp({
-    framework,
-    middleware,
-    seconds: BUDGET_S,
-    upstream: { host: upstream.host, port: upstream.port },
-    pace: apps.PACE.wedge,
-    tag: middleware ? 'with' : 'without',
-    report: log.report,
-  })
-  own.push(() => app.close())
-  const exchange = get(`http://127.0.0.1:${app.port}/relay`)
-  own.push(() => exchange.destroy())
+  const app: RunningApp = t.defer(
+    await apps.startApp({
+      framework,
+      middleware,
+      seconds: BUDGET_S,
+      upstream: { host: upstream.host, port: upstream.port },
+      pace: apps.PACE.wedge,
+      tag: middleware ? 'with' : 'without',
+      report: log.report,
+    }),
+    (a) => a.close(),
+  )
+  const exchange = t.defer(get(`http://127.0.0.1:${app.port}/relay`), (x) => x.destroy())
   return { log, exchange }
 }
 
-async function adapterAgainstWedge(framework: Framework, expect: ExpectStatic): Promise<void> {
+async function adapterAgainstWedge(t: Teardown, framework: Framework, expect: ExpectStatic): Promise<void> {
   // Nothing in this test process opened a scope or set a default.
   expect(currentTimeout()).toBeUndefined()
   expect(globalDefault()).toBeUndefined()
 
-  // Torn down in reverse: client requests, apps, then the wedge servers.
-  const own: Array<() => Promise<void> | void> = []
-  const teardown = async () => {
-    teardowns.delete(teardown)
-    for (const step of own.splice(0).reverse()) await step()
-  }
-  teardowns.add(teardown)
-  try {
-    const [withArm, withoutArm] = await Promise.all([startArm(framework, true, own), startArm(framework, false, own)])
+  const [withArm, withoutArm] = await Promise.all([startArm(t, framework, true), startArm(t, framework, false)])
 
-    // The handlers ran, in a scope with the adapter and in none without it,
-    // and the kernel holds the bound on their upstream sockets, or none.
-    const [openWith, openWithout] = await Promise.all([withArm.log.next('upstream-open', STEP_MS), withoutArm.log.next('upstream-open', STEP_MS)])
-    expect(withArm.log.find('handler')).toMatchObject({ scope: BUDGET_MS })
-    expect(openWith).toMatchObject({ bound: BUDGET_MS })
-    expect(withoutArm.log.find('handler')).toMatchObject({ scope: null })
-    expect(openWithout).toMatchObject({ bound: 0 })
+  // The handlers ran, in a scope with the adapter and in none without it,
+  // and the kernel holds the bound on their upstream sockets, or none.
+  const [openWith, openWithout] = await Promise.all([withArm.log.next('upstream-open', STEP_MS), withoutArm.log.next('upstream-open', STEP_MS)])
+  expect(withArm.log.find('handler')).toMatchObject({ scope: BUDGET_MS })
+  expect(openWith).toMatchObject({ bound: BUDGET_MS })
+  expect(withoutArm.log.find('handler')).toMatchObject({ scope: null })
+  expect(openWithout).toMatchObject({ bound: 0 })
 
-    // The wedge: a write whose 'drain' never came (t is when it was made).
-    const [wedgeWith, wedgeWithout] = await Promise.all([withArm.log.next('wedged', STEP_MS), withoutArm.log.next('wedged', STEP_MS)])
+  // The wedge: a write whose 'drain' never came (t is when it was made).
+  const [wedgeWith, wedgeWithout] = await Promise.all([withArm.log.next('wedged', STEP_MS), withoutArm.log.next('wedged', STEP_MS)])
 
-    // Both arms run to their end; the first failure is then thrown.
-    const arms = await Promise.allSettled([
-      (async () => {
-        const answer = await awaitUntil(wedgeWith.t + ANSWER_WITHIN_MS + GRACE_MS, (ms) => withArm.exchange.within(ms))
-        expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the wedge; reports: ${JSON.stringify(withArm.log.reports)}`).not.toBeNull()
-        const error = withArm.log.find('upstream-error')
-        const answeredMs = Math.round(answer!.t - wedgeWith.t)
-        const errorMs = error ? Math.round(error.t - wedgeWith.t) : null
-        console.log(
-          `[adapters-wedge] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the wedge, ` +
-            `client got ${answer!.status} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it (${String(wedgeWith.bytes)} bytes written)`,
-        )
-        expect(error).toMatchObject({ code: 'ETIMEDOUT' })
-        expect(answer).toMatchObject({ status: 504, body: { code: 'ETIMEDOUT' } })
-        // The kernel's clock starts at the oldest unacknowledged byte, which
-        // is after the upstream socket opened and can be before the 'wedged'
-        // report (made when the app saw a write not drain): the lower bound is
-        // taken from the first, the upper one from the second.
-        expect(Math.round(answer!.t - openWith.t)).toBeGreaterThanOrEqual(BUDGET_MS)
-        expect(answeredMs).toBeLessThanOrEqual(ANSWER_WITHIN_MS)
-        // Core counted it and published it for this very socket, with its bound.
-        const closed = await withArm.log.next('upstream-close', STEP_MS)
-        expect(closed).toMatchObject({ code: 'ETIMEDOUT', timeout: { ms: BUDGET_MS, direction: 'outbound' } })
-      })(),
-      (async () => {
-        const answer = await awaitUntil(wedgeWithout.t + HANGING_AT_MS, (ms) => withoutArm.exchange.within(ms))
-        const waitedMs = Math.round(epochNow() - wedgeWithout.t)
-        console.log(
-          `[adapters-wedge] ${framework}, no adapter: ${answer ? `answered ${answer.status}` : 'no answer'} ${waitedMs} ms after the wedge ` +
-            `(${String(wedgeWithout.bytes)} bytes written)`,
-        )
-        expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
-        expect(waitedMs).toBeGreaterThanOrEqual(HANGING_AT_MS)
-        expect(withoutArm.log.find('upstream-error')).toBeUndefined()
-      })(),
-    ])
-    for (const arm of arms) if (arm.status === 'rejected') throw arm.reason
-  } finally {
-    await teardown()
-  }
+  // Both arms run to their end; the first failure is then thrown.
+  const arms = await Promise.allSettled([
+    (async () => {
+      const answer = await awaitUntil(wedgeWith.t + ANSWER_WITHIN_MS + GRACE_MS, (ms) => withArm.exchange.within(ms))
+      expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the wedge; reports: ${JSON.stringify(withArm.log.reports)}`).not.toBeNull()
+      const error = withArm.log.find('upstream-error')
+      const answeredMs = Math.round(answer!.t - wedgeWith.t)
+      const errorMs = error ? Math.round(error.t - wedgeWith.t) : null
+      console.log(
+        `[adapters-wedge] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the wedge, ` +
+          `client got ${answer!.status} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it (${String(wedgeWith.bytes)} bytes written)`,
+      )
+      expect(error).toMatchObject({ code: 'ETIMEDOUT' })
+      expect(answer).toMatchObject({ status: 504, body: { code: 'ETIMEDOUT' } })
+      // The kernel's clock starts at the oldest unacknowledged byte, which
+      // is after the upstream socket opened and can be before the 'wedged'
+      // report (made when the app saw a write not drain): the lower bound is
+      // taken from the first, the upper one from the second.
+      expect(Math.round(answer!.t - openWith.t)).toBeGreaterThanOrEqual(BUDGET_MS)
+      expect(answeredMs).toBeLessThanOrEqual(ANSWER_WITHIN_MS)
+      // Core counted it and published it for this very socket, with its bound.
+      const closed = await withArm.log.next('upstream-close', STEP_MS)
+      expect(closed).toMatchObject({ code: 'ETIMEDOUT', timeout: { ms: BUDGET_MS, direction: 'outbound' } })
+    })(),
+    (async () => {
+      const answer = await awaitUntil(wedgeWithout.t + HANGING_AT_MS, (ms) => withoutArm.exchange.within(ms))
+      const waitedMs = Math.round(epochNow() - wedgeWithout.t)
+      console.log(
+        `[adapters-wedge] ${framework}, no adapter: ${answer ? `answered ${answer.status}` : 'no answer'} ${waitedMs} ms after the wedge ` +
+          `(${String(wedgeWithout.bytes)} bytes written)`,
+      )
+      expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
+      expect(waitedMs).toBeGreaterThanOrEqual(HANGING_AT_MS)
+      expect(withoutArm.log.find('upstream-error')).toBeUndefined()
+    })(),
+  ])
+  for (const arm of arms) if (arm.status === 'rejected') throw arm.reason
 }
 
 for (const framework of FRAMEWORKS) {
   describe(`${framework}: a handler streaming to a wedged upstream (loopback, never reads)`, { concurrent: true }, () => {
-    it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the wedge; without it, no answer at ${HANGING_AT_MS} ms`, async ({ expect }) => {
-      await adapterAgainstWedge(framework, expect)
+    it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the wedge; without it, no answer at ${HANGING_AT_MS} ms`, async (ctx) => {
+      await adapterAgainstWedge(perTest(ctx), framework, ctx.expect)
     })
   })
 }

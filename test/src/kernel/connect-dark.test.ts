@@ -6,29 +6,21 @@
  * pending at 6 s. The rootless black hole is in connect-phase.test.ts.
  */
 import { fileURLToPath } from 'node:url'
-import { afterAll, expect, it } from 'vitest'
-import { cleanupNetns, spawnInExistingNetns, type NetnsChild } from '@tcp-user-timeout/test-utils/netns'
-import { canLinkNamespaces, createLinkedNamespaces, type LinkedNamespaces } from '../helpers/veth.js'
+import { expect, it } from 'vitest'
+import { perTest } from '@tcp-user-timeout/test-utils/teardown'
+import { childInExistingNetns, netnsGate } from '../helpers/namespaces.js'
+import { canLinkNamespaces, createLinkedNamespaces } from '../helpers/veth.js'
 
-const support = canLinkNamespaces()
-const skip = !support.ok && !process.env.CI
-if (skip) console.log(`[connect-dark] skipping the dead-peer connect test: ${support.reason}`)
+const { skip } = netnsGate('connect-dark', 'the dead-peer connect test', canLinkNamespaces())
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/connect-dark.mjs', import.meta.url))
 const PORT = 5432
 
-let pair: LinkedNamespaces | undefined
-let child: NetnsChild | undefined
-afterAll(async () => {
-  await child?.close()
-  await pair?.close()
-  await cleanupNetns()
-})
-
-it.skipIf(skip)('a connect to a host whose link is down: ETIMEDOUT within 2 + 1.5 s inside withTimeout(2); pending at 6 s without', async () => {
-  pair = await createLinkedNamespaces()
+it.skipIf(skip)('a connect to a host whose link is down: ETIMEDOUT within 2 + 1.5 s inside withTimeout(2); pending at 6 s without', async (ctx) => {
+  const t = perTest(ctx)
+  const pair = await createLinkedNamespaces(t)
   await pair.cut()
-  child = await spawnInExistingNetns(pair.a.ns, SCRIPT, [pair.b.address, String(PORT)])
+  const child = await childInExistingNetns(t, pair.a.ns, SCRIPT, [pair.b.address, String(PORT)])
   const bounded = await child.next('bounded', 10_000)
   const unbounded = await child.next('unbounded', 10_000)
   console.log(`[connect-dark] withTimeout(2): ${bounded.code} after ${Math.round(bounded.ms as number)} ms; unbounded: ${unbounded.pending ? 'pending' : 'settled'} at ${Math.round(unbounded.ms as number)} ms`)

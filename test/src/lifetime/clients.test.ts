@@ -13,7 +13,7 @@ import { once } from 'node:events'
 import express from 'express'
 import mysql from 'mysql2/promise'
 import { Redis } from 'ioredis'
-import { afterEach, beforeAll, describe, it } from 'vitest'
+import { beforeAll, describe, it } from 'vitest'
 import { CHANNEL_BIND, CHANNEL_ERROR, getUserTimeout, setGlobalDefault, stats, type BindMessage } from '@tcp-user-timeout/core'
 import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { get, perTest, startApp, startTcpSink, type AdapterHarness } from '@tcp-user-timeout/test-utils'
@@ -27,7 +27,6 @@ let skip = false
 beforeAll(async () => {
   skip = await skipWithout('lifetime/clients', MARIADB, REDIS)
 })
-afterEach(() => setGlobalDefault(null))
 
 const harnesses = [expressHarness('express', express), koaHarness, fastifyHarness] as AdapterHarness<never>[]
 const mysqlSocket = (c: mysql.PoolConnection) => (c as unknown as { connection: { stream: net.Socket } }).connection.stream
@@ -37,6 +36,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s: lazily connecting
     if (skip) return ctx.skip()
     const t = perTest(ctx)
     setGlobalDefault(60)
+    t.add(() => setGlobalDefault(null))
     const pool = t.defer(mysql.createPool({ ...mariadbConfig, connectionLimit: 2 }), (p) => p.end())
     let socket: net.Socket | undefined
     const app = await startApp(t, harness, {
@@ -74,6 +74,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s: lazily connecting
     const t = perTest(ctx)
     const sink = await startTcpSink(t)
     setGlobalDefault(60)
+    t.add(() => setGlobalDefault(null))
     const opened: net.Socket[] = []
     const app = await startApp(t, harness, {
       use: [{ seconds: 25 }],
@@ -113,6 +114,7 @@ describe('runUntilSettled (what the BullMQ adapter runs each job in)', () => {
     const t = perTest(ctx)
     const sink = await startTcpSink(t)
     setGlobalDefault(30)
+    t.add(() => setGlobalDefault(null))
     let socket: net.Socket | undefined
     const inFlight = await runUntilSettled(createPolicy({ seconds: 7 }).resolve(undefined), async () => {
       socket = t.defer(net.connect(sink.port, '127.0.0.1'), (s) => s.destroy())

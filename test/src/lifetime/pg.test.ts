@@ -9,7 +9,7 @@
  */
 import type net from 'node:net'
 import pg from 'pg'
-import { afterEach, beforeAll, describe, it } from 'vitest'
+import { beforeAll, describe, it } from 'vitest'
 import { getUserTimeout, setGlobalDefault } from '@tcp-user-timeout/core'
 import { Barrier, get, perTest, startApp, type AdapterHarness } from '@tcp-user-timeout/test-utils'
 import express from 'express'
@@ -23,7 +23,6 @@ let skip = false
 beforeAll(async () => {
   skip = await skipWithout('lifetime/pg', POSTGRES)
 })
-afterEach(() => setGlobalDefault(null))
 
 const HEADER = 'x-request-timeout-s'
 const streamOf = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
@@ -37,6 +36,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s', (_name, harness)
       if (skip) return ctx.skip()
       const t = perTest(ctx)
       setGlobalDefault(globalSeconds)
+      t.add(() => setGlobalDefault(null))
       const pool = t.defer(new pg.Pool({ ...postgresConfig, max: 4 }), (p) => p.end())
       const seen = new Set<pg.PoolClient>()
       const openers = new Barrier(4, 'requests holding a new pg connection')

@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { Redis } from 'ioredis'
 import { Agent, buildConnector, request } from 'undici'
-import { afterEach, beforeAll, describe, it } from 'vitest'
+import { beforeAll, describe, it } from 'vitest'
 import { getUserTimeout, setGlobalDefault, setUserTimeout } from '@tcp-user-timeout/core'
 import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { perTest, serve } from '@tcp-user-timeout/test-utils'
@@ -23,7 +23,18 @@ let skip = false
 beforeAll(async () => {
   skip = await skipWithout('lifetime/recipes', POSTGRES, MARIADB, REDIS)
 })
-afterEach(() => setGlobalDefault(null))
+
+type Pooled = { query(sql: string): Promise<unknown>; release(): void }
+const pgSocket = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
+const mysqlSocket = (conn: mysql.PoolConnection) => (conn as unknown as { connection: { stream: net.Socket } }).connection.stream
+
+/** Takes a pooled connection, runs `select 1` on it, gives it back; resolves with its socket. */
+async function selectOne<C extends Pooled>(acquire: () => Promise<C>, socketOf: (c: C) => net.Socket): Promise<net.Socket> {
+  const c = await acquire()
+  await c.query('select 1')
+  c.release()
+  return socketOf(c)
+}
 
 /** Runs `use` as a request of 2 s would; returns the socket's value in flight, then after the request ended. */
 async function duringAndAfter(use: () => Promise<net.Socket>): Promise<[number | undefined, number | undefined]> {
@@ -40,14 +51,10 @@ describe('a fixed bound of its own, per client', () => {
     if (skip) return ctx.skip()
     const t = perTest(ctx)
     setGlobalDefault(60)
+    t.add(() => setGlobalDefault(null))
     const pool = t.defer(new pg.Pool({ ...postgresConfig, max: 1 }), (p) => p.end())
-    pool.on('connect', (client) => setUserTimeout((client as unknown as { connection: { stream: net.Socket } }).connection.stream, PINNED_MS))
-    const values = await duringAndAfter(async () => {
-      const client = await pool.connect()
-      await client.query('select 1')
-      client.release()
-      return (client as unknown as { connection: { stream: net.Socket } }).connection.stream
-    })
+    pool.on('connect', (client) => setUserTimeout(pgSocket(client as pg.PoolClient), PINNED_MS))
+    const values = await duringAndAfter(() => selectOne(() => pool.connect(), pgSocket))
     ctx.expect(values).toEqual([PINNED_MS, PINNED_MS])
   })
 
@@ -56,12 +63,7 @@ describe('a fixed bound of its own, per client', () => {
     const t = perTest(ctx)
     const pool = t.defer(mysql.createPool({ ...mariadbConfig, connectionLimit: 1 }), (p) => p.end())
     pool.on('connection', (conn) => setUserTimeout((conn as unknown as { stream: net.Socket }).stream, PINNED_MS))
-    const values = await duringAndAfter(async () => {
-      const conn = await pool.getConnection()
-      await conn.query('select 1')
-      conn.release()
-      return (conn as unknown as { connection: { stream: net.Socket } }).connection.stream
-    })
+    const values = await duringAndAfter(() => selectOne(() => pool.getConnection(), mysqlSocket))
     ctx.expect(values).toEqual([PINNED_MS, PINNED_MS])
   })
 

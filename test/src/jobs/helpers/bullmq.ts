@@ -1,13 +1,11 @@
 /**
- * Real BullMQ on the machine's Redis: unique queue names, every Queue and
- * Worker tracked so that `closeAll()` obliterates and closes them, bounded
- * waits for worker events, and a loopback upstream for jobs to call.
+ * Real BullMQ on the machine's Redis: unique queue names, queues and workers
+ * closed (and the queues obliterated) with the test that made them, and
+ * bounded waits for worker events.
  */
-import http from 'node:http'
-import { once } from 'node:events'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq'
-import { getUserTimeout } from '@tcp-user-timeout/core'
+import type { Teardown } from '@tcp-user-timeout/test-utils'
 import { redisConfig } from '../../helpers/services.js'
 
 let counter = 0
@@ -16,45 +14,21 @@ export function uniqueQueueName(label: string): string {
   return `tut-${label}-${process.pid}-${Date.now().toString(36)}-${++counter}`
 }
 
-export interface Harness {
-  queue(name: string): Queue
-  /** A Worker (processor: a function, or a sandboxed processor file) on its own connections. */
-  worker(name: string, processor: string | ((job: Job<any>, ...rest: any[]) => Promise<unknown>), opts?: Partial<WorkerOptions>): Worker
-  /** Closes every worker, obliterates and closes every queue. Idempotent. */
-  closeAll(): Promise<void>
+/** A Queue, obliterated and closed with `t` (after the workers made since: last in, first out). */
+export function openQueue(t: Teardown, name: string): Queue {
+  return t.defer(new Queue(name, { connection: redisConfig }), async (q) => {
+    await q.obliterate({ force: true }).catch(() => {})
+    await q.close()
+  })
 }
 
-export function harness(): Harness {
-  const queues = new Set<Queue>()
-  const workers = new Set<Worker>()
-  return {
-    queue(name) {
-      const q = new Queue(name, { connection: redisConfig })
-      queues.add(q)
-      return q
-    },
-    worker(name, processor, opts = {}) {
-      // drainDelay 1 s: an idle worker's blocking call returns quickly, so close() is prompt.
-      const w = new Worker(name, processor as string, { connection: redisConfig, drainDelay: 1, ...opts })
-      // A connection hiccup must not become an unhandled 'error' in the test process.
-      w.on('error', () => {})
-      workers.add(w)
-      return w
-    },
-    async closeAll() {
-      const ws = [...workers]
-      const qs = [...queues]
-      workers.clear()
-      queues.clear()
-      await Promise.all(ws.map((w) => w.close(true)))
-      await Promise.all(
-        qs.map(async (q) => {
-          await q.obliterate({ force: true }).catch(() => {})
-          await q.close()
-        }),
-      )
-    },
-  }
+/** A Worker (processor: a function, or a sandboxed processor file) on its own connections, closed with `t`. */
+export function startWorker(t: Teardown, name: string, processor: string | ((job: Job<any>, ...rest: any[]) => Promise<unknown>), opts: Partial<WorkerOptions> = {}): Worker {
+  // drainDelay 1 s: an idle worker's blocking call returns quickly, so close() is prompt.
+  const w = t.defer(new Worker(name, processor as string, { connection: redisConfig, drainDelay: 1, ...opts }), (v) => v.close(true))
+  // A connection hiccup must not become an unhandled 'error' in the test process.
+  w.on('error', () => {})
+  return w
 }
 
 export interface Failure {
@@ -104,46 +78,6 @@ function collect<T, A extends unknown[]>(worker: Worker, event: 'failed', n: num
       resolve(seen)
     }) as never
     worker.on(event, listener)
-  })
-}
-
-export interface Upstream {
-  readonly url: string
-  close(): Promise<void>
-}
-
-/** An HTTP server on 127.0.0.1:0 answering `{ ok: true }`; start it outside any scope. */
-export async function startUpstream(): Promise<Upstream> {
-  const server = http.createServer((req, res) => {
-    req.resume()
-    req.on('end', () => res.end('{"ok":true}'))
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-/**
- * GET `url` with node:http (the global, keep-alive agent, as an app does) and
- * read the TCP_USER_TIMEOUT of the socket carrying it while the exchange is on
- * the wire (when the response head arrives). Bounded by `ms`.
- */
-export function httpReadback(url: string, ms = 5000): Promise<number | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
-      const value = getUserTimeout(res.socket as Socket)
-      res.resume()
-      res.once('end', () => resolve(value))
-    })
-    req.setTimeout(ms, () => req.destroy(new Error(`no answer from ${url} within ${ms} ms`)))
-    req.once('error', reject)
   })
 }
 
