@@ -38,8 +38,14 @@ export interface VethEnd {
 export interface LinkedNamespaces {
   readonly a: VethEnd
   readonly b: VethEnd
-  /** Takes b's end down (a's packets to b are dropped from then on). Resolves with `performance.now()` once done. */
-  cut(): Promise<number>
+  /**
+   * Takes b's end down (a's packets to b are dropped from then on). Resolves
+   * with `performance.now()` before the `ip` command started and after it
+   * returned: the link went down in between, and on a loaded machine the
+   * command's own start-up can take tens of milliseconds, so a bound's lower
+   * edge is measured from `startedAt` and its upper edge from `doneAt`.
+   */
+  cut(): Promise<{ startedAt: number; doneAt: number }>
   /** Deletes both namespaces (and so the pair). Idempotent. */
   close(): Promise<void>
 }
@@ -85,8 +91,9 @@ export async function createLinkedNamespaces(t: Teardown): Promise<LinkedNamespa
     a: { ns: a, dev: A.dev, address: A.address },
     b: { ns: bNs, dev: B.dev, address: B.address },
     async cut() {
+      const startedAt = performance.now()
       await run(['ip', '-n', bNs, 'link', 'set', B.dev, 'down'])
-      return performance.now()
+      return { startedAt, doneAt: performance.now() }
     },
     close,
   }, (linked) => linked.close())
