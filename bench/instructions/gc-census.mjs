@@ -6,6 +6,8 @@
 // units decides about 100,000 instructions per unit, both ways.
 //
 //   node instructions/gc-census.mjs <express|koa|fastify> <none|als|ours> [n=20000]
+//   node instructions/gc-census.mjs fetch <none|als|scoped> [n=20000]     keep-alive fetch exchanges
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawnSync } from 'node:child_process'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -20,7 +22,19 @@ if (child === undefined) {
     process.exit(run.status ?? 1)
   }
   const count = (kind) => run.stdout.split('\n').filter((line) => line.includes(kind)).length
-  console.log(`${framework} ${variant} (node ${process.version}): ${count('Mark-Compact')} mark-compacts, ${count('Scavenge')} scavenges in ${n} requests (start-up and one final forced GC included)`)
+  console.log(`${framework} ${variant} (node ${process.version}): ${count('Mark-Compact')} mark-compacts, ${count('Scavenge')} scavenges in ${n} ${framework === 'fetch' ? 'exchanges' : 'requests'} (start-up and one final forced GC included)`)
+} else if (framework === 'fetch') {
+  const server = http.createServer((_req, res) => res.end('ok'))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/`
+  const { withTimeout } = await import('@tcp-user-timeout/core')
+  const als = new AsyncLocalStorage()
+  const exchange = async () => (await fetch(url)).text()
+  const inVariant = { none: (fn) => fn(), als: (fn) => als.run({}, fn), scoped: (fn) => withTimeout(10, fn) }[variant]
+  if (inVariant === undefined) throw new Error(`fetch: unknown variant ${variant}; one of none, als, scoped`)
+  for (let i = 0; i < Number(n); i++) await inVariant(exchange)
+  globalThis.gc()
+  process.exit(0)
 } else {
   const app = await startApp(framework, variant, 'ok')
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
