@@ -263,7 +263,8 @@ if (cli.merge) {
   const fresh = new Set(SCENARIOS.map((s) => s.scenario))
   const merged = FULL.flatMap((s) => (fresh.has(s.scenario) ? rows : last.rows).filter((r) => r.scenario === s.scenario).map((r) => ({ repeats: last.repeats, ...r })))
   rows.splice(0, rows.length, ...merged)
-  command = `${last.command}, with the ${[...fresh].join(', ')} rows re-counted on ${new Date().toISOString().slice(0, 10)} by \`${runCommand}\``
+  // The footnote quotes this as one code span: no backquotes inside.
+  command = `${last.command} at ${last.date.slice(0, 16).replace('T', ' ')} UTC; its ${[...fresh].join(', ')} rows: ${runCommand}`
 }
 console.log(`instructions (node ${process.version}, ${REPEATS} repeat${REPEATS > 1 ? 's' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s):`)
 for (const r of rows) {
