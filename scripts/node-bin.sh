@@ -16,6 +16,6 @@ dir=.cache/node/$major
 bin=$dir/node_modules/$pkg/bin/node
 if [ ! -x "$bin" ]; then
   mkdir -p "$dir"
-  npm install --prefix "$dir" --no-save --no-package-lock --no-fund --no-audit --loglevel=error "$pkg@$major" >&2
+  npm install --prefix "$dir" --cache "$PWD/.cache/npm" --logs-dir "$PWD/.cache/npm/_logs" --no-save --no-package-lock --no-fund --no-audit --loglevel=error "$pkg@$major" >&2
 fi
 echo "$PWD/$bin"

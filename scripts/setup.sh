@@ -1,30 +1,39 @@
 #!/usr/bin/env bash
-# Installs everything the demo, the tests and the benchmarks need on a fresh
-# Linux machine that has only Node and npm: pnpm (the version pinned in
-# package.json), the Debian tools the kernel tests drive (iproute2 for `ip
-# netns`, procps/iproute2's `ss`), the workspace's packages, and a build of
-# every package. Safe to run again: each step is skipped when already done.
+# Installs what the demo, the tests or the benchmarks need, on a Linux
+# machine that has only Node and npm, and changes nothing outside this
+# folder but what it says it installs:
+#   - pnpm, the version pinned in package.json, into .cache/pnpm/ (never
+#     globally; its store, cache and state are under .cache/ too);
+#   - the Debian tools the kernel tests drive (`ip` and `ss`, from iproute2)
+#     and, for `bench`, valgrind: only when one is missing, only as root
+#     (only root can use network namespaces: a non-root run skips those
+#     tests and says why), and saying so first;
+#   - the workspace's packages, and a build of every package (its log under
+#     .cache/logs/, one file per run).
+# Safe to run again: each step is skipped when already done.
+#   Usage: scripts/setup.sh [demo|test|bench]   (default: test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+purpose=${1:-test}
+case "$purpose" in demo | test | bench) ;; *) echo "setup: unknown purpose '$purpose'; one of demo, test, bench" >&2; exit 2 ;; esac
 
-want_pnpm=$(node -p "require('./package.json').packageManager.split('@')[1]")
-if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
-  echo "setup: installing pnpm@$want_pnpm with npm (corepack is not used: see README)"
-  npm install --global --no-fund --no-audit --loglevel=error "pnpm@$want_pnpm" >/dev/null
-fi
+source scripts/pnpm-env.sh
 
-# The kernel tests need `ip` (network namespaces) and `ss`, the instruction
-# counts of the benches valgrind. Only root can install them, and only root
-# can use namespaces, so a non-root run skips those tests.
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  missing=()
-  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-  command -v ss >/dev/null 2>&1 || missing+=(iproute2)
-  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: apt-get install ${missing[*]}"
+declare -A needs=([ip]=iproute2 [ss]=iproute2)
+[ "$purpose" = bench ] && needs[valgrind]=valgrind
+missing=()
+for tool in "${!needs[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${needs[$tool]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian packages ${packages}(a tool the ${purpose} needs is missing)"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  else
+    echo "setup: not installing ${packages}(needs root and apt-get); what needs it will say so and skip"
   fi
 fi
 
@@ -33,5 +42,9 @@ if [ -n "${CI:-}" ]; then
 else
   pnpm install --reporter=silent
 fi
-pnpm run build > /tmp/tut-build.log 2>&1 || { cat /tmp/tut-build.log; exit 1; }
+mkdir -p .cache/logs
+log=.cache/logs/build-$(date +%Y%m%d-%H%M%S)-$$.log
+pnpm run build >"$log" 2>&1 || { cat "$log"; echo "setup: the build failed; its log: $log" >&2; exit 1; }
+# Keep the ten newest build logs.
+ls -1t .cache/logs/build-*.log 2>/dev/null | tail -n +11 | xargs -r rm -f
 echo "setup: ready (node $(node --version), pnpm $(pnpm --version))"

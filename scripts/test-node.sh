@@ -11,4 +11,5 @@ major=${1:?usage: scripts/test-node.sh <major version>}
 bin=$(bash scripts/node-bin.sh "$major")
 export PATH="$(dirname "$bin"):$PATH"
 echo "test-node: $(node --version) ($bin)"
+source scripts/pnpm-env.sh
 pnpm run test:only

@@ -33,7 +33,10 @@ import { describeChild, runCommand, type ChildRun, type RunOptions } from './hel
 // either way.
 
 const TEST_DIR = fileURLToPath(new URL('../', import.meta.url))
-const PACKAGES_DIR = fileURLToPath(new URL('../../packages/', import.meta.url))
+const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url))
+const PACKAGES_DIR = join(REPO_DIR, 'packages')
+const PACK_SCRIPT = join(REPO_DIR, 'scripts', 'pack.sh')
+const NPM_CACHE = join(REPO_DIR, '.cache', 'npm')
 const FIXTURES = fileURLToPath(new URL('./packaging/', import.meta.url))
 const BIN = join(TEST_DIR, 'node_modules', '.bin')
 
@@ -183,6 +186,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
     env[key] = value
   }
   env.npm_config_update_notifier = 'false'
+  // npm's cache and logs stay in the project (as its .npmrc says for commands
+  // run there), unless the caller chose a cache.
+  env.npm_config_cache ??= NPM_CACHE
+  env.npm_config_logs_dir = join(env.npm_config_cache, '_logs')
   return env
 }
 
@@ -203,7 +210,18 @@ interface PackageManifest {
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
   devDependencies?: Record<string, string>
+  repository?: { type?: string; url?: string; directory?: string }
+  homepage?: string
+  bugs?: { url?: string }
+  keywords?: string[]
+  license?: string
+  files?: string[]
+  sideEffects?: boolean | string[]
 }
+
+/** The repository every package links to, from the root package.json: `git+https://….git`, and its web address. */
+const REPOSITORY = (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { repository: { url: string } }).repository.url
+const REPOSITORY_WEB = REPOSITORY.replace(/^git\+/, '').replace(/\.git$/, '')
 
 const suite = perSuite()
 let app: string
@@ -233,15 +251,14 @@ beforeAll(async () => {
   mkdirSync(app)
   mkdirSync(bare)
 
-  // Pack each package as pnpm publishes it.
+  // Pack the packages as the README tells a user to (scripts/pack.sh: pnpm
+  // pack of each publishable package into one folder).
+  await runOk('scripts/pack.sh', 'bash', [PACK_SCRIPT, tarballs], { cwd: REPO_DIR, timeoutMs: PACK_TIMEOUT_MS * 2 })
   await pool(PUBLISHABLE, 2, async (pkg) => {
-    const dest = join(tarballs, pkg.dir)
-    mkdirSync(dest)
-    await runOk(`pnpm pack (${pkg.name})`, 'pnpm', ['pack', '--pack-destination', dest], { cwd: join(PACKAGES_DIR, pkg.dir), timeoutMs: PACK_TIMEOUT_MS })
-    const tgz = join(dest, `${pkg.name.replace('@', '').replace('/', '-')}-${readManifest(join(PACKAGES_DIR, pkg.dir, 'package.json')).version}.tgz`)
-    if (!existsSync(tgz)) throw new Error(`pnpm pack (${pkg.name}) made no ${tgz}`)
-    const list = await runOk(`tar -tzf ${tgz}`, 'tar', ['-tzf', tgz], { cwd: dest, timeoutMs: TOOL_TIMEOUT_MS })
-    const manifest = await runOk(`tar -xzOf ${tgz} package/package.json`, 'tar', ['-xzOf', tgz, 'package/package.json'], { cwd: dest, timeoutMs: TOOL_TIMEOUT_MS })
+    const tgz = join(tarballs, `${pkg.name.replace('@', '').replace('/', '-')}-${readManifest(join(PACKAGES_DIR, pkg.dir, 'package.json')).version}.tgz`)
+    if (!existsSync(tgz)) throw new Error(`scripts/pack.sh made no ${tgz}`)
+    const list = await runOk(`tar -tzf ${tgz}`, 'tar', ['-tzf', tgz], { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS })
+    const manifest = await runOk(`tar -xzOf ${tgz} package/package.json`, 'tar', ['-xzOf', tgz, 'package/package.json'], { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS })
     packed.set(pkg.name, {
       pkg,
       tarball: tgz,
@@ -369,6 +386,25 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
       expect(manifest.dependencies?.[dep], `${name}: ${dep} (${range} in the workspace)`).toBe(expected)
     }
     expect(manifest.version).toBe(source.version)
+  })
+
+  it("carries its npm page's metadata: repository, homepage, bugs, keywords, license, files, sideEffects", () => {
+    const { manifest } = get(name)
+    expect(manifest.repository, `${name}: repository`).toEqual({ type: 'git', url: REPOSITORY, directory: `packages/${pkg.dir}` })
+    expect(manifest.homepage, `${name}: homepage`).toBe(`${REPOSITORY_WEB}/tree/main/packages/${pkg.dir}#readme`)
+    expect(manifest.bugs, `${name}: bugs`).toEqual({ url: `${REPOSITORY_WEB}/issues` })
+    expect(manifest.keywords, `${name}: keywords`).toEqual(expect.arrayContaining(['TCP_USER_TIMEOUT', 'timeout']))
+    expect(manifest.license, `${name}: license`).toBe('MIT')
+    expect(manifest.files, `${name}: files`).toEqual(['dist', 'README.md', ...(pkg.docs ?? [])])
+    // Only the core runs code on import (its client hooks); an adapter is pure until called.
+    expect(manifest.sideEffects, `${name}: sideEffects`).toBe(pkg.dir === 'core')
+  })
+
+  it('has a README that stands alone on the npm page: how to install it, and no links out of the package', () => {
+    const readme = readFileSync(join(PACKAGES_DIR, pkg.dir, 'README.md'), 'utf8')
+    expect(readme, `${name}: README install line`).toMatch(new RegExp(`^npm i(nstall)? ${name.replace('/', '\\/')}\\b`, 'm'))
+    const outward = [...readme.matchAll(/\]\((\.\.\/[^)]*)\)/g)].map((m) => m[1])
+    expect(outward, `${name}: README links that leave the package (broken on npm)`).toEqual([])
   })
 
   it('passes publint --strict', async () => {

@@ -9,7 +9,7 @@ export const out = (line = '') => process.stdout.write(line + '\n')
 
 export function describeBound(ms) {
   if (ms === undefined) return 'unknown (unsupported here)'
-  if (ms === 0) return '0 = system default'
+  if (ms === 0) return '0 = none (Linux retries ~15 min)'
   return `${ms} ms`
 }
 
@@ -17,16 +17,20 @@ const fmtS = (ms) => `${(ms / 1000).toFixed(1)} s`
 
 export function printHeader({ mode, reason, network, maxChunks }) {
   const sup = support()
-  out(`tcp-user-timeout demo — an upstream goes dark mid-request (node ${process.version}, kernel ${os.release()})`)
-  out(`mode: ${mode} — ${reason}`)
+  out('tcp-user-timeout demo: a web request waits on an upstream server that stops answering.')
+  out('TCP_USER_TIMEOUT is a Linux socket setting: the kernel closes a connection with ETIMEDOUT once the')
+  out('data it sent has gone unacknowledged for longer than the bound. Node has no API for it; this library sets it.')
+  out('Left at 0 (none, the system default), Linux retransmits for about 15 minutes (tcp_retries2 = 15) first.')
+  out()
+  out(`How the upstream stops answering here (${mode}: ${reason}):`)
   if (mode === 'partition') {
-    out(`      dead peer: ${network.describe};`)
-    out('      the upstream request is sent into the cut, so it stays unacknowledged')
+    out(`  a dead peer: ${network.describe};`)
+    out('  the upstream request is sent into the cut, so it is never acknowledged')
   } else {
-    out('      write-side wedge: the upstream accepts and never reads (pauseOnConnect);')
-    out(`      the handler uploads 64 KiB chunks until the buffers stay full (at most ${maxChunks} chunks)`)
+    out('  the upstream accepts the connection and never reads from it (pauseOnConnect);')
+    out(`  the handler uploads 64 KiB chunks until the buffers stay full (at most ${maxChunks} chunks)`)
   }
-  out(`core: TCP_USER_TIMEOUT ${sup.supported ? 'supported' : `NOT supported (${sup.reason ?? 'no reason given'})`}`)
+  out(`node ${process.version}, kernel ${os.release()}, TCP_USER_TIMEOUT ${sup.supported ? 'supported' : `NOT supported (${sup.reason ?? 'no reason given'})`}`)
   out()
 }
 
