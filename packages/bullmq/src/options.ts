@@ -34,7 +34,9 @@ export type BullMQTcpUserTimeoutOptions<Job = unknown> = CommonOptions &
 /**
  * These options are the core policy's, under BullMQ's names: the core
  * validates them (and words its errors) with these. `jobDataKey` is read
- * here: the job-data budget reaches the policy as a number.
+ * here: the job-data budget reaches the policy as a number. No option is
+ * `allowLongBudget`, so budgets over an hour never warn: jobs of hours are
+ * ordinary, and both options say seconds in their names (`maxExecutionSeconds`).
  */
 export const BULLMQ_WORDS: PolicyWords = Object.freeze({
   options: Object.freeze({
