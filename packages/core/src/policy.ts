@@ -111,7 +111,7 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
     if (typeof o.seconds !== 'number') {
       throw new InvalidOptionError(`${at}: ${key('seconds')} must be ${words.secondsType}, received ${describe(o.seconds)}`)
     }
-    if (o.seconds === 0) throw new InvalidOptionError(`${at}: ${key('seconds')} must be > 0, received 0. ${zeroIsNotOff(place)}`)
+    if (o.seconds === 0) throw new InvalidOptionError(`${at}: ${key('seconds')} must be a finite number of seconds > 0, received 0. ${zeroIsNotOff(place)}`)
     fixedMs = option(() => secondsToMs(o.seconds, key('seconds')), at)
   }
   const configuredMs = fixedMs ?? defaultMs
@@ -217,10 +217,9 @@ function nameOf(words: PolicyWords, option: PolicyOption): string {
 function workerMs(limit: unknown, key: string, place: Required<PolicyPlace>): number {
   const name = place.label
   const maxSeconds = MAX_MS / 1000 + 5
-  if (limit === 0) throw new InvalidOptionError(`${name}: ${key} must be > 0, received 0. ${zeroIsNotOff(place)}`)
   if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0 || limit > maxSeconds) {
     throw new InvalidOptionError(
-      `${name}: ${key} must be a time limit in seconds, a finite number > 0 (at most ${maxSeconds}), received ${describe(limit)}; e.g. { ${key}: 30 } bounds its sockets to 25 s`,
+      `${name}: ${key} must be a time limit in seconds, a finite number > 0 (at most ${maxSeconds}), received ${describe(limit)}; e.g. { ${key}: 30 } bounds its sockets to 25 s${limit === 0 ? `. ${zeroIsNotOff(place)}` : ''}`,
     )
   }
   return option(() => secondsToMs(headroom(limit), key), name)

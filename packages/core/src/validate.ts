@@ -21,7 +21,7 @@ export function validateMs(ms: unknown, name = 'ms'): number {
  * user's way of saying "off" that this API spells otherwise.
  */
 export function validateSeconds(seconds: unknown, name = 'seconds', zero?: string): number {
-  if (seconds === 0 && zero !== undefined) throw new OutOfRangeError(`${name} must be > 0, received 0. A bound of 0 is not "off" here: ${zero}`)
+  if (seconds === 0 && zero !== undefined) throw new OutOfRangeError(`${name} must be a finite number of seconds > 0, received 0. A bound of 0 is not "off" here: ${zero}`)
   if (typeof seconds !== 'number') {
     throw new InvalidArgumentError(`${name} must be a number of seconds, received ${describe(seconds)}`)
   }

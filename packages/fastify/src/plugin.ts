@@ -45,10 +45,17 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   }
 
   // Route options are validated when the route is declared, not when it is hit.
+  // Fastify declares a GET's HEAD route with the same config: one policy (and one warning) for both.
+  const declared = new WeakMap<object, Policy<FastifyRequest>>()
   fastify.addHook('onRoute', (route) => {
     const own = route.config?.tcpUserTimeout
     if (own === undefined) return
-    route.config = { ...route.config, [kPolicy]: createPolicy<FastifyRequest>(own, routePlace(route.method, route.url)) } as typeof route.config
+    let routePolicy = own === false ? undefined : declared.get(own)
+    if (routePolicy === undefined) {
+      routePolicy = createPolicy<FastifyRequest>(own, routePlace(route.method, route.url))
+      if (own !== false) declared.set(own, routePolicy)
+    }
+    route.config = { ...route.config, [kPolicy]: routePolicy } as typeof route.config
   })
 
   // onRequest is the first hook: everything after it (body parsing,
