@@ -148,7 +148,7 @@ describe('a budget over an hour (milliseconds by mistake) warns once per middlew
     })
     expect(answers).toEqual([{ ms: 25000 }, { ms: 25000000 }, { ms: 25000000 }, { ms: 25000 }])
     expect(warnings.map((w) => w.code)).toEqual([warningCodes.LONG_BUDGET])
-    expect(warnings[0]!.message).toMatch(/^tcpUserTimeout\(\): the seconds callback returned 25000 is a budget of 6\.9 hours; it looks like milliseconds.*allowLongBudget: true/)
+    expect(warnings[0]!.message).toMatch(/^tcpUserTimeout\(\): a seconds callback answer of 25000 is a budget of 6\.9 hours; it looks like milliseconds.*allowLongBudget: true/)
   })
 })
 

@@ -42,7 +42,7 @@ export interface WorkerBudgetOptions<Req> extends SharedOptions {
 
 /** Options with a budget in `seconds`: a number, or a callback of the request. */
 export interface SecondsBudgetOptions<Req> extends SharedOptions {
-  /** The budget in seconds, or of each request (undefined → no bound for it, false → no bound). */
+  /** The budget in seconds, or a callback choosing each request's (its undefined or false → no bound for that request). */
   seconds: number | SecondsCallback<Req>
   /**
    * Not with a fixed `seconds`, which is the whole budget: give
@@ -137,7 +137,7 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
       if (chosen === false) return UNBOUNDED
       if (chosen !== undefined) {
         ms = chosen
-        if (chosen > LONG_BUDGET_MS) long(chosen / 1000, `the ${key('seconds')} callback returned ${chosen / 1000}`)
+        if (chosen > LONG_BUDGET_MS) long(chosen / 1000, `a ${key('seconds')} callback answer of ${chosen / 1000}`)
       }
     }
     if (ms === undefined) return UNBOUNDED
