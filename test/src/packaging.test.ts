@@ -113,7 +113,7 @@ const CORE: Publishable = {
       INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
       SOCKOPT: 'TUT_ERR_SOCKOPT',
     },
-    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE' },
+    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION' },
   },
   absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget'],
 }

@@ -24,7 +24,8 @@ describe('options are validated when the middleware is built', () => {
   it.each([
     ['nothing', {}, /needs a budget/],
     ['a string budget', { seconds: '25' }, /seconds must be a number of seconds, received "25"/],
-    ['zero', { seconds: 0 }, /finite number of seconds > 0/],
+    ['zero', { seconds: 0 }, /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received 0\. A bound of 0 is not "off" here/],
+    ['a typo of allowLongBudget', { seconds: 25, allowLongBudgets: true }, /unknown option "allowLongBudgets"; the options are .*allowLongBudget$/],
     ['both budgets', { seconds: 25, workerTimeoutSeconds: 30 }, /not both/],
     ['an unknown option', { second: 25 }, /unknown option "second"/],
     ['a bad header name', { seconds: 25, header: 'x bad' }, /HTTP header name/],

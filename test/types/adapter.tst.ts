@@ -57,6 +57,10 @@ describe('adapter options', () => {
     expect(createPolicy<Req>({ seconds: 25 }).resolve({ path: '/' }, '3')).type.toRaiseError()
     expect(createPolicy<Req>({ seconds: (req) => req.nope })).type.toRaiseError()
     expect(createPolicy({ seconds: 25 }, 'name', 'extra')).type.toRaiseError()
+    // A place that is not a call (a route's config): its label as is, and how to turn the bound off there.
+    expect(createPolicy({ seconds: 25 }, { label: 'GET /y config.tcpUserTimeout', off: 'give config: { tcpUserTimeout: false }' })).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, { label: 'GET /y config.tcpUserTimeout' }, ADAPTER_LIKE)).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, { off: 'x' })).type.toRaiseError("Property 'label' is missing")
     expect(createPolicy({ seconds: 25 }, 'name', ADAPTER_LIKE, 'extra')).type.toRaiseError()
   })
 

@@ -50,6 +50,22 @@ describe('tcpUserTimeout(options)', () => {
     expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError()
     expect(tcpUserTimeout({ seconds: () => undefined, workerTimeoutSeconds: 30 })).type.not.toRaiseError()
   })
+
+  // The messages a user reads name public types (the adapter's own, or the
+  // core's documented SecondsBudgetOptions), never an internal one.
+  test('common mistakes read well', () => {
+    expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError("'secs' does not exist in type 'ExpressTcpUserTimeoutOptions'")
+    expect(tcpUserTimeout({ seconds: 25, headr: 'x-t' })).type.toRaiseError("Did you mean to write 'header'?")
+    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError("Property 'seconds' is missing in type '{ header: string; }' but required in type 'SecondsBudgetOptions<")
+    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<")
+    expect(override({ seconds: 300, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<")
+  })
+
+  test('allowLongBudget', () => {
+    expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
+    expect(tcpUserTimeout({ workerTimeoutSeconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
+    expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: 'yes' })).type.toRaiseError("Type 'string' is not assignable to type 'boolean")
+  })
 })
 
 describe('override(options | false)', () => {

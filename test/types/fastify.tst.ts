@@ -42,6 +42,16 @@ describe('the plugin', () => {
     expect(app.register(tcpUserTimeout, { seconds: 25, hardenServer: 'yes' })).type.toRaiseError()
     expect(app.register(tcpUserTimeout, { seconds: 25, hardenServer: { userTimeoutSeconds: '30' } })).type.toRaiseError()
   })
+
+  test('common mistakes name public types', () => {
+    expect(app.register(tcpUserTimeout, { secs: 25 })).type.toRaiseError("'secs' does not exist in type 'FastifyRegisterOptions<FastifyTcpUserTimeoutPluginOptions>'")
+    expect(app.register(tcpUserTimeout, { header: 'x-request-timeout-s' })).type.toRaiseError("but required in type 'SecondsBudgetOptions<FastifyRequest<")
+    expect(app.register(tcpUserTimeout, { seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<FastifyRequest<")
+    expect(app.register(tcpUserTimeout, { seconds: () => undefined, workerTimeoutSeconds: 30 })).type.not.toRaiseError()
+    expect(app.register(tcpUserTimeout, { seconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
+    expect(app.get('/x', { config: { tcpUserTimeout: { secs: 5 } } }, async () => 'ok')).type.toRaiseError("but required in type 'SecondsBudgetOptions<FastifyRequest<")
+    expect(app.get('/x', { config: { tcpUserTimeout: { seconds: 5, workerTimeoutSeconds: 30 } } }, async () => 'ok')).type.toRaiseError()
+  })
 })
 
 describe('route config.tcpUserTimeout (module augmentation of FastifyContextConfig)', () => {

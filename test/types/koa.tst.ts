@@ -32,7 +32,14 @@ describe('tcpUserTimeout(options)', () => {
     // (ctx.nope is no error: Koa's Context has an `any` index signature.)
     expect(tcpUserTimeout({ seconds: (ctx) => ctx.path })).type.toRaiseError("Type 'string' is not assignable")
     expect(tcpUserTimeout({ seconds: 25, headerFormat: 'ms' })).type.toRaiseError(`Type '"ms"' is not assignable`)
-    expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError("'secs' does not exist")
+    expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError("'secs' does not exist in type 'KoaTcpUserTimeoutOptions'")
+  })
+
+  test('common mistakes name public types', () => {
+    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError("but required in type 'SecondsBudgetOptions<Context>'")
+    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<Context>'")
+    expect(tcpUserTimeout({ seconds: () => undefined, workerTimeoutSeconds: 30 })).type.not.toRaiseError()
+    expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
   })
 })
 

@@ -4,6 +4,10 @@ import { describeJob, readJobBudget, shown } from './job-data.js'
 import { BULLMQ_WORDS, type BullMQTcpUserTimeoutOptions } from './options.js'
 
 const NAME = 'withTcpUserTimeout'
+const PLACE = {
+  label: `${NAME}()`,
+  off: 'answer false from a seconds callback ({ seconds: (job) => (job.name === "export" ? false : undefined), maxExecutionSeconds: 30 }), or do not wrap the processor',
+}
 
 /** A processor: BullMQ's `(job, token?, signal?) => Promise`, or a sandboxed file's `(job) => ...`. */
 export type AnyProcessor = (job: any, ...rest: any[]) => unknown
@@ -32,7 +36,7 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
     )
   }
   // BullMQ's options are the policy's, under BullMQ's names (BULLMQ_WORDS).
-  const policy = createPolicy<Parameters<P>[0]>(options as unknown as TcpUserTimeoutOptions<Parameters<P>[0]>, NAME, BULLMQ_WORDS)
+  const policy = createPolicy<Parameters<P>[0]>(options as unknown as TcpUserTimeoutOptions<Parameters<P>[0]>, PLACE, BULLMQ_WORDS)
   const jobDataKey = checkJobDataKey(options.jobDataKey)
   const report = reportOnce()
 

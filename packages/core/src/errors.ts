@@ -19,6 +19,18 @@ export type ErrorCode = (typeof codes)[keyof typeof codes]
 export const warningCodes = {
   /** On Linux, ffi-rs could not be loaded: the library is a no-op; the message says why and how to fix it. */
   NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
+  /**
+   * A budget over an hour (a `seconds`, a `workerTimeoutSeconds`, a `seconds`
+   * callback's answer): most likely milliseconds by mistake. Once per
+   * middleware or route; `allowLongBudget: true` says it is meant.
+   */
+  LONG_BUDGET: 'TUT_WARN_LONG_BUDGET',
+  /**
+   * The middleware was registered after routes it therefore never sees
+   * (Express: route layers before it; Fastify: routes declared before the
+   * plugin loaded). Once per app; the fix is to register it first.
+   */
+  LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION',
 } as const
 
 export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]

@@ -21,6 +21,9 @@ export function createScope(seconds: number, options?: ScopeOptions): Scope {
 // `withTimeout(25, fn)` in a hot path (one per outbound call) allocates no scope.
 const plainScopes = new ScopeCache(undefined)
 
+// What withTimeout(0, fn) meant; the kernel would read 0 as its own default (about 15 min of retries).
+const WITHOUT_SCOPE = 'to run fn without a bound of its own, call fn() directly (outside any scope its sockets get the global default)'
+
 /** Runs `fn` in a prepared scope; returns what `fn` returns. */
 export function runInScope<R>(scope: Scope, fn: () => R): R {
   return shared.als.run(scope, fn)
@@ -32,7 +35,7 @@ export function runInScope<R>(scope: Scope, fn: () => R): R {
  * promise). Nested scopes: the inner one wins until it returns or throws.
  */
 export function withTimeout<R>(seconds: number, fn: () => R, options?: ScopeOptions): R {
-  const scope = createScope(seconds, options)
+  const scope = createScope(validateSeconds(seconds, 'seconds', WITHOUT_SCOPE), options)
   validateFunction(fn, 'fn')
   return shared.als.run(scope, fn)
 }
@@ -48,7 +51,7 @@ export function currentTimeout(): number | undefined {
  * already open keep their value.
  */
 export function setGlobalDefault(seconds: number | null): void {
-  shared.globalMs = seconds === null ? undefined : secondsToMs(seconds, 'seconds')
+  shared.globalMs = seconds === null ? undefined : secondsToMs(seconds, 'seconds', 'setGlobalDefault(null) removes the default')
 }
 
 /** The global default in ms, or undefined. */
@@ -67,5 +70,6 @@ export function headroom(maxSeconds: number): number {
 
 /** `withTimeout(headroom(maxExecutionSeconds), fn)`, for job workers. */
 export function withJobTimeout<R>(maxExecutionSeconds: number, fn: () => R, options?: ScopeOptions): R {
+  validateSeconds(maxExecutionSeconds, 'maxExecutionSeconds', WITHOUT_SCOPE)
   return withTimeout(headroom(maxExecutionSeconds), fn, options)
 }

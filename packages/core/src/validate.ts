@@ -16,8 +16,12 @@ export function validateMs(ms: unknown, name = 'ms'): number {
   return ms
 }
 
-/** A duration in seconds: a finite number > 0. */
-export function validateSeconds(seconds: unknown, name = 'seconds'): number {
+/**
+ * A duration in seconds: a finite number > 0. `zero`: the advice for 0, a
+ * user's way of saying "off" that this API spells otherwise.
+ */
+export function validateSeconds(seconds: unknown, name = 'seconds', zero?: string): number {
+  if (seconds === 0 && zero !== undefined) throw new OutOfRangeError(`${name} must be a finite number of seconds > 0, received 0. A bound of 0 is not "off" here: ${zero}`)
   if (typeof seconds !== 'number') {
     throw new InvalidArgumentError(`${name} must be a number of seconds, received ${describe(seconds)}`)
   }
@@ -28,8 +32,8 @@ export function validateSeconds(seconds: unknown, name = 'seconds'): number {
 }
 
 /** A budget in seconds, returned in whole milliseconds (at least 1) that the kernel accepts. */
-export function secondsToMs(seconds: unknown, name = 'seconds'): number {
-  const ms = Math.round(validateSeconds(seconds, name) * 1000)
+export function secondsToMs(seconds: unknown, name = 'seconds', zero?: string): number {
+  const ms = Math.round(validateSeconds(seconds, name, zero) * 1000)
   if (ms > MAX_MS) {
     throw new OutOfRangeError(`${name} must be at most ${MAX_MS / 1000} seconds, received ${describe(seconds)}`)
   }

@@ -1,5 +1,6 @@
 import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { Request, RequestHandler } from 'express'
+import { warnIfLate } from './late.js'
 
 /** The shared options; a `seconds` callback gets Express's `req`. */
 export type ExpressTcpUserTimeoutOptions = TcpUserTimeoutOptions<Request>
@@ -8,9 +9,26 @@ export type ExpressTcpUserTimeoutOptions = TcpUserTimeoutOptions<Request>
  * `app.use(tcpUserTimeout({ seconds: 25 }))`: every socket the rest of the
  * request uses (fetch, http, database and Redis clients) gets the request's
  * TCP_USER_TIMEOUT. Options are validated here, once; a request never throws.
+ *
+ * Register it before the routes: a route declared earlier answers its
+ * requests before they reach the middleware, so they run unbound. At its
+ * first request the middleware looks for such routes and warns once
+ * (TUT_WARN_LATE_REGISTRATION). A route meant to run unbound takes
+ * `override(false)` instead.
  */
 export function tcpUserTimeout(options: ExpressTcpUserTimeoutOptions): RequestHandler {
-  return middleware(createPolicy(options, 'tcpUserTimeout'))
+  const policy = createPolicy(options, {
+    label: 'tcpUserTimeout()',
+    off: 'answer false from a seconds callback ({ seconds: (req) => (req.path === "/stream" ? false : 25) }), or put override(false) in the route\'s list',
+  })
+  let checked = false
+  return function tcpUserTimeoutMiddleware(req, res, next) {
+    if (!checked) {
+      checked = true
+      warnIfLate(req, tcpUserTimeoutMiddleware)
+    }
+    policy.run(req, req, res, next)
+  }
 }
 
 /**
@@ -19,11 +37,11 @@ export function tcpUserTimeout(options: ExpressTcpUserTimeoutOptions): RequestHa
  * give it `header` too if clients may tighten this route.
  */
 export function override(options: ExpressTcpUserTimeoutOptions | false): RequestHandler {
-  return middleware(createPolicy(options, 'override'))
+  return middleware(createPolicy(options, { label: 'override()', off: 'give override(false)' }))
 }
 
 function middleware(policy: Policy<Request>): RequestHandler {
-  return function tcpUserTimeoutMiddleware(req, res, next) {
+  return function tcpUserTimeoutOverride(req, res, next) {
     policy.run(req, req, res, next)
   }
 }

@@ -1,4 +1,4 @@
-import { hardenServer, type HardenOptions } from '@tcp-user-timeout/core'
+import { hardenServer, warningCodes, type HardenOptions } from '@tcp-user-timeout/core'
 import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -28,7 +28,10 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   let policy: Policy<FastifyRequest>
   try {
     // Fastify hands a plugin registered without options {}: validation says what is missing.
-    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, 'tcpUserTimeout')
+    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, {
+      label: 'tcpUserTimeout()',
+      off: 'answer false from a seconds callback ({ seconds: (request) => (request.url === "/stream" ? false : 25) }), or give the route config: { tcpUserTimeout: false }',
+    })
     if (harden !== undefined) {
       const undo = hardenServer(fastify.server, harden === true ? {} : harden)
       fastify.addHook('onClose', (_instance, closed) => {
@@ -42,49 +45,87 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   }
 
   // Route options are validated when the route is declared, not when it is hit.
+  // Fastify declares a GET's HEAD route with the same config: one policy (and one warning) for both.
+  const declared = new WeakMap<object, Policy<FastifyRequest>>()
   fastify.addHook('onRoute', (route) => {
     const own = route.config?.tcpUserTimeout
     if (own === undefined) return
-    const name = `${String(route.method)} ${route.url} config.tcpUserTimeout`
-    route.config = { ...route.config, [kPolicy]: createPolicy<FastifyRequest>(own, name) } as typeof route.config
+    let routePolicy = own === false ? undefined : declared.get(own)
+    if (routePolicy === undefined) {
+      routePolicy = createPolicy<FastifyRequest>(own, routePlace(route.method, route.url))
+      if (own !== false) declared.set(own, routePolicy)
+    }
+    route.config = { ...route.config, [kPolicy]: routePolicy } as typeof route.config
   })
 
   // onRequest is the first hook: everything after it (body parsing,
   // preValidation, preHandler, the handler, error handlers) runs in the scope.
+  const late = { warned: false }
   fastify.addHook('onRequest', function tcpUserTimeoutHook(request, reply, next) {
-    routePolicy(request, policy).run(request, request.raw, reply.raw, next)
+    routePolicy(request, policy, late).run(request, request.raw, reply.raw, next)
   })
 
   done()
 }
 
 // A route declared before the plugin loaded (`app.register()` not awaited)
-// never reached onRoute: its options are read at its first request instead,
-// and a bad one must not fail requests, so it is logged and the plugin's
-// budget applies.
+// never reached onRoute. Fastify 5 still gives it the plugin's onRequest
+// hook (a route's hooks are gathered when the app starts), so it is
+// covered; but its own options are read at its first request instead of at
+// startup, and a bad one must not fail requests: it is logged and the
+// plugin's budget applies. The first such route warns once
+// (TUT_WARN_LATE_REGISTRATION), with the fix.
 const lateRoutes = new WeakMap<object, Policy<FastifyRequest>>()
 
-function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>): Policy<FastifyRequest> {
+function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>, late: { warned: boolean }): Policy<FastifyRequest> {
   const config = request.routeOptions.config as RouteConfig & { tcpUserTimeout?: unknown }
   const own = config[kPolicy]
   if (own !== undefined) return own
   if (config.tcpUserTimeout === undefined) return fallback
-  let late = lateRoutes.get(config)
-  if (late === undefined) {
+  let policy = lateRoutes.get(config)
+  if (policy === undefined) {
+    const route = `${request.method} ${request.routeOptions.url}`
+    if (!late.warned) {
+      late.warned = true
+      warnLate(route)
+    }
     try {
-      late = createPolicy<FastifyRequest>(config.tcpUserTimeout as FastifyTcpUserTimeoutOptions, `${request.method} ${request.routeOptions.url} config.tcpUserTimeout`)
+      policy = createPolicy<FastifyRequest>(config.tcpUserTimeout as FastifyTcpUserTimeoutOptions, routePlace(request.method, request.routeOptions.url))
     } catch (error) {
       request.log.error({ err: error }, 'tcp-user-timeout: bad route option, the plugin\'s budget applies; register the plugin with `await` to get this error at startup')
-      late = fallback
+      policy = fallback
     }
-    lateRoutes.set(config, late)
+    lateRoutes.set(config, policy)
   }
-  return late
+  return policy
+}
+
+/** A route's config, for messages: a place, not a call (no `()`). */
+function routePlace(method: unknown, url: unknown) {
+  return { label: `${String(method)} ${String(url)} config.tcpUserTimeout`, off: 'give config: { tcpUserTimeout: false }' }
+}
+
+function warnLate(route: string): void {
+  try {
+    process.emitWarning(
+      `@tcp-user-timeout/fastify: the route ${route} was declared before the plugin loaded, so its config.tcpUserTimeout is checked at its first request, not at startup. ` +
+        'Register the plugin first, with await: await app.register(tcpUserTimeout, { ... }), then declare the routes.',
+      { code: warningCodes.LATE_REGISTRATION, type: 'TcpUserTimeoutWarning' },
+    )
+  } catch {
+    // A process whose emitWarning throws: the request goes on.
+  }
 }
 
 /**
  * `app.register(tcpUserTimeout, { seconds: 25 })`: every socket a request
  * uses (fetch, http, database and Redis clients) gets the request's
- * TCP_USER_TIMEOUT. Register it before the routes it should cover.
+ * TCP_USER_TIMEOUT. Register it, with `await`, before declaring the
+ * routes: a route's `config.tcpUserTimeout` is then checked at startup. A
+ * route declared before the plugin loaded is still covered (Fastify 5 gives
+ * it the plugin's hook when the app starts), but its config is only read at
+ * its first request: the first such route warns once
+ * (TUT_WARN_LATE_REGISTRATION). A plugin registered inside another plugin
+ * covers only that plugin's routes (Fastify's encapsulation).
  */
 export const tcpUserTimeout = fp(plugin, { fastify: '5.x', name: '@tcp-user-timeout/fastify' })

@@ -10,9 +10,19 @@ export type KoaTcpUserTimeoutOptions = TcpUserTimeoutOptions<Context>
  * middleware uses (fetch, http, database and Redis clients) gets the
  * request's TCP_USER_TIMEOUT. Options are validated here, once; a request
  * never throws.
+ *
+ * Register it before the routes (`app.use(router.routes())`) and any
+ * middleware that calls out: Koa runs middleware in the order of `app.use`,
+ * and whatever answers a request before this one runs unbound. Koa keeps
+ * no route table this could check, so nothing warns about it.
  */
 export function tcpUserTimeout(options: KoaTcpUserTimeoutOptions): Middleware {
-  return middleware(createPolicy(options, 'tcpUserTimeout'))
+  return middleware(
+    createPolicy(options, {
+      label: 'tcpUserTimeout()',
+      off: 'answer false from a seconds callback ({ seconds: (ctx) => (ctx.path === "/stream" ? false : 25) }), or put override(false) in the route\'s list',
+    }),
+  )
 }
 
 /**
@@ -21,7 +31,7 @@ export function tcpUserTimeout(options: KoaTcpUserTimeoutOptions): Middleware {
  * give it `header` too if clients may tighten this route.
  */
 export function override(options: KoaTcpUserTimeoutOptions | false): Middleware {
-  return middleware(createPolicy(options, 'override'))
+  return middleware(createPolicy(options, { label: 'override()', off: 'give override(false)' }))
 }
 
 function middleware(policy: Policy<Context>): Middleware {

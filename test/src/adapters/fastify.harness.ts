@@ -10,7 +10,7 @@ export const fastifyHarness: AdapterHarness<FastifyRequest> = {
   name: 'fastify',
   stages: ['preValidation', 'preHandler'],
   errorHandlerInScope: true,
-  overrideName: (route) => `${route.method} ${route.path} config.tcpUserTimeout()`,
+  overrideName: (route) => `${route.method} ${route.path} config.tcpUserTimeout`,
   secondsFromPath: (choose) => (request) => choose(pathOf(request)) as number | undefined | false,
 
   async start(spec: AppSpec<FastifyRequest>): Promise<RunningApp> {
