@@ -25,7 +25,8 @@ export const honoHarness: AdapterHarness<Context> = {
         method: route.method,
         path: route.path,
         middleware: [...(route.override === undefined ? [] : [override(route.override)]), stage(route)],
-        handler: (c: Context<{ Bindings: HttpBindings }>) => {
+        // The fixture's parser sets c.get('body').
+        handler: (c: Context<{ Bindings: HttpBindings; Variables: { body?: unknown } }>) => {
           const incoming: IncomingMessage = c.env.incoming
           return route.handler({
             method: c.req.method,
