@@ -28,7 +28,8 @@ export function override(options: HonoTcpUserTimeoutOptions | false): Middleware
 function middleware(policy: Policy<Context>): MiddlewareHandler {
   return function tcpUserTimeoutMiddleware(c, next) {
     const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined
-    if (env?.incoming === undefined || env.outgoing === undefined) return next()
+    // Not on @hono/node-server (Bun, Deno, workers, app.request()): nothing to bind.
+    if (typeof env?.incoming?.on !== 'function' || typeof env.outgoing?.once !== 'function') return next()
     return policy.run(c, env.incoming, env.outgoing, () => next().then(() => scopeBody(streamOf(c.res))))
   }
 }

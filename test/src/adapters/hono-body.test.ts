@@ -70,7 +70,7 @@ it('hono: off @hono/node-server (app.request: no c.env.incoming) the middleware 
   const app = new Hono()
   app.use(tcpUserTimeout({ seconds: 25 }))
   app.get('/', (c) => c.json({ ms: currentTimeout() ?? null }))
-  for (const env of [undefined, {}, { incoming: {} }]) {
+  for (const env of [undefined, {}, { incoming: {} }, { incoming: {}, outgoing: {} }]) {
     const res = await app.request('/', {}, env)
     expect([res.status, await res.json()]).toEqual([200, { ms: null }])
   }
