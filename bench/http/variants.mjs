@@ -20,6 +20,7 @@ const ALS = {
   express: (app) => app.use(function alsMiddleware(req, res, next) { als.run(store, next) }),
   koa: (app) => app.use(function alsMiddleware(ctx, next) { return als.run(store, next) }),
   fastify: (app) => app.addHook('onRequest', function alsMiddleware(req, reply, done) { als.run(store, done) }),
+  hono: (app) => app.use(function alsMiddleware(c, next) { return als.run(store, next) }),
 }
 
 /**

@@ -3,13 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { startNode, type NodeProcess } from './helpers/child.js'
 
-// The runnable examples (examples/express, koa, fastify), started as a user
+// The runnable examples (examples/express, koa, fastify, hono), started as a user
 // starts them (`node server.mjs`, PORT=0) so they cannot rot: real HTTP
 // requests through each app, whose handler fetches from its upstream and
-// answers with the budget in effect (`currentTimeout()`). The three run side
+// answers with the budget in effect (`currentTimeout()`). The four run side
 // by side; every wait is bounded.
 
-const EXAMPLES = ['express', 'koa', 'fastify'] as const
+const EXAMPLES = ['express', 'koa', 'fastify', 'hono'] as const
 type Example = (typeof EXAMPLES)[number]
 
 const START_TIMEOUT_MS = 15_000

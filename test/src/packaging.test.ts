@@ -132,13 +132,14 @@ const PUBLISHABLE: Publishable[] = [
   { dir: 'express', name: '@tcp-user-timeout/express', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
   { dir: 'koa', name: '@tcp-user-timeout/koa', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
   { dir: 'fastify', name: '@tcp-user-timeout/fastify', functions: ['tcpUserTimeout'], defaultIs: 'tcpUserTimeout' },
+  { dir: 'hono', name: '@tcp-user-timeout/hono', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
   { dir: 'bullmq', name: '@tcp-user-timeout/bullmq', functions: ['withTcpUserTimeout'] },
 ]
 
 
 /** The frameworks the scratch project installs beside the tarballs: the versions the workspace tests use. */
 function peerVersions(): Record<string, string> {
-  const peers = ['express', 'koa', 'fastify', 'bullmq']
+  const peers = ['express', 'koa', 'fastify', 'hono', '@hono/node-server', 'bullmq']
   return Object.fromEntries(
     peers.map((name) => [name, (JSON.parse(readFileSync(join(TEST_DIR, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
   )
@@ -523,7 +524,7 @@ describe('the packed packages, installed with npm', () => {
     expect(cjs.errorNames).toEqual(Object.keys(CORE.errors!))
   })
 
-  it('runs a real Express (and Koa, Fastify) app with the packed adapters', async (ctx) => {
+  it('runs a real Express (and Koa, Fastify, Hono) app with the packed adapters', async (ctx) => {
     needInstall(ctx)
     const result = await script<Record<string, Record<string, { ms: number | null; echoed?: number }>>>('use.mjs')
     expect(result.express).toEqual({
@@ -535,6 +536,7 @@ describe('the packed packages, installed with npm', () => {
     })
     expect(result.koa).toEqual({ quote: { ms: 25_000 }, reports: { ms: 120_000 } })
     expect(result.fastify).toEqual({ quote: { ms: 25_000 }, export: { ms: 300_000 }, health: { ms: null } })
+    expect(result.hono).toEqual({ quote: { ms: 25_000 }, body: { ms: 25_000, echoed: 42 }, export: { ms: 300_000 }, health: { ms: null } })
   })
 })
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 
-export type Framework = 'express' | 'koa' | 'fastify'
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono'
 
 /** The frameworks with an adapter, in the order the tests and benches report them. */
 export declare const FRAMEWORKS: readonly Framework[]
@@ -17,13 +17,14 @@ export interface AppRoute {
   path: string
   /**
    * The framework's handler arguments: Express (req, res), Koa (ctx),
-   * Fastify (request, reply). Its result, or what its promise resolves to, is
+   * Fastify (request, reply), Hono (c). Its result, or what its promise resolves to, is
    * the answer: Express sends a string with res.send and anything else with
    * res.json (unless the handler answered itself or the response is gone), Koa sets ctx.body,
-   * Fastify sends it. A throw or rejection goes to the app's error handler.
+   * Fastify sends it, Hono answers a string with c.text and anything else
+   * with c.json (a Response as it is). A throw or rejection goes to the app's error handler.
    */
   handler: (...args: Native[]) => unknown
-  /** Express and Koa: route middleware before the handler (e.g. the adapter's `override(...)`). */
+  /** Express, Koa and Hono: route middleware before the handler (e.g. the adapter's `override(...)`). */
   middleware?: readonly Native[]
   /** Fastify: the route's own options (config, preValidation, preHandler, ...). */
   options?: Record<string, unknown>
@@ -31,7 +32,7 @@ export interface AppRoute {
 
 export interface AppOptions {
   /**
-   * Puts the middleware in, as an application does: Express/Koa
+   * Puts the middleware in, as an application does: Express/Koa/Hono
    * `app.use(...)`, Fastify `app.register(...)` or a hook (awaited). Runs
    * before the body parser and the routes (Koa: after the error catcher).
    * A throw or rejection (a bad adapter option) rejects `createApp`, with
@@ -70,7 +71,7 @@ export declare function loadFramework(framework: Framework): Promise<unknown>
 
 /**
  * The `use` that puts the framework's adapter in as its README shows it:
- * Express/Koa `app.use(tcpUserTimeout(...args))`, Fastify
+ * Express/Koa/Hono `app.use(tcpUserTimeout(...args))`, Fastify
  * `app.register(tcpUserTimeout, ...args)`. Imports the adapter (and so the
  * core's client hooks) only now.
  */

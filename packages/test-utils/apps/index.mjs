@@ -6,12 +6,13 @@
 // pays nothing of the adapter's client hooks.
 
 /** The frameworks with an adapter; each has a module here named after it. */
-export const FRAMEWORKS = Object.freeze(['express', 'koa', 'fastify'])
+export const FRAMEWORKS = Object.freeze(['express', 'koa', 'fastify', 'hono'])
 
 const ADAPTERS = {
   express: '@tcp-user-timeout/express',
   koa: '@tcp-user-timeout/koa',
   fastify: '@tcp-user-timeout/fastify',
+  hono: '@tcp-user-timeout/hono',
 }
 
 function known(framework) {
@@ -34,7 +35,7 @@ export async function loadFramework(framework) {
 
 /**
  * The `use` that puts the framework's adapter in as its README shows it:
- * `app.use(tcpUserTimeout(...args))`, Fastify `app.register(tcpUserTimeout, ...args)`.
+ * `app.use(tcpUserTimeout(...args))` (Express, Koa, Hono), Fastify `app.register(tcpUserTimeout, ...args)`.
  */
 export async function useAdapter(framework, ...args) {
   known(framework)

@@ -19,6 +19,7 @@ import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { get, perTest, startApp, startTcpSink, type AdapterHarness } from '@tcp-user-timeout/test-utils'
 import { expressHarness } from '../adapters/express.harness.js'
 import { fastifyHarness } from '../adapters/fastify.harness.js'
+import { honoHarness } from '../adapters/hono.harness.js'
 import { koaHarness } from '../adapters/koa.harness.js'
 import { MARIADB, REDIS, mariadbConfig, redisConfig, skipWithout } from '../helpers/services.js'
 import { whenAllHold } from './helpers.js'
@@ -28,7 +29,7 @@ beforeAll(async () => {
   skip = await skipWithout('lifetime/clients', MARIADB, REDIS)
 })
 
-const harnesses = [expressHarness('express', express), koaHarness, fastifyHarness] as AdapterHarness<never>[]
+const harnesses = [expressHarness('express', express), koaHarness, fastifyHarness, honoHarness] as AdapterHarness<never>[]
 const mysqlSocket = (c: mysql.PoolConnection) => (c as unknown as { connection: { stream: net.Socket } }).connection.stream
 
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s: lazily connecting clients inside a request', (_name, harness) => {

@@ -15,6 +15,7 @@ import { Barrier, get, perTest, startApp, type AdapterHarness } from '@tcp-user-
 import express from 'express'
 import { expressHarness } from '../adapters/express.harness.js'
 import { fastifyHarness } from '../adapters/fastify.harness.js'
+import { honoHarness } from '../adapters/hono.harness.js'
 import { koaHarness } from '../adapters/koa.harness.js'
 import { POSTGRES, postgresConfig, skipWithout } from '../helpers/services.js'
 import { whenAllHold } from './helpers.js'
@@ -27,7 +28,7 @@ beforeAll(async () => {
 const HEADER = 'x-request-timeout-s'
 const streamOf = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
 
-const harnesses: AdapterHarness<never>[] = [expressHarness('express', express), koaHarness, fastifyHarness] as AdapterHarness<never>[]
+const harnesses: AdapterHarness<never>[] = [expressHarness('express', express), koaHarness, fastifyHarness, honoHarness] as AdapterHarness<never>[]
 
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s', (_name, harness) => {
   for (const globalSeconds of [60, null] as const) {

@@ -89,7 +89,7 @@ export async function checkBehaviour(label, mods) {
     assert.equal(core.installed(), true, `${label}: the client hooks are installed at import`)
   }
 
-  for (const name of ['@tcp-user-timeout/express', '@tcp-user-timeout/koa']) {
+  for (const name of ['@tcp-user-timeout/express', '@tcp-user-timeout/koa', '@tcp-user-timeout/hono']) {
     const adapter = mods[name]
     if (adapter === undefined) continue
     assert.equal(adapter.hardenServer, core.hardenServer, `${label} ${name}: hardenServer is the core's own`)

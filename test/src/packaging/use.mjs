@@ -1,13 +1,17 @@
 // A tiny real use of the packed adapters, as a user writes it: an Express app
 // on 127.0.0.1:0 answering real requests with the budget its handler sees;
-// then the same through Koa and Fastify (its route config included).
+// then the same through Koa, Fastify (its route config included) and Hono
+// on @hono/node-server.
 import assert from 'node:assert/strict'
 import express from 'express'
 import Koa from 'koa'
 import Fastify from 'fastify'
+import { Hono } from 'hono'
+import { serve } from '@hono/node-server'
 import { tcpUserTimeout, override, hardenServer } from '@tcp-user-timeout/express'
 import * as koaAdapter from '@tcp-user-timeout/koa'
 import fastifyPlugin from '@tcp-user-timeout/fastify'
+import * as honoAdapter from '@tcp-user-timeout/hono'
 import { currentTimeout } from '@tcp-user-timeout/core'
 import { report } from './checks.mjs'
 
@@ -93,6 +97,31 @@ const result = {}
     result.fastify = { quote: await inject('/quote'), export: await inject('/export'), health: await inject('/health') }
   } finally {
     await app.close()
+  }
+}
+
+// Hono on @hono/node-server
+{
+  const app = new Hono()
+  app.use(honoAdapter.tcpUserTimeout({ seconds: 25 }))
+  app.get('/quote', (c) => c.json(budget()))
+  app.post('/body', async (c) => c.json({ ...budget(), echoed: (await c.req.json()).n }))
+  app.get('/export', honoAdapter.override({ seconds: 300 }), (c) => c.json(budget()))
+  app.get('/health', honoAdapter.override(false), (c) => c.json(budget()))
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
+  const undo = honoAdapter.hardenServer(server)
+  const origin = await listen(server)
+  try {
+    const post = await fetch(`${origin}/body`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 42 }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
+    result.hono = { quote: await get(origin, '/quote'), body: await post.json(), export: await get(origin, '/export'), health: await get(origin, '/health') }
+  } finally {
+    undo()
+    await close(server)
   }
 }
 

@@ -1,0 +1,56 @@
+import { AsyncResource } from 'node:async_hooks'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import type { Context, MiddlewareHandler } from 'hono'
+
+/** The shared options; a `seconds` callback gets Hono's Context `c`. */
+export type HonoTcpUserTimeoutOptions = TcpUserTimeoutOptions<Context>
+
+/**
+ * `app.use(tcpUserTimeout({ seconds: 25 }))`, before the routes: every socket
+ * the rest of the request uses (fetch, http, database and Redis clients) gets
+ * its TCP_USER_TIMEOUT until the Node response closes. Options are validated
+ * here, once; a request never throws. Off @hono/node-server it calls next().
+ */
+export function tcpUserTimeout(options: HonoTcpUserTimeoutOptions): MiddlewareHandler {
+  return middleware(createPolicy(options, 'tcpUserTimeout'))
+}
+
+/**
+ * A route's own budget, in its handler list: replaces the request's (longer,
+ * shorter, or `false` for none). It is the route's whole policy: give it
+ * `header` too if clients may tighten this route.
+ */
+export function override(options: HonoTcpUserTimeoutOptions | false): MiddlewareHandler {
+  return middleware(createPolicy(options, 'override'))
+}
+
+function middleware(policy: Policy<Context>): MiddlewareHandler {
+  return function tcpUserTimeoutMiddleware(c, next) {
+    const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined
+    // Not on @hono/node-server (Bun, Deno, workers, app.request()): nothing to bind.
+    if (typeof env?.incoming?.on !== 'function' || typeof env.outgoing?.once !== 'function') return next()
+    return policy.run(c, env.incoming, env.outgoing, () => next().then(() => scopeBody(streamOf(c.res))))
+  }
+}
+
+/**
+ * @hono/node-server reads a stream body after the middleware has returned,
+ * outside the scope: a body pulled as the client reads (an async generator
+ * that fetches) would open unbound sockets. So its reader reads in the scope.
+ */
+function scopeBody(stream: unknown): void {
+  if (!(stream instanceof ReadableStream) || stream.locked || Object.hasOwn(stream, 'getReader')) return
+  const scope = new AsyncResource('tcp-user-timeout:body')
+  const getReader = stream.getReader.bind(stream)
+  stream.getReader = function getReaderInScope() {
+    const reader = getReader()
+    return Object.assign(reader, { read: scope.bind(reader.read) })
+  } as ReadableStream['getReader']
+}
+
+function streamOf(res: Response): unknown {
+  // node-server's own [status, body, headers]: `res.body` would build a Response per string answer.
+  const key = Object.getOwnPropertySymbols(res).find((k) => Array.isArray(Reflect.get(res, k)))
+  return key === undefined ? res.body : (Reflect.get(res, key) as unknown[])[1]
+}

@@ -1,0 +1,48 @@
+import { answer } from './answer.mjs'
+import { listen } from './listen.mjs'
+
+/**
+ * Hono 4 on @hono/node-server: the error handler (with `onError`,
+ * app.onError), `use(app)`, then (with `json`) a middleware that parses an
+ * application/json body with c.req.json() and sets it as c.get('body'),
+ * leaving any other body unread, and the routes. A handler's result is
+ * answered with c.text (a string) or c.json, unless it is a Response already.
+ */
+export async function start({ use, json = false, routes, onError }) {
+  const { Hono, createAdaptorServer } = await load()
+  const app = new Hono()
+  if (onError) {
+    app.onError((error, c) => {
+      const { status, body } = onError(error)
+      return c.json(body, status)
+    })
+  }
+  // A bad adapter option throws here, before anything listens.
+  await use?.(app)
+  if (json) {
+    app.use(async function parseJson(c, next) {
+      if (c.req.header('content-type')?.startsWith('application/json')) c.set('body', await c.req.json())
+      await next()
+    })
+  }
+  for (const route of routes) {
+    const method = route.method === 'POST' ? 'post' : 'get'
+    app[method](route.path, ...(route.middleware ?? []), (c) => {
+      const send = (result) => (isResponse(result) ? result : typeof result === 'string' ? c.text(result) : c.json(result))
+      return answer(route.handler, [c], send, (error) => Promise.reject(error))
+    })
+  }
+  return listen(createAdaptorServer({ fetch: app.fetch }))
+}
+
+// Not `instanceof Response`: node-server replaces the global Response with a
+// subclass of its own, and fetch's Responses are not instances of that.
+function isResponse(value) {
+  return Object.prototype.toString.call(value) === '[object Response]'
+}
+
+/** Hono and the Node server it runs on. */
+export async function load() {
+  const [{ Hono }, { createAdaptorServer }] = await Promise.all([import('hono'), import('@hono/node-server')])
+  return { Hono, createAdaptorServer }
+}
