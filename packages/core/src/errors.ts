@@ -19,6 +19,8 @@ export type ErrorCode = (typeof codes)[keyof typeof codes]
 export const warningCodes = {
   /** On Linux, ffi-rs could not be loaded: the library is a no-op; the message says why and how to fix it. */
   NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
+  /** An `observe()` listener threw: caught, reported once per observer. */
+  LISTENER_THREW: 'TUT_WARN_LISTENER_THREW',
 } as const
 
 export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]
