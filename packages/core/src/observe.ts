@@ -96,7 +96,7 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
     if (before === ms) return
     if (before !== undefined) count(before, -1)
     else if (ms > 0) {
-      // A bind published from inside 'close' listeners: the socket is gone already.
+      // Already closed (a bind from another 'close' listener): no 'close' will come to release it.
       if (socket.destroyed && socket.closed) return
       socket.once('close', release)
     }
