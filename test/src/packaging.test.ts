@@ -93,7 +93,7 @@ const CORE: Publishable = {
   functions: [
     'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
     'withTimeout', 'withJobTimeout', 'currentTimeout', 'setGlobalDefault', 'globalDefault', 'headroom',
-    'hardenServer', 'stats', 'resetStats', 'install', 'uninstall', 'installed',
+    'hardenServer', 'stats', 'resetStats', 'observe', 'install', 'uninstall', 'installed',
   ],
   errors: {
     InvalidArgumentError: { base: 'TypeError', code: 'TUT_ERR_INVALID_ARG' },
@@ -113,7 +113,7 @@ const CORE: Publishable = {
       INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
       SOCKOPT: 'TUT_ERR_SOCKOPT',
     },
-    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION' },
+    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION', LISTENER_THREW: 'TUT_WARN_LISTENER_THREW' },
   },
   absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget'],
 }

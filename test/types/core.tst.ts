@@ -20,6 +20,7 @@ import {
   headroom,
   install,
   installed,
+  observe,
   resetStats,
   setGlobalDefault,
   setKeepAliveProbes,
@@ -35,10 +36,12 @@ import {
   type HardenOptions,
   type HostPattern,
   type KeepAliveProbes,
+  type Observer,
   type ScopeOptions,
   type Stats,
   type Support,
   type Target,
+  type TcpUserTimeoutEvent,
   type TimeoutMessage,
 } from '@tcp-user-timeout/core'
 import type * as Core from '@tcp-user-timeout/core'
@@ -167,6 +170,16 @@ describe('stats and diagnostics', () => {
       remotePort: number | undefined
     }>()
     expect<ErrorMessage>().type.toBe<{ socket: Socket | null; error: Error }>()
+  })
+
+  test('observe(): an optional listener of plain events; inForce() counts per bound', () => {
+    expect(observe()).type.toBe<Observer>()
+    expect(observe((event) => event.peer)).type.toBe<Observer>()
+    expect(observe).type.not.toBeCallableWith((event: { socket: Socket }) => event)
+    expect<TcpUserTimeoutEvent['type']>().type.toBe<'bind' | 'timeout' | 'error'>()
+    expect<TcpUserTimeoutEvent['socket']>().type.toBe<Socket | null | undefined>()
+    expect(observe().inForce()).type.toBe<Record<number, number>>()
+    expect(observe().close()).type.toBe<void>()
   })
 })
 

@@ -31,6 +31,8 @@ export const warningCodes = {
    * plugin loaded). Once per app; the fix is to register it first.
    */
   LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION',
+  /** An `observe()` listener threw: caught, reported once per observer. */
+  LISTENER_THREW: 'TUT_WARN_LISTENER_THREW',
 } as const
 
 export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]
