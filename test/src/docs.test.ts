@@ -32,3 +32,24 @@ describe('the READMEs', () => {
     expect(scripts.test).toMatch(/^bash scripts\/setup\.sh test && /)
   })
 })
+
+describe('"Check that it works"', () => {
+  it('is examples/observability/check.mjs, and prints support, each bind and the counters in front of a real app', async () => {
+    const check = read('examples/observability/check.mjs')
+    expect(read('docs/snippets/check.md'), 'the snippet shows check.mjs as it is').toContain(`\`\`\`js\n${check}\`\`\``)
+    const r = await runNode(['--import', './check.mjs', join(ROOT, 'test/src/fixtures/check-app.mjs')], {
+      cwd: join(ROOT, 'examples/observability'),
+      timeoutMs: 30_000,
+    })
+    expect(r.code, describeChild('node --import ./check.mjs check-app.mjs', r)).toBe(0)
+    const lines = r.stdout.trim().split('\n')
+    const json = (line: string | undefined) => JSON.parse(line!.replace(/^tcp-user-timeout: /, '').replace(/ \{\}$/, '')) as Record<string, unknown>
+    expect(json(lines[0])).toEqual({ supported: true })
+    const peer = expect.stringMatching(/^127\.0\.0\.1:\d+$/)
+    expect(json(lines[1])).toEqual({ type: 'bind', ms: 25000, direction: 'outbound', peer })
+    expect(json(lines[2]), 'the request ended: its socket put back').toEqual({ type: 'bind', ms: 0, direction: 'outbound', peer })
+    expect(lines[3]).toMatch(/ \{\}$/) // inForce(): no open socket holds a bound at exit
+    expect(json(lines[3])).toEqual({ bound: 1, timedOut: 0, errors: 0, setsockoptCalls: 2, hardened: 0, reaped: 0 })
+    expect(lines).toHaveLength(4)
+  })
+})
