@@ -18,6 +18,16 @@ import { report } from './checks.mjs'
 const TIMEOUT_MS = 5_000
 const budget = () => ({ ms: currentTimeout() ?? null })
 
+/** POSTs { n: 42 } as JSON to `origin`/body. */
+function postBody(origin) {
+  return fetch(`${origin}/body`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 42 }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  })
+}
+
 async function get(origin, path, headers = {}) {
   const res = await fetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) })
   assert.equal(res.status, 200, `GET ${path}: status ${res.status}`)
@@ -50,12 +60,7 @@ const result = {}
   assert.equal(typeof undo, 'function', 'hardenServer returns an undo')
   const origin = await listen(server)
   try {
-    const post = await fetch(`${origin}/body`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ n: 42 }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    })
+    const post = await postBody(origin)
     result.express = {
       quote: await get(origin, '/quote'),
       tightened: await get(origin, '/quote', { 'x-request-timeout-s': '3' }),
@@ -112,12 +117,7 @@ const result = {}
   const undo = honoAdapter.hardenServer(server)
   const origin = await listen(server)
   try {
-    const post = await fetch(`${origin}/body`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ n: 42 }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    })
+    const post = await postBody(origin)
     result.hono = { quote: await get(origin, '/quote'), body: await post.json(), export: await get(origin, '/export'), health: await get(origin, '/health') }
   } finally {
     undo()
