@@ -24,12 +24,7 @@ const app = await NestFactory.create<NestFastifyApplication>(AppModule.forUpstre
 // listen): the plugin then reads each route's `@RouteConfig({ tcpUserTimeout })`
 // as it is declared, and its onRequest hook opens the scope that body
 // parsing, guards, interceptors and the handler run in.
-//
-// (`as never`: only for this workspace, where Nest's exactly pinned Fastify
-// and the adapter's own dev copy are two versions whose types do not unify.
-// With one Fastify installed, as in an app, `app.register(tcpUserTimeout, ...)`
-// type-checks as is.)
-await app.register(tcpUserTimeout as never, { seconds: 25, header: BUDGET_HEADER })
+await app.register(tcpUserTimeout, { seconds: 25, header: BUDGET_HEADER })
 
 try {
   await app.listen(PORT, '127.0.0.1')
