@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
+import { requestExample, type ExampleRequest } from './helpers/example-request.js'
 import { startNode, type NodeProcess } from './helpers/child.js'
 
 // The runnable examples (examples/express, koa, fastify, hono), started as a user
@@ -47,17 +48,8 @@ interface Answer {
   body: { route?: string; budgetMs?: number | null; upstream?: { path?: string; price?: number }; error?: string }
 }
 
-async function call(name: Example, path: string, init: { header?: string; json?: unknown } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {}
-  if (init.header !== undefined) headers['x-request-timeout-s'] = init.header
-  if (init.json !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(app(name).origin + path, {
-    method: init.json === undefined ? 'GET' : 'POST',
-    headers,
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  })
-  return { status: res.status, body: (await res.json()) as Answer['body'] }
+function call(name: Example, path: string, init: ExampleRequest = {}): Promise<Answer> {
+  return requestExample<Answer['body']>(app(name).origin, path, init, REQUEST_TIMEOUT_MS)
 }
 
 async function budget(name: Example, path: string, header?: string): Promise<number | null | undefined> {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { answerJson, Barrier, holding, startUpstream, type UpstreamHandler } from '@tcp-user-timeout/test-utils'
 import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { support } from '@tcp-user-timeout/core'
+import { requestExample, type ExampleRequest } from './helpers/example-request.js'
 import { startNode, type NodeProcess } from './helpers/child.js'
 
 // examples/nestjs, started as a user starts it (`node dist/<platform>.js`,
@@ -57,19 +58,10 @@ interface Body {
   upstream?: { path?: string }
 }
 
-async function call(platform: Platform, path: string, init: { header?: string; json?: unknown } = {}): Promise<Body> {
-  const headers: Record<string, string> = {}
-  if (init.header !== undefined) headers['x-request-timeout-s'] = init.header
-  if (init.json !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(app(platform).origin + path, {
-    method: init.json === undefined ? 'GET' : 'POST',
-    headers,
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  })
-  const body = (await res.json()) as Body
+async function call(platform: Platform, path: string, init: ExampleRequest = {}): Promise<Body> {
+  const { status, body } = await requestExample<Body>(app(platform).origin, path, init, REQUEST_TIMEOUT_MS)
   // Nest answers a POST with 201 Created.
-  expect(res.status, JSON.stringify(body)).toBe(init.json === undefined ? 200 : 201)
+  expect(status, JSON.stringify(body)).toBe(init.json === undefined ? 200 : 201)
   return body
 }
 
