@@ -16,3 +16,6 @@ export npm_config_store_dir=$tut_root/.cache/pnpm/store
 export npm_config_cache_dir=$tut_root/.cache/pnpm/cache
 export npm_config_state_dir=$tut_root/.cache/pnpm/state
 export npm_config_update_notifier=false
+# tsc and vite turn on Node's compile cache (22.1+), which writes under
+# os.tmpdir(): nothing of the project's runs belongs there.
+export NODE_DISABLE_COMPILE_CACHE=1
