@@ -81,16 +81,32 @@ function applyEmit(req: ScopedRequest, args: IArguments): boolean {
 
 /**
  * Runs a response body stream's reads in the request's scope. For
- * frameworks that pipe the body after the middleware chain has returned,
- * outside the scope (Koa's `ctx.body = stream`): a lazily produced body (a
- * generator that fetches as it goes) would otherwise open unbound sockets.
- * Anything that is not a readable stream is left alone.
+ * frameworks that write the body after the middleware chain has returned,
+ * outside the scope (Koa's `ctx.body = stream`, a web `ReadableStream` that
+ * @hono/node-server reads): a lazily produced body (a generator that fetches
+ * as it goes) would otherwise open unbound sockets. Anything that is not a
+ * Node readable or an unlocked web ReadableStream is left alone.
  */
 export function scopeResponseBody(req: ScopedRequest, body: unknown): void {
-  if (req[kScope] === undefined || !isReadable(body) || body[kRead] !== undefined) return
+  const scope = req[kScope]
+  if (scope === undefined) return
+  if (body instanceof ReadableStream) return scopeWebStream(scope, body)
+  if (!isReadable(body) || body[kRead] !== undefined) return
   body[kRead] = body.read
   body[kRequest] = req
   body.read = readInScope
+}
+
+/** Each reader the stream hands out reads in `scope`. */
+function scopeWebStream(scope: Scope, stream: ReadableStream): void {
+  if (stream.locked || Object.hasOwn(stream, 'getReader')) return
+  const getReader = stream.getReader
+  stream.getReader = function getReaderInScope(this: ReadableStream, ...args: unknown[]) {
+    const reader = Reflect.apply(getReader, this, args) as ReadableStreamDefaultReader
+    const read = reader.read
+    reader.read = () => shared.als.run(scope, () => Reflect.apply(read, reader, []) as ReturnType<typeof read>)
+    return reader
+  } as ReadableStream['getReader']
 }
 
 function isReadable(body: unknown): body is ScopedBody {

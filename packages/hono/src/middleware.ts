@@ -1,6 +1,5 @@
-import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
 
 /** The shared options; a `seconds` callback gets Hono's Context `c`. */
@@ -30,23 +29,9 @@ function middleware(policy: Policy<Context>): MiddlewareHandler {
     const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined
     // Not on @hono/node-server (Bun, Deno, workers, app.request()): nothing to bind.
     if (typeof env?.incoming?.on !== 'function' || typeof env.outgoing?.once !== 'function') return next()
-    return policy.run(c, env.incoming, env.outgoing, () => next().then(() => scopeBody(streamOf(c.res))))
+    // @hono/node-server reads a stream body after this returned, outside the scope: its reads are put back in it.
+    return policy.run(c, env.incoming, env.outgoing, () => next().then(() => scopeResponseBody(env.incoming!, streamOf(c.res))))
   }
-}
-
-/**
- * @hono/node-server reads a stream body after the middleware has returned,
- * outside the scope: a body pulled as the client reads (an async generator
- * that fetches) would open unbound sockets. So its reader reads in the scope.
- */
-function scopeBody(stream: unknown): void {
-  if (!(stream instanceof ReadableStream) || stream.locked || Object.hasOwn(stream, 'getReader')) return
-  const scope = new AsyncResource('tcp-user-timeout:body')
-  const getReader = stream.getReader.bind(stream)
-  stream.getReader = function getReaderInScope() {
-    const reader = getReader()
-    return Object.assign(reader, { read: scope.bind(reader.read) })
-  } as ReadableStream['getReader']
 }
 
 function streamOf(res: Response): unknown {
