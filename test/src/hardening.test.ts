@@ -143,6 +143,44 @@ describe('hardenServer defaults and validation', { concurrent: true }, () => {
   })
 })
 
+describe("Node's own keepAlive server option: hardenServer's probes win", { concurrent: true }, () => {
+  // Node calls setKeepAlive(true, keepAliveInitialDelay) on each accepted
+  // socket before 'connection'; libuv then sets the idle to the delay and
+  // resets interval and count to 1 s and 10 over what the listener passed on.
+  const kinds = {
+    http: (o: net.ServerOpts) => http.createServer(o, (_req, res) => res.end()),
+    net: (o: net.ServerOpts) => net.createServer(o, (s) => s.resume()),
+  }
+  type Kind = keyof typeof kinds
+  const matrix = (['http', 'net'] as const).flatMap((kind) =>
+    ([1000, undefined] as const).flatMap((delay) => (['before', 'after'] as const).map((when) => [kind, delay, when] as const)),
+  )
+
+  /** A server with { keepAlive: true, keepAliveInitialDelay: delay }, hardened before or after it listens (or not at all). */
+  async function served(t: Teardown, kind: Kind, delay: number | undefined, when: 'before' | 'after' | 'never', harden: HardenOptions = options) {
+    const server = kinds[kind]({ keepAlive: true, ...(delay === undefined ? {} : { keepAliveInitialDelay: delay }) })
+    if (when === 'before') hardenServer(server, harden)
+    await listen(t, server)
+    if (when === 'after') hardenServer(server, harden)
+    return server
+  }
+
+  it.for(['http', 'net'] as const)('%s, not hardened: Node leaves probes of 1 s idle / 1 s / 10 and no user timeout (what would override)', async (kind, ctx) => {
+    const server = await served(perTest(ctx), kind, 1000, 'never')
+    expect(await readBackAccepted(server)).toEqual({ userTimeout: 0, probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 } })
+  })
+
+  it.for(matrix)('%s, keepAliveInitialDelay %s, hardened %s listen: the probes and the user timeout given', async ([kind, delay, when], ctx) => {
+    const server = await served(perTest(ctx), kind, delay, when)
+    expect(await readBackAccepted(server)).toEqual(expected)
+  })
+
+  it.for(['before', 'after'] as const)('keepAlive: false leaves Node\'s probes alone; the user timeout (which setKeepAlive never touches) still holds (hardened %s listen)', async (when, ctx) => {
+    const server = await served(perTest(ctx), 'http', 1000, when, { userTimeoutSeconds: 30, keepAlive: false })
+    expect(await readBackAccepted(server)).toEqual({ userTimeout: 30_000, probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 } })
+  })
+})
+
 describe('set once on the listener: no syscall per accepted connection', () => {
   /** Accepts `n` connections; returns what each accepted socket holds and the setsockopt calls they cost. */
   async function acceptMany(t: Teardown, server: net.Server, n: number) {
@@ -176,6 +214,15 @@ describe('set once on the listener: no syscall per accepted connection', () => {
     const { seen, cost } = await acceptMany(t, server, 20)
     expect(seen).toEqual(Array(20).fill(expected))
     expect(cost).toBe(0)
+  })
+
+  it("with Node's keepAlive server option: only the probes are set again on each accepted socket (4 calls), the user timeout stays inherited", async (ctx) => {
+    const t = perTest(ctx)
+    const { server } = await listen(t, net.createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, (s) => s.resume()))
+    hardenServer(server, options)
+    const { seen, cost } = await acceptMany(t, server, 5)
+    expect(seen).toEqual(Array(5).fill(expected))
+    expect(cost).toBe(5 * 4)
   })
 
   it('the undo puts the listener back: later connections are not hardened', async (ctx) => {

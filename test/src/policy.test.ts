@@ -118,6 +118,79 @@ describe('a header can only tighten', () => {
   })
 })
 
+describe('a header converts as the options do: one conversion, exact for every value the grammar takes', () => {
+  // The budget at the kernel's maximum and the floor at 1 ms, so what the
+  // policy resolves is the header's own value.
+  const MAX_SECONDS = 2_147_483.647
+  const open = (headerFormat?: 'milliseconds' | 'grpc-timeout') =>
+    createPolicy({ seconds: MAX_SECONDS, allowLongBudget: true, header: 'x-t', minSeconds: 0.001, ...(headerFormat && { headerFormat }) })
+  const seconds = open()
+  /** What `seconds: n` as an option gives. */
+  const asOption = (n: number) => msOf(createPolicy({ seconds: n, allowLongBudget: true }))
+  /** The decimal's ms by integer arithmetic, from its digits. */
+  const exactMs = (v: string) => {
+    const [whole, fraction = ''] = v.split('.')
+    return Number(whole) * 1000 + Number(fraction.padEnd(3, '0'))
+  }
+  /** `ms` written as seconds with 3 decimals ('8.140'), and as the shortest form of the number (8.14). */
+  const written = (ms: number) => [`${(ms - (ms % 1000)) / 1000}.${String(ms % 1000).padStart(3, '0')}`, String(ms / 1000)]
+  // A seeded generator: the same "random" values on every run.
+  const random = (seed: number) => () => ((seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32)
+
+  it("'8.14' is 8140 ms, as seconds: 8.14 is (rounding up made it 8141)", () => {
+    expect([msOf(seconds, '8.14'), asOption(8.14)]).toEqual([8140, 8140])
+  })
+
+  it('every seconds value 0.001..30.000 (step 0.001, both spellings) and 20,000 random ones up to the maximum give the option\'s ms, exactly', () => {
+    const next = random(0x5eed)
+    const all = Array.from({ length: 30_000 }, (_, i) => i + 1)
+    const sampled = Array.from({ length: 20_000 }, () => 1 + Math.floor(next() * 2_147_483_647))
+    const wrong: unknown[] = []
+    for (const ms of [...all, ...sampled, 2_147_483_647]) {
+      for (const v of written(ms)) {
+        const got = [msOf(seconds, v), asOption(Number(v)), exactMs(v)]
+        if (got[0] !== ms || got[1] !== ms || got[2] !== ms) wrong.push([v, ...got])
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it('past the kernel\'s maximum (9 digits and 3 decimals allowed): the configured budget, never more, never a throw', () => {
+    const next = random(0xfade)
+    for (let i = 0; i < 2_000; i++) {
+      const ms = 2_147_483_648 + Math.floor(next() * (999_999_999_999 - 2_147_483_648))
+      for (const v of written(ms)) expect(msOf(seconds, v)).toBe(2_147_483_647)
+    }
+    expect(msOf(seconds, '999999999.999')).toBe(2_147_483_647)
+  })
+
+  it('milliseconds: the number itself, as the option of its seconds gives it', () => {
+    const ms = open('milliseconds')
+    for (let n = 1; n <= 30_000; n++) expect([msOf(ms, String(n)), asOption(n / 1000)]).toEqual([n, n])
+    expect(msOf(ms, '2147483647')).toBe(2_147_483_647)
+  })
+
+  it('grpc-timeout: H, M, S, m exact (S as the option of the same seconds); u and n rounded up to whole ms', () => {
+    const grpc = open('grpc-timeout')
+    const up = (n: number, per: number) => (n - (n % per)) / per + (n % per === 0 ? 0 : 1)
+    for (let n = 1; n <= 3_000; n++) {
+      expect([msOf(grpc, `${n}S`), asOption(n)]).toEqual([n * 1000, n * 1000])
+      expect(msOf(grpc, `${n}m`)).toBe(n)
+    }
+    const next = random(0x6e9c)
+    for (let i = 0; i < 5_000; i++) {
+      const n = 1 + Math.floor(next() * 99_999_999)
+      expect([msOf(grpc, `${n}u`), msOf(grpc, `${n}n`)]).toEqual([up(n, 1000), up(n, 1_000_000)])
+    }
+    for (const n of [1, 999, 1000, 1001, 3000, 3_000_000, 99_999_999]) {
+      expect([msOf(grpc, `${n}u`), msOf(grpc, `${n}n`)]).toEqual([up(n, 1000), up(n, 1_000_000)])
+    }
+    expect([msOf(grpc, '1H'), msOf(grpc, '596M'), msOf(grpc, '1000000u'), msOf(grpc, '1n'), msOf(grpc, '99999999n')]).toEqual([
+      3_600_000, 35_760_000, 1000, 1, 100,
+    ])
+  })
+})
+
 describe('a budget asked for as a number (resolve(req, askedMs): what BullMQ gives from job data)', () => {
   const policy = createPolicy({ seconds: 25 })
 

@@ -6,6 +6,8 @@
  * length, `1e400` by shape, a repeated header by being an array or a
  * comma-joined string).
  */
+import { msOfSeconds } from './validate.js'
+
 export type HeaderFormat = 'seconds' | 'milliseconds' | 'grpc-timeout'
 
 export const headerFormats: readonly HeaderFormat[] = ['seconds', 'milliseconds', 'grpc-timeout']
@@ -23,15 +25,19 @@ export function parseDeadlineHeader(value: unknown, format: HeaderFormat): numbe
   let ms: number
   if (format === 'seconds') {
     if (!SECONDS.test(v)) return undefined
-    ms = Number(v) * 1000
+    // The conversion of a `seconds` option: '8.14' is the 8140 ms that 8.14 is there.
+    ms = msOfSeconds(Number(v))
   } else if (format === 'milliseconds') {
     if (!MILLISECONDS.test(v)) return undefined
     ms = Number(v)
   } else {
     const m = GRPC.exec(v)
     if (m === null) return undefined
-    ms = Number(m[1]) * GRPC_UNIT_MS[m[2]!]!
+    // Sub-millisecond units round up: a tiny deadline is 1 ms, not 0 (which
+    // would read as no header); the policy floors it at minSeconds anyway.
+    // Exact: ceil(n * 1e-3) and ceil(n * 1e-6) equal ceil(n / 1000) and
+    // ceil(n / 1e6) for every n of 8 digits (checked exhaustively).
+    ms = Math.ceil(Number(m[1]) * GRPC_UNIT_MS[m[2]!]!)
   }
-  ms = Math.ceil(ms)
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined
+  return ms > 0 ? ms : undefined
 }

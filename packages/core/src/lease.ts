@@ -16,10 +16,8 @@ class Lease implements SocketLease {
 }
 
 // Keyed by the response (or the job's end): one lease per request, shared by
-// the scopes a route's override adds. Symbol.for: one map for both builds.
-const kLeases = Symbol.for('tcp-user-timeout.leases')
-const holder = globalThis as typeof globalThis & { [kLeases]?: WeakMap<ScopeEnd, Lease> }
-const leases = (holder[kLeases] ??= new WeakMap<ScopeEnd, Lease>())
+// the scopes a route's override adds.
+const leases = shared.leases
 
 /**
  * A request's own scope object: the bound of `scope`, ending with `end`.
@@ -88,7 +86,7 @@ export function lease(socket: Socket, state: SocketState, scope: Scope): void {
  * nor pinned by setUserTimeout since), goes back to the global default, or 0. A socket closed meanwhile is
  * skipped: nothing thrown, nothing counted.
  */
-function release(current: Lease): void {
+function release(current: SocketLease): void {
   leases.delete(current.end)
   for (const socket of current.sockets) {
     const state = stateOf(socket)
@@ -103,4 +101,3 @@ function release(current: Lease): void {
   current.sockets.length = 0
 }
 
-export type { Lease }

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { basename } from 'node:path'
+import Module, { createRequire } from 'node:module'
 
 type FfiRs = typeof import('ffi-rs')
 
@@ -16,6 +15,17 @@ export interface Native {
 }
 
 export type Binding = { native: Native; reason?: undefined } | { native: null; reason: string }
+
+export interface Support {
+  supported: boolean
+  reason?: string
+}
+
+/** A thread's binding and what support() says of it (one per thread, kept in shared.ts). */
+export interface Loaded {
+  native: Native | null
+  support: Support
+}
 
 // The real `require` where there is one: in the CommonJS build, and in a
 // CommonJS bundle of either build, where `import.meta` is an empty object.
@@ -53,11 +63,11 @@ export function loadBinding(): Binding {
   } catch (error) {
     return { native: null, reason: `ffi-rs could not open libc (${message(error)})` }
   }
-  const file = Object.keys(nodeRequire.cache).find((f) => /^ffi-rs\..+\.node$/.test(basename(f)))
-  const pinned = pin(ffi, file)
+  const binary = binaryOf(ffi)
+  const pinned = pin(ffi, binary?.file)
   if (pinned !== undefined) return { native: null, reason: pinned }
   try {
-    const native = bind(ffi, rawLoad(file) ?? ffi.load)
+    const native = bind(ffi, binary?.load ?? ffi.load)
     // The first use of each function name inserts it into ffi-rs's table: do it
     // here, under the lock, on fd -1 (EBADF before any option is looked at: no
     // side effect, and the errno path is taken too).
@@ -100,17 +110,32 @@ function pin(ffi: FfiRs, file: string | undefined): string | undefined {
 }
 
 type Load = FfiRs['load']
+type CachedModule = { exports?: unknown } | undefined
 
 /**
- * The binary's own `load`, which ffi-rs's JavaScript `load` wraps: the
- * wrapper copies `paramsType` on every call (to expand array types) and
- * defaults `freeResultMemory`; bind() does both once. The module is the one
- * ffi-rs loaded (the require cache's entry): nothing is loaded twice.
- * Undefined (then ffi-rs's wrapper is used) if it is not there.
+ * The native binary that this package's own ffi-rs loaded: its file (to
+ * pin) and its own `load`, which ffi-rs's JavaScript `load` wraps (the
+ * wrapper copies `paramsType` on every call and defaults
+ * `freeResultMemory`; bind() does both once). Another package may have
+ * loaded another copy of ffi-rs (net-keepalive ships its own), whose binary
+ * has a library table of its own that never saw ours opened: calling it
+ * would fail every call, and pinning it would not keep ours loaded. So the
+ * binary is the module whose exports ffi-rs re-exports as its own `open`
+ * (ffi-rs's index.js does so unwrapped), looked up in the require cache of
+ * the loader that loaded ffi-rs (a test runner's own, under Jest) and in
+ * Node's. Undefined if it is in neither.
  */
-function rawLoad(file: string | undefined): Load | undefined {
-  const exports = file === undefined ? undefined : (nodeRequire.cache[file]?.exports as { load?: unknown } | undefined)
-  return typeof exports?.load === 'function' ? (exports.load as Load) : undefined
+function binaryOf(ffi: FfiRs): { file: string; load: Load } | undefined {
+  const caches = [nodeRequire.cache, (Module as unknown as { _cache?: NodeJS.Dict<CachedModule> })._cache]
+  for (const cache of caches) {
+    if (cache === null || typeof cache !== 'object') continue
+    for (const file of Object.keys(cache)) {
+      if (!file.endsWith('.node')) continue
+      const exports = (cache[file] as CachedModule)?.exports as { open?: unknown; load?: unknown } | undefined
+      if (exports?.open === ffi.open && typeof exports.load === 'function') return { file, load: exports.load as Load }
+    }
+  }
+  return undefined
 }
 
 function bind(ffi: FfiRs, load: Load): Native {
@@ -118,7 +143,7 @@ function bind(ffi: FfiRs, load: Load): Native {
 
   // The fast path of ffi-rs: one native int allocated once and written in
   // place through an external Buffer, one params object reused for every
-  // call and given to the binary's own load (rawLoad), and errno asked for
+  // call and given to the binary's own load (binaryOf), and errno asked for
   // only on failure (ffi-rs reports whatever errno holds, which is stale
   // after a successful call). Most of a call's ~50,000 instructions are
   // still ffi-rs's own (BENCHMARKS.md): it mallocs and reads every property
@@ -189,6 +214,9 @@ function bind(ffi: FfiRs, load: Load): Native {
 /** Why `require('ffi-rs')` failed, and what fixes it. */
 function explainRequireFailure(error: unknown): string {
   const text = message(error)
+  if ((error as { code?: unknown } | null)?.code === 'ERR_DLOPEN_DISABLED') {
+    return `Node's permission model does not allow native addons, and ffi-rs, which sets the socket options, is one (${text}): run node with --allow-addons`
+  }
   const missing = /Cannot find module '([^']+)'/.exec(text)?.[1]
   if (missing === 'ffi-rs') {
     return `ffi-rs, the native binding this library sets socket options through, is not installed or not resolvable from ${nodeRequire.resolve.paths('ffi-rs')?.[0] ?? 'here'}; install it (it is a dependency of @tcp-user-timeout/core), and if you bundle your app, mark ffi-rs external and ship node_modules/ffi-rs with the bundle`

@@ -1,6 +1,7 @@
-import { loadBinding, type Native } from './native-load.js'
+import { loadBinding, type Loaded } from './native-load.js'
 import { withProcessLock } from './native-lock.js'
 import { warningCodes } from './errors.js'
+import { shared } from './shared.js'
 
 export const IPPROTO_TCP = 6
 export const SOL_SOCKET = 1
@@ -10,33 +11,20 @@ export const TCP_KEEPINTVL = 5
 export const TCP_KEEPCNT = 6
 export const TCP_USER_TIMEOUT = 18
 
-export type { Native } from './native-load.js'
-
-export interface Support {
-  supported: boolean
-  reason?: string
-}
-
-interface Loaded {
-  native: Native | null
-  support: Support
-}
-
-// One binding per thread (globalThis is per thread), shared by the ESM and
-// CommonJS builds (see shared.ts for why there can be two). Each thread's
-// first use is serialized with every other thread's by a process-wide lock:
-// ffi-rs's library table is one unsynchronized static.
-const key = Symbol.for('tcp-user-timeout.native')
-const holder = globalThis as typeof globalThis & { [key]?: Loaded }
+export type { Native, Support } from './native-load.js'
 
 /**
- * Loads the binding on first use (not at import: importing stays cheap);
- * never throws. On Linux, a binding that cannot be loaded is reported once
- * in this thread as a process warning (TUT_WARN_NATIVE_UNAVAILABLE) naming
- * the reason and the fix; elsewhere the library is a documented, silent no-op.
+ * Loads the binding on first use in this thread (not at import: importing
+ * stays cheap), once however many times the package is evaluated
+ * (shared.ts); never throws. Each thread's first use is serialized with
+ * every other thread's by a process-wide lock: ffi-rs's library table is
+ * one unsynchronized static. On Linux, a binding that cannot be loaded is
+ * reported once in this thread as a process warning
+ * (TUT_WARN_NATIVE_UNAVAILABLE) naming the reason and the fix; elsewhere
+ * the library is a documented, silent no-op.
  */
 export function loadNative(): Loaded {
-  return (holder[key] ??= tryLoad())
+  return (shared.native ??= tryLoad())
 }
 
 function tryLoad(): Loaded {

@@ -1,22 +1,22 @@
 import { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { untilEnd } from './lease.js'
+import { wrap } from './patch.js'
 import { shared, type Scope, type ScopeEnd } from './shared.js'
 
-// Symbol.for: the ESM and the CommonJS build must agree on them (see shared.ts).
+// Symbol.for: every evaluation of this package must agree on them (see shared.ts).
 const kScope = Symbol.for('tcp-user-timeout.request.scope')
-const kEmit = Symbol.for('tcp-user-timeout.request.emit')
-const kRead = Symbol.for('tcp-user-timeout.body.read')
-const kRequest = Symbol.for('tcp-user-timeout.body.request')
+const kBodyScope = Symbol.for('tcp-user-timeout.body.scope')
 
-type Emit = IncomingMessage['emit']
 // The request's scope is a property of the request, not a WeakMap entry: the
 // scope refers to the response, which refers to the request, and V8's
 // scavenger holds a WeakMap value strongly, so each entry would keep its
 // whole request alive, and promote it, until a full collection.
-type ScopedRequest = IncomingMessage & { [kEmit]?: Emit; [kScope]?: Scope }
-type ScopedBody = Readable & { [kRead]?: Readable['read']; [kRequest]?: ScopedRequest }
-type EmitHolder = { emit: Emit; [kEmit]?: Emit }
+type ScopedRequest = IncomingMessage & { [kScope]?: Scope }
+type ScopedBody = object & { [kBodyScope]?: Scope }
+
+/** The wrapper on IncomingMessage.prototype.emit, once it is there: one comparison per request then. */
+let protoEmit: unknown
 
 /**
  * Runs `next` in `scope` for this request, and runs the request's own events
@@ -29,38 +29,50 @@ type EmitHolder = { emit: Emit; [kEmit]?: Emit }
  * to the global default (lease.ts).
  */
 export function enterRequest<R>(req: ScopedRequest, res: ScopeEnd, scope: Scope, next: () => R): R {
-  if (req.emit !== emitInScope) wrapEmit(req)
+  if (req.emit !== protoEmit) scopeEvents(req)
   const own = untilEnd(scope, res)
   req[kScope] = own
   return shared.als.run(own, next)
 }
 
-
 /**
- * Puts emitInScope on IncomingMessage.prototype, once (every request of
- * node:http, Express, Koa and Fastify inherits it), or, for a request with
- * an emit of its own or some other emitter, on the request. Where no scope
- * was entered it only forwards. Called again when something wrapped emit
- * after us: that wrapper calls through to ours, and nothing is added twice.
+ * Wraps IncomingMessage.prototype.emit, once (every request of node:http,
+ * Express, Koa and Fastify inherits it), or, for a request with an emit of
+ * its own or another emitter (an injected request), the request's own.
+ * Where no scope was entered the wrapper only forwards. Called again when
+ * something wrapped emit after us: that wrapper calls through to ours, and
+ * wrap() adds nothing twice.
  */
-function wrapEmit(req: ScopedRequest): void {
-  const proto = IncomingMessage.prototype as unknown as EmitHolder
-  const holder: EmitHolder = req instanceof IncomingMessage && !Object.hasOwn(req, 'emit') ? proto : req
-  if (Object.hasOwn(holder, kEmit)) return
-  holder[kEmit] = holder.emit
-  holder.emit = emitInScope as Emit
+function scopeEvents(req: ScopedRequest): void {
+  // uninstall() took the hooks out: no request patches them back in.
+  if (!shared.installed) return
+  if (req instanceof IncomingMessage && !Object.hasOwn(req, 'emit')) {
+    const proto = IncomingMessage.prototype
+    if (wrap(proto, 'emit', emitHook)) protoEmit = proto.emit
+  } else {
+    wrap(req, 'emit', emitHook, 'value', true)
+  }
 }
 
-function emitInScope(this: ScopedRequest, type: string | symbol): boolean {
-  const scope = this[kScope]
-  // Most events have no listener, some ('resume', 'pause') are emitted by
-  // the handler itself, already in the scope, and one is Node's own
-  // bookkeeping: only the rest pay for a run.
-  if (scope === undefined || this.listenerCount(type) === 0 || shared.als.getStore() === scope || onlyNodeListens(this, type)) {
-    return Reflect.apply(this[kEmit]!, this, arguments) as boolean
+function emitHook(original: Function, req: ScopedRequest, args: IArguments): unknown {
+  const scope = req[kScope]
+  let enter = false
+  try {
+    enter = scope !== undefined && needsScope(req, scope, args[0] as string | symbol)
+  } catch {
+    // An emitter this was not written for: its events run as Node emits them.
   }
-  // Only our own store changes; other AsyncLocalStorage users see the emit as Node made it.
-  return shared.als.run(scope, applyEmit, this, arguments)
+  return enter ? shared.als.run(scope!, Reflect.apply, original, req, args) : Reflect.apply(original, req, args)
+}
+
+/**
+ * Most events have no listener, some ('resume', 'pause') are emitted by the
+ * handler itself, already in the scope, and one is Node's own bookkeeping:
+ * only the rest pay for a run. Only our own store changes: other
+ * AsyncLocalStorage users see the emit as Node made it.
+ */
+function needsScope(req: ScopedRequest, scope: Scope, type: string | symbol): boolean {
+  return req.listenerCount(type) !== 0 && shared.als.getStore() !== scope && !onlyNodeListens(req, type)
 }
 
 /**
@@ -75,10 +87,6 @@ function onlyNodeListens(req: ScopedRequest, type: string | symbol): boolean {
   return typeof listener === 'function' && listener.name === 'clearIncoming'
 }
 
-function applyEmit(req: ScopedRequest, args: IArguments): boolean {
-  return Reflect.apply(req[kEmit]!, req, args) as boolean
-}
-
 /**
  * Runs a response body stream's reads in the request's scope. For
  * frameworks that write the body after the middleware chain has returned,
@@ -90,33 +98,33 @@ function applyEmit(req: ScopedRequest, args: IArguments): boolean {
 export function scopeResponseBody(req: ScopedRequest, body: unknown): void {
   const scope = req[kScope]
   if (scope === undefined) return
-  if (body instanceof ReadableStream) return scopeWebStream(scope, body)
-  if (!isReadable(body) || body[kRead] !== undefined) return
-  body[kRead] = body.read
-  body[kRequest] = req
-  body.read = readInScope
+  if (body instanceof ReadableStream) {
+    if (!body.locked) scopeBody(body, 'getReader', scope, getReaderHook)
+  } else if (isReadable(body)) {
+    scopeBody(body, 'read', scope, readHook)
+  }
 }
 
-/** Each reader the stream hands out reads in `scope`. */
-function scopeWebStream(scope: Scope, stream: ReadableStream): void {
-  if (stream.locked || Object.hasOwn(stream, 'getReader')) return
-  const getReader = stream.getReader
-  stream.getReader = function getReaderInScope(this: ReadableStream, ...args: unknown[]) {
-    const reader = Reflect.apply(getReader, this, args) as ReadableStreamDefaultReader
-    const read = reader.read
-    reader.read = () => shared.als.run(scope, () => Reflect.apply(read, reader, []) as ReturnType<typeof read>)
-    return reader
-  } as ReadableStream['getReader']
+function scopeBody(body: ScopedBody, key: string, scope: Scope, hook: (original: Function, self: ScopedBody, args: IArguments) => unknown): void {
+  if (body[kBodyScope] !== undefined) return
+  body[kBodyScope] = scope
+  wrap(body, key, hook, 'value', true)
 }
 
-function isReadable(body: unknown): body is ScopedBody {
+/** A Node readable's reads run in the scope it was given. */
+function readHook(original: Function, body: ScopedBody, args: IArguments): unknown {
+  return shared.als.run(body[kBodyScope]!, Reflect.apply, original, body, args)
+}
+
+/** Each reader a web stream hands out reads in the stream's scope. */
+function getReaderHook(original: Function, stream: ScopedBody, args: IArguments): unknown {
+  const reader = Reflect.apply(original, stream, args) as ScopedBody
+  if (reader !== null && typeof reader === 'object' && typeof (reader as { read?: unknown }).read === 'function') {
+    scopeBody(reader, 'read', stream[kBodyScope]!, readHook)
+  }
+  return reader
+}
+
+function isReadable(body: unknown): body is Readable & ScopedBody {
   return body !== null && typeof body === 'object' && typeof (body as Readable).read === 'function' && typeof (body as Readable).pipe === 'function'
-}
-
-function readInScope(this: ScopedBody, size?: number): unknown {
-  return shared.als.run(this[kRequest]![kScope]!, applyRead, this, size)
-}
-
-function applyRead(body: ScopedBody, size: number | undefined): unknown {
-  return body[kRead]!.call(body, size)
 }

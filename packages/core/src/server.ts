@@ -71,9 +71,11 @@ function option<T>(read: () => T): T {
  *
  * Linux copies a listening socket's options to the sockets it accepts, so
  * they are set once, on the listener, when it listens: an accepted socket
- * costs no syscall. Where the server has no listening fd of its own (a
- * cluster worker under round-robin scheduling, whose connections the
- * primary accepts and hands over), each accepted socket is set instead.
+ * costs no syscall (but the probes on a server with Node's own keepAlive
+ * option, which resets them on each socket). Where the server has no
+ * listening fd of its own (a cluster worker under round-robin scheduling,
+ * whose connections the primary accepts and hands over), each accepted
+ * socket is set instead.
  * Returns an undo: the listener goes back to the system defaults, so new
  * connections are no longer hardened; accepted ones keep their options.
  */
@@ -88,7 +90,7 @@ export function hardenServer(server: Server, options: HardenOptions = {}): () =>
   const onListening = () => {
     inherited = setOnListener(native, server, hardening)
   }
-  const onConnection = (socket: Socket) => hardenSocket(native, socket, hardening, inherited)
+  const onConnection = (socket: Socket) => hardenSocket(native, socket, hardening, inherited, server)
   if (server.listening) onListening()
   server.on('listening', onListening)
   server.on('connection', onConnection)
@@ -129,7 +131,7 @@ function isTcp(socket: Socket): boolean {
   return (socket as Socket & { _handle?: Handle })._handle?.constructor.name === 'TCP'
 }
 
-function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inherited: boolean): void {
+function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inherited: boolean, server: Server): void {
   // A server on a unix socket path: these are TCP options, nothing to harden.
   if (!isTcp(socket)) return
   const state = attachState(socket, new SocketState(Owner.Server, hardening.ms))
@@ -138,15 +140,25 @@ function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inhe
   if (inherited) {
     // The kernel copied the listener's options at accept: only the bookkeeping.
     recordBound(socket, state, hardening.ms)
+    // Except the probes where the server has Node's own keepAlive option (net
+    // and http, Node 20..26): before 'connection' Node ran setKeepAlive(true,
+    // keepAliveInitialDelay), and libuv set the idle to that delay and reset
+    // interval and count to 1 s and 10. The probes given here are the complete
+    // and more specific setting, so they win. TCP_USER_TIMEOUT is untouched.
+    if ((server as Server & { keepAlive?: boolean }).keepAlive) applyProbes(native, socket, hardening)
     return
   }
-  if (hardening.keepAlive !== undefined) {
-    try {
-      applyKeepAlive(native, fdOf(socket), hardening.keepAlive)
-    } catch (error) {
-      shared.counters.errors++
-      publishError(socket, error as Error)
-    }
-  }
+  applyProbes(native, socket, hardening)
   sync(socket, state)
+}
+
+/** Sets the probes on an accepted socket (none with keepAlive: false, which leaves Node's alone); a failure is counted and published. */
+function applyProbes(native: Native, socket: Socket, { keepAlive }: Hardening): void {
+  if (keepAlive === undefined) return
+  try {
+    applyKeepAlive(native, fdOf(socket), keepAlive)
+  } catch (error) {
+    shared.counters.errors++
+    publishError(socket, error as Error)
+  }
 }

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import net, { type Socket } from 'node:net'
 import { zeroCounters, type Stats } from './counters.js'
 import type { HostMatcher } from './exempt.js'
+import type { Loaded } from './native-load.js'
 
 /** What ends a request's scope: its response's 'close', or a job settling. */
 export interface ScopeEnd {
@@ -12,6 +14,7 @@ export interface ScopeEnd {
 /** The sockets a request opened, put back when it ends (lease.ts); seen from a socket's state. */
 export interface SocketLease {
   readonly end: ScopeEnd
+  readonly sockets: Socket[]
 }
 
 /** What a scope carries: its bound, and the hosts it leaves alone. */
@@ -44,26 +47,81 @@ export function boundOf(scope: Scope): number | undefined {
   return scope.ms === undefined || scope.end?.closed === true ? shared.globalMs : scope.ms
 }
 
+/**
+ * A patch of a Node function (patch.ts): the original, the wrapper put in
+ * its place, and the hook the wrapper calls. The wrapper reads `hook` at
+ * each call, so the newest evaluation of this package can put in its own
+ * and `unwrap` can turn a wrapper that another library wrapped again into
+ * a pass-through.
+ */
+export interface PatchRecord {
+  readonly target: object
+  readonly key: PropertyKey
+  readonly kind: 'value' | 'set'
+  /** What `target` owned before; undefined: it inherited the method. */
+  readonly descriptor: PropertyDescriptor | undefined
+  wrapper: Function
+  hook: Function | undefined
+}
+
+/** A diagnostics channel subscription, made once per thread; `hook` as in PatchRecord. */
+export interface SubscriptionRecord {
+  readonly channel: string
+  readonly listener: (message: unknown, name: string | symbol) => void
+  hook: ((message: unknown) => void) | undefined
+}
+
 interface Shared {
-  readonly version: 1
+  readonly version: 2
   readonly als: AsyncLocalStorage<Scope>
   /** The global default's bound in ms; undefined: none set. */
   globalMs: number | undefined
   readonly counters: Stats
-  uninstall: (() => void) | undefined
+  /** This thread's ffi-rs binding, loaded at the first use. */
+  native: Loaded | undefined
+  /** Keyed by the response (or a job's end): one lease per request (lease.ts). */
+  readonly leases: WeakMap<ScopeEnd, SocketLease>
+  /** The scope each undici handler was dispatched in (hooks/undici-dispatch.ts). */
+  readonly captures: WeakMap<object, Scope | null>
+  /** Every patch, by target and key (patch.ts). */
+  readonly patches: WeakMap<object, Map<PropertyKey, PatchRecord>>
+  /** The patches in place, to undo at uninstall(): prototypes of Node and of its libraries, never per request. */
+  readonly installedPatches: Set<PatchRecord>
+  readonly subscriptions: Map<string, SubscriptionRecord>
+  installed: boolean
 }
 
-// One state per process, even when both the ESM and the CommonJS build of
-// this package are loaded (the dual-package hazard): two AsyncLocalStorage
-// instances would make a scope opened by one build invisible to the other,
-// and two sets of hooks would bind every socket twice.
-const key = Symbol.for('tcp-user-timeout.shared')
-const holder = globalThis as typeof globalThis & { [key]?: Shared }
+/**
+ * One state per thread, whatever loads this package and however often:
+ * the ESM and the CommonJS build side by side (the dual-package hazard),
+ * two copies in node_modules, a module re-evaluated after `delete
+ * require.cache[...]`, and Jest, which gives every test file its own
+ * module registry and its own global object. The hooks patch objects of
+ * Node's core modules, which every one of those shares, so the state lives
+ * on one of them (`node:net`), not on `globalThis`: a second evaluation
+ * finds it and adds no second layer of hooks, and a test runner that
+ * cleans up a test file's globals cannot tear it away from the hooks still
+ * installed. Not enumerable: `Object.keys(net)` is unchanged.
+ */
+const key = Symbol.for('tcp-user-timeout.state')
+const home = net as unknown as Record<symbol, Shared | undefined>
 
-export const shared: Shared = (holder[key] ??= {
-  version: 1,
-  als: new AsyncLocalStorage<Scope>(),
-  globalMs: undefined,
-  counters: zeroCounters(),
-  uninstall: undefined,
-})
+export const shared: Shared = home[key] ?? create()
+
+function create(): Shared {
+  const state: Shared = {
+    version: 2,
+    als: new AsyncLocalStorage<Scope>(),
+    globalMs: undefined,
+    counters: zeroCounters(),
+    native: undefined,
+    leases: new WeakMap(),
+    captures: new WeakMap(),
+    patches: new WeakMap(),
+    installedPatches: new Set(),
+    subscriptions: new Map(),
+    installed: false,
+  }
+  Object.defineProperty(home, key, { value: state, enumerable: false, writable: false, configurable: false })
+  return state
+}

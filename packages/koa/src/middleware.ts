@@ -1,4 +1,4 @@
-import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { createPolicy, scopeResponseBody, wrap, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type Application from 'koa'
 import type { Context, Middleware, Response } from 'koa'
 
@@ -48,30 +48,23 @@ const scopingBodies = new WeakSet<Application>()
  * Koa pipes a stream body (`ctx.body = stream`) after the middleware chain
  * has returned, outside the scope: a lazily produced body would open
  * unbound sockets. So each body set during a request reads in the
- * request's scope (scopeResponseBody), through a `body` setter put once on
- * the app's `app.response` (Koa's documented extension point): no promise
- * or closure per request, as a `.then` after `next()` would cost.
+ * request's scope (scopeResponseBody), through the `body` setter of Koa's
+ * response prototype, wrapped once per copy of Koa (core's wrap(): undone
+ * by uninstall(), never a second layer): no promise or closure per
+ * request, as a `.then` after `next()` would cost. Bodies set outside a
+ * scope are left alone.
  */
 function scopeBodies(app: Application): void {
   scopingBodies.add(app)
-  if (app.response === null || typeof app.response !== 'object') return
-  let holder: object | null = app.response
-  let descriptor: PropertyDescriptor | undefined
-  while (holder !== null && (descriptor = Object.getOwnPropertyDescriptor(holder, 'body')) === undefined) holder = Object.getPrototypeOf(holder) as object | null
-  const get = descriptor?.get
-  const set = descriptor?.set
+  let owner: object | null = app.response as object | null
+  while (owner !== null && typeof owner === 'object' && !Object.hasOwn(owner, 'body')) owner = Object.getPrototypeOf(owner) as object | null
   // Not the Koa this was written for: its bodies are left as they are.
-  if (get === undefined || set === undefined) return
-  Object.defineProperty(app.response, 'body', {
-    configurable: true,
-    enumerable: descriptor!.enumerable ?? false,
-    get(this: Response) {
-      return get.call(this) as unknown
-    },
-    set(this: Response, value: unknown) {
-      set.call(this, value)
-      // A response object made outside a request (a test's stub) has no req.
-      if (this.req !== undefined) scopeResponseBody(this.req, value)
-    },
-  })
+  if (owner !== null && typeof owner === 'object') wrap(owner, 'body', setBodyHook, 'set')
+}
+
+function setBodyHook(original: Function, response: Response, args: IArguments): unknown {
+  const result = Reflect.apply(original, response, args) as unknown
+  // A response object made outside a request (a test's stub) has no req.
+  if (response.req !== undefined) scopeResponseBody(response.req, args[0])
+  return result
 }

@@ -68,6 +68,7 @@ export function headerContract<Req>(harness: AdapterHarness<Req>): void {
     it.for([
       ['3', 3000],
       ['2.5', 2500],
+      ['8.14', 8140], // as seconds: 8.14 gives it (rounding up made it 8141)
       ['0.5', 1000], // floored at minSeconds (default 1)
       ['100', 25000], // never extends
       ['25', 25000],

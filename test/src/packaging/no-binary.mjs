@@ -3,6 +3,8 @@
 // core must say why in support() and in ONE process warning, at first use (not
 // at import), and otherwise be a no-op that never throws: scopes still open,
 // binds return false, reads return undefined, servers can be hardened.
+// hosts/binding-unavailable.test.ts runs it too, where ffi-rs is not
+// resolvable and where the permission model disables addons.
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import net from 'node:net'

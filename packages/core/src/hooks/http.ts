@@ -1,6 +1,8 @@
 import http, { type ClientRequest } from 'node:http'
 import type { Socket } from 'node:net'
 import { bindExchange, capture, type Capture } from '../bind.js'
+import { contain } from '../contain.js'
+import { wrap } from '../patch.js'
 
 const kCapture = Symbol.for('tcp-user-timeout.capture')
 type Tracked = ClientRequest & { [kCapture]?: Capture }
@@ -13,22 +15,23 @@ type Tracked = ClientRequest & { [kCapture]?: Capture }
  * may come later and in another request's context (a queued request), so it
  * binds with the captured scope, not the current one.
  */
-export function installHttp(): () => void {
-  const proto = http.Agent.prototype as http.Agent & { addRequest: (req: ClientRequest, ...rest: unknown[]) => void }
-  const original = proto.addRequest
-  const addRequest = function addRequest(this: http.Agent, req: ClientRequest) {
-    ;(req as Tracked)[kCapture] = capture()
+export function installHttp(): void {
+  wrap(http.Agent.prototype, 'addRequest', addRequestHook)
+}
+
+function addRequestHook(original: Function, agent: http.Agent, args: IArguments): unknown {
+  const req = args[0] as Tracked
+  contain(() => {
+    // A request handed to addRequest again (an agent that retries it) keeps its first capture and its one listener.
+    if (kCapture in req) return
+    req[kCapture] = capture()
     req.on('socket', onSocket)
-    return Reflect.apply(original, this, arguments) as void
-  }
-  proto.addRequest = addRequest
-  return () => {
-    if (proto.addRequest === addRequest) proto.addRequest = original
-  }
+  }, undefined)
+  return Reflect.apply(original, agent, args) as unknown
 }
 
 function onSocket(this: Tracked, socket: Socket): void {
-  bindExchange(socket, this[kCapture], hostOfRequest, this)
+  contain(() => bindExchange(socket, this[kCapture], hostOfRequest, this), undefined)
 }
 
 function hostOfRequest(req: ClientRequest): string | undefined {

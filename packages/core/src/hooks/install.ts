@@ -1,3 +1,4 @@
+import { unwrapAll } from '../patch.js'
 import { shared } from '../shared.js'
 import { installHttp } from './http.js'
 import { installNet } from './net.js'
@@ -5,26 +6,28 @@ import { installNetChannel } from './net-channel.js'
 import { installUndici } from './undici.js'
 
 /**
- * Installs the client hooks (done when the package is imported). Idempotent,
- * shared by the ESM and CommonJS builds. On platforms other than Linux it
- * installs nothing and returns false.
+ * Installs the client hooks (done when the package is imported). Once per
+ * thread, however many times or in how many realms this package is
+ * evaluated: a later evaluation only puts its own code behind the hooks
+ * already in place (patch.ts). On platforms other than Linux it installs
+ * nothing and returns false.
  */
 export function install(): boolean {
-  if (shared.uninstall !== undefined) return true
   if (process.platform !== 'linux') return false
-  const undo = [installNet(), installNetChannel(), installHttp(), installUndici()]
-  shared.uninstall = () => {
-    for (const u of undo) u()
-    shared.uninstall = undefined
-  }
+  installNet()
+  installNetChannel()
+  installHttp()
+  installUndici()
+  shared.installed = true
   return true
 }
 
-/** Removes the client hooks; sockets already bound keep their value. */
+/** Removes every hook and patch; sockets already bound keep their value. */
 export function uninstall(): void {
-  shared.uninstall?.()
+  unwrapAll()
+  shared.installed = false
 }
 
 export function installed(): boolean {
-  return shared.uninstall !== undefined
+  return shared.installed
 }

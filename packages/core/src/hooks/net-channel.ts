@@ -1,6 +1,7 @@
-import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { bindOnConnect, ignoreSocket } from '../bind.js'
+import { contain } from '../contain.js'
+import { subscribe } from '../patch.js'
 import { stateOf } from '../socket-state.js'
 import { isRenewing } from './net.js'
 
@@ -15,10 +16,8 @@ import { isRenewing } from './net.js'
  * imported, or a subclass calling it directly). Older Node versions publish
  * it for `net.connect()` only, which always goes through the wrapper.
  */
-export function installNetChannel(): () => void {
-  if (!connectPublishes()) return () => {}
-  dc.subscribe('net.client.socket', onClientSocket)
-  return () => dc.unsubscribe('net.client.socket', onClientSocket)
+export function installNetChannel(): void {
+  if (connectPublishes()) subscribe('net.client.socket', onClientSocket)
 }
 
 export function connectPublishes(version = process.versions.node): boolean {
@@ -36,11 +35,13 @@ function onClientSocket(message: unknown): void {
   const connects = before?.connects ?? 0
   // The wrapper, when the call went through it, decides right after this
   // connect() returns; a microtask runs after that, in this same context.
-  queueMicrotask(() => {
-    if ((stateOf(socket)?.connects ?? 0) !== connects) return
-    if (isIpc(socket)) ignoreSocket(socket)
-    else bindOnConnect(socket, hostOfSocket, socket, renewing)
-  })
+  queueMicrotask(() =>
+    contain(() => {
+      if ((stateOf(socket)?.connects ?? 0) !== connects) return
+      if (isIpc(socket)) ignoreSocket(socket)
+      else bindOnConnect(socket, hostOfSocket, socket, renewing)
+    }, undefined),
+  )
 }
 
 // Set by connect() when it resolves a host name; an IP literal leaves it null.

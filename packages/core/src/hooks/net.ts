@@ -1,5 +1,7 @@
 import net from 'node:net'
 import { bindOnConnect, ignoreSocket } from '../bind.js'
+import { contain } from '../contain.js'
+import { wrap } from '../patch.js'
 
 type ConnectArgs = unknown[]
 
@@ -9,22 +11,21 @@ type ConnectArgs = unknown[]
  * inherits it), and the sockets of http.Agent and undici. The
  * `net.client.socket` channel of Node 20 misses TLS and `new Socket().connect()`.
  */
-export function installNet(): () => void {
-  const proto = net.Socket.prototype
-  const original = proto.connect
-  const connect = function connect(this: net.Socket, ...args: ConnectArgs) {
-    // connect() after 'close' (or on a new socket) makes a new handle, so a new fd.
-    const renewing = isRenewing(this)
-    const socket = (original as (...a: ConnectArgs) => net.Socket).apply(this, args)
-    // After the original: `connecting` is set, and the fd comes later, at 'connect'.
-    if (isIpc(args)) ignoreSocket(this)
-    else bindOnConnect(this, hostOfConnectArgs, args, renewing)
-    return socket
-  } as typeof original
-  proto.connect = connect
-  return () => {
-    if (proto.connect === connect) proto.connect = original
-  }
+export function installNet(): void {
+  wrap(net.Socket.prototype, 'connect', connectHook)
+}
+
+function connectHook(original: Function, socket: net.Socket, args: IArguments): unknown {
+  // connect() after 'close' (or on a new socket) makes a new handle, so a new fd.
+  const renewing = contain(() => isRenewing(socket), false)
+  const result = Reflect.apply(original, socket, args) as unknown
+  // After the original: `connecting` is set, and the fd comes later, at 'connect'.
+  contain(() => {
+    const list = Array.prototype.slice.call(args) as ConnectArgs
+    if (isIpc(list)) ignoreSocket(socket)
+    else bindOnConnect(socket, hostOfConnectArgs, list, renewing)
+  }, undefined)
+  return result
 }
 
 export function isRenewing(socket: net.Socket): boolean {

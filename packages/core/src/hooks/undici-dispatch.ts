@@ -1,6 +1,7 @@
 import Module from 'node:module'
 import { capture, type Capture } from '../bind.js'
-import type { Scope } from '../shared.js'
+import { wrap } from '../patch.js'
+import { shared } from '../shared.js'
 
 /**
  * The scope of each undici dispatch, taken where `dispatch()` was called.
@@ -15,10 +16,6 @@ import type { Scope } from '../shared.js'
  * any interceptor chain. The handler keeps its first capture, so a queue, a
  * pool inside an agent or a retry of the same handler cannot overwrite it.
  */
-const kCaptures = Symbol.for('tcp-user-timeout.undici.captures')
-const kWrapped = Symbol.for('tcp-user-timeout.undici.wrapped')
-const holder = globalThis as typeof globalThis & { [kCaptures]?: WeakMap<object, Scope | null> }
-const captures = (holder[kCaptures] ??= new WeakMap<object, Scope | null>())
 
 /**
  * The scope captured where the dispatch that made this handler's request was
@@ -28,25 +25,22 @@ const captures = (holder[kCaptures] ??= new WeakMap<object, Scope | null>())
  */
 export function dispatchCapture(handler: unknown): Capture {
   for (let h = handler, depth = 0; depth < 4 && h !== null && typeof h === 'object'; depth++) {
-    const captured = captures.get(h)
+    const captured = shared.captures.get(h)
     if (captured !== undefined) return captured
     h = (h as { handler?: unknown }).handler
   }
   return undefined
 }
 
-type DispatchMethod = ((this: object, opts: unknown, handler: unknown) => unknown) & { [kWrapped]?: true }
-
-function wrapDispatch(original: DispatchMethod): DispatchMethod {
-  const wrapped: DispatchMethod = function dispatch(this: object, opts: unknown, handler: unknown) {
-    if (handler !== null && typeof handler === 'object' && !captures.has(handler)) captures.set(handler, capture())
-    return Reflect.apply(original, this, arguments)
+function dispatchHook(original: Function, dispatcher: object, args: IArguments): unknown {
+  const handler = args[1]
+  try {
+    if (handler !== null && typeof handler === 'object' && !shared.captures.has(handler)) shared.captures.set(handler, capture())
+  } catch {
+    // A handler that cannot be a WeakMap key is not one undici made: nothing to capture.
   }
-  wrapped[kWrapped] = true
-  return wrapped
+  return Reflect.apply(original, dispatcher, args) as unknown
 }
-
-const undos: (() => void)[] = []
 
 /** Wraps the `dispatch` and `[kDispatch]` methods each prototype of `proto`'s chain owns. */
 function patchChain(proto: object | null): void {
@@ -54,13 +48,7 @@ function patchChain(proto: object | null): void {
     for (const key of Reflect.ownKeys(p)) {
       if (key !== 'dispatch' && (typeof key !== 'symbol' || key.description !== 'dispatch')) continue
       const descriptor = Object.getOwnPropertyDescriptor(p, key)
-      const original = descriptor?.value as DispatchMethod | undefined
-      if (typeof original !== 'function' || original[kWrapped] || !descriptor!.writable) continue
-      const target = p as Record<string | symbol, unknown>
-      target[key] = wrapDispatch(original)
-      undos.push(() => {
-        if ((target[key] as DispatchMethod)[kWrapped]) target[key] = original
-      })
+      if (typeof descriptor?.value === 'function' && descriptor.writable === true) wrap(p, key, dispatchHook)
     }
   }
 }
@@ -86,8 +74,4 @@ export function discoverDispatchers(): void {
     const dispatcher = (globalThis as Record<symbol, unknown>)[key]
     if (dispatcher !== null && typeof dispatcher === 'object') patchChain(Object.getPrototypeOf(dispatcher) as object)
   }
-}
-
-export function undoDispatchers(): void {
-  for (const undo of undos.splice(0)) undo()
 }

@@ -1,8 +1,8 @@
-import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { bindExchange, capture, type Capture } from '../bind.js'
 import { hostOfOrigin } from '../exempt.js'
-import { discoverDispatchers, dispatchCapture, undoDispatchers } from './undici-dispatch.js'
+import { subscribe } from '../patch.js'
+import { discoverDispatchers, dispatchCapture } from './undici-dispatch.js'
 
 const kCapture = Symbol.for('tcp-user-timeout.capture')
 
@@ -17,15 +17,10 @@ interface UndiciRequest {
  * undici-dispatch.ts), applied at `undici:client:sendHeaders`, which gives
  * the socket carrying the exchange but may run in another request's context.
  */
-export function installUndici(): () => void {
+export function installUndici(): void {
   discoverDispatchers()
-  dc.subscribe('undici:request:create', onCreate)
-  dc.subscribe('undici:client:sendHeaders', onSendHeaders)
-  return () => {
-    dc.unsubscribe('undici:request:create', onCreate)
-    dc.unsubscribe('undici:client:sendHeaders', onSendHeaders)
-    undoDispatchers()
-  }
+  subscribe('undici:request:create', onCreate)
+  subscribe('undici:client:sendHeaders', onSendHeaders)
 }
 
 function onCreate(message: unknown): void {

@@ -1,0 +1,3 @@
+import { clientPaths } from './client-paths.body.js'
+
+clientPaths(1)
