@@ -7,7 +7,7 @@ export type { Policy, PolicyName, PolicyOption, PolicyPlace, PolicyWords, Second
 export type { SecondsBudgetOptions, SharedOptions, WorkerBudgetOptions } from './policy.js'
 export type { HeaderFormat } from './header.js'
 export type { HostPattern } from './exempt.js'
-export { runInScope } from './scope.js'
+export { runInScope, currentScope } from './scope.js'
 export { runUntilSettled } from './lease.js'
 export { scopeResponseBody } from './request.js'
 export { wrap, unwrap, isWrapped } from './patch.js'

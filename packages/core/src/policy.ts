@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import { reportOnce } from './diagnostics.js'
 import { describe, InvalidOptionError, warningCodes } from './errors.js'
@@ -66,6 +67,8 @@ export type TcpUserTimeoutOptions<Req> =
 export interface Policy<Req> {
   /** The header to read, lower-cased, if any. */
   readonly header: string | undefined
+  /** A value of that header (or of a gRPC metadata key of that name) as the ms it asks for, in the policy's headerFormat; undefined when malformed. Never throws. */
+  parseHeader(value: unknown): number | undefined
   /**
    * The request's scope (UNBOUNDED, whose `ms` is undefined, when its bound
    * is turned off). `askedMs`: a budget the request itself asked for, in ms
@@ -80,6 +83,13 @@ export interface Policy<Req> {
    * until `res` (the Node response) closes.
    */
   run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R
+  /**
+   * For a request that is not an HTTP request (a gRPC call): resolves the
+   * scope for `req` with `askedMs` (a budget the call itself carries, such
+   * as its deadline: it only tightens), runs `next` in it, and the events of
+   * `events` (the call's own emitter) as well, until `end` closes.
+   */
+  enter<R>(req: Req, events: EventEmitter, end: ScopeEnd, askedMs: number | undefined, next: () => R): R
 }
 
 /**
@@ -187,10 +197,14 @@ function longBudgetWarner(allow: unknown, at: string, words: PolicyWords, key: (
 function withRun<Req>(header: string | undefined, format: HeaderFormat, resolve: Policy<Req>['resolve']): Policy<Req> {
   return Object.freeze({
     header,
+    parseHeader: (value: unknown) => parseDeadlineHeader(value, format),
     resolve,
     run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R {
       const askedMs = header === undefined ? undefined : parseDeadlineHeader(raw.headers[header], format)
       return enterRequest(raw, res, resolve(req, askedMs), next)
+    },
+    enter<R>(req: Req, events: EventEmitter, end: ScopeEnd, askedMs: number | undefined, next: () => R): R {
+      return enterRequest(events as IncomingMessage, end, resolve(req, askedMs), next)
     },
   })
 }

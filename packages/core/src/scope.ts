@@ -24,9 +24,19 @@ const plainScopes = new ScopeCache(undefined)
 // What withTimeout(0, fn) meant; the kernel would read 0 as its own default (about 15 min of retries).
 const WITHOUT_SCOPE = 'to run fn without a bound of its own, call fn() directly (outside any scope its sockets get the global default)'
 
-/** Runs `fn` in a prepared scope; returns what `fn` returns. */
-export function runInScope<R>(scope: Scope, fn: () => R): R {
-  return shared.als.run(scope, fn)
+/** Runs `fn` in a prepared scope (undefined: outside any scope, as unscoped work); returns what `fn` returns. */
+export function runInScope<R>(scope: Scope | undefined, fn: () => R): R {
+  return shared.als.run(scope as Scope, fn)
+}
+
+/**
+ * The scope in effect here, to hand to `runInScope` later: what an adapter
+ * captures where a call is made when the library it instruments runs the
+ * call's work later from another call's context (a queue). Undefined
+ * outside any scope.
+ */
+export function currentScope(): Scope | undefined {
+  return shared.als.getStore()
 }
 
 /**
