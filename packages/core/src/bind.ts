@@ -100,7 +100,7 @@ export function bindExchange<T>(socket: Socket, scope: Capture, hostOf: HostOf<T
  * socket's state. Anything else was connected before the core was imported,
  * by whoever: like a boot socket, no scope may bind it.
  */
-function adopt(socket: Socket): SocketState {
+export function adopt(socket: Socket): SocketState {
   const parent = (socket as Socket & { _parent?: unknown })._parent
   const inherited = parent !== null && typeof parent === 'object' ? stateOf(parent as Socket) : undefined
   return attachState(socket, inherited ?? new SocketState(Owner.Foreign, LEAVE_ALONE))

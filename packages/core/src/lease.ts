@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { shared, type Scope, type ScopeEnd, type SocketLease } from './shared.js'
-import { Owner, stateOf, sync, SYSTEM_DEFAULT, type SocketState } from './socket-state.js'
+import { Owner, settleMultiplexed, stateOf, sync, SYSTEM_DEFAULT, type SocketState } from './socket-state.js'
 
 /**
  * The sockets a request (or a job) opened, put back when it ends: a bound
@@ -69,6 +69,20 @@ class Settled implements ScopeEnd {
 export function lease(socket: Socket, state: SocketState, scope: Scope): void {
   const end = scope.end
   if (end === undefined || end.closed === true) return
+  const current = leaseOf(end)
+  state.lease = current
+  current.sockets.push(socket)
+}
+
+/** A multiplexed connection that a request's stream holds: looked at again when the request ends (it may end before its stream). */
+export function leaseStream(socket: Socket, end: ScopeEnd): void {
+  if (end.closed === true) return
+  const current = leaseOf(end)
+  if (!current.sockets.includes(socket)) current.sockets.push(socket)
+}
+
+/** The request's lease, made at its first socket: one 'close' listener per request that opens any. */
+function leaseOf(end: ScopeEnd): SocketLease {
   let current = leases.get(end)
   if (current === undefined) {
     const created = new Lease(end)
@@ -76,8 +90,7 @@ export function lease(socket: Socket, state: SocketState, scope: Scope): void {
     end.once('close', () => release(created))
     current = created
   }
-  state.lease = current
-  current.sockets.push(socket)
+  return current
 }
 
 /**
@@ -90,7 +103,13 @@ function release(current: SocketLease): void {
   leases.delete(current.end)
   for (const socket of current.sockets) {
     const state = stateOf(socket)
-    if (state === undefined || state.lease !== current || socket.destroyed) continue
+    if (state === undefined || socket.destroyed) continue
+    // Shared by the streams of many requests: its bound is theirs, less this one's.
+    if (state.owner === Owner.Multiplexed) {
+      settleMultiplexed(socket, state)
+      continue
+    }
+    if (state.lease !== current) continue
     state.lease = undefined
     // Since owned by someone else (setUserTimeout, an exempt host), or set by another request's exchange: left as is.
     if (state.owner !== Owner.Scope || state.setBy?.end !== current.end) continue

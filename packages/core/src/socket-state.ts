@@ -20,6 +20,8 @@ export const enum Owner {
   NotTcp = 6,
   /** Connected before the core was imported, so it is not known who opened it: never touched. */
   Foreign = 7,
+  /** Carries an HTTP/2 session whose streams decide its bound (multiplexed.ts): the largest bound of the scoped streams in flight. */
+  Multiplexed = 8,
 }
 
 /**
@@ -56,6 +58,8 @@ export class SocketState {
   inbound = false
   watchingConnect = false
   watchingClose = false
+  /** Multiplexed: the bounds of the scoped streams in flight (multiplexed.ts). */
+  claims: Set<StreamClaim> | undefined = undefined
 
   constructor(owner: Owner, want: Want) {
     this.owner = owner
@@ -75,6 +79,30 @@ export class SocketState {
     this.watchingClose = false
     return this
   }
+}
+
+/** A scoped stream in flight on a multiplexed connection: it holds the connection at `scope.ms` or more until it closes or its request ends. */
+export interface StreamClaim {
+  readonly scope: Scope & { readonly ms: number }
+}
+
+/**
+ * The value a multiplexed connection holds: the largest bound of the scoped
+ * streams in flight whose request has not ended (no request's stream is cut
+ * before its own budget by another's, and a client's header, which only
+ * shortens its own budget, never shortens the connection for the others);
+ * with none, the global default, or 0. Set only when it changes (sync).
+ */
+export function settleMultiplexed(socket: Socket, state: SocketState): void {
+  if (state.owner !== Owner.Multiplexed) return
+  let max: number | undefined
+  for (const claim of state.claims ?? []) {
+    if (claim.scope.end?.closed === true) state.claims!.delete(claim)
+    else if (max === undefined || claim.scope.ms > max) max = claim.scope.ms
+  }
+  state.want = max ?? shared.globalMs ?? SYSTEM_DEFAULT
+  // A connection already closed holds nothing any more: nothing to set, no error to count.
+  if (!socket.destroyed) sync(socket, state)
 }
 
 const kState = Symbol.for('tcp-user-timeout.socket')

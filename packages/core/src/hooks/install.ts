@@ -1,6 +1,7 @@
 import { unwrapAll } from '../patch.js'
 import { shared } from '../shared.js'
 import { installHttp } from './http.js'
+import { installHttp2 } from './http2.js'
 import { installNet } from './net.js'
 import { installNetChannel } from './net-channel.js'
 import { installUndici } from './undici.js'
@@ -17,6 +18,7 @@ export function install(): boolean {
   installNet()
   installNetChannel()
   installHttp()
+  installHttp2()
   installUndici()
   shared.installed = true
   return true
