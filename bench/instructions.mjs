@@ -25,6 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { once } from 'node:events'
 import http from 'node:http'
+import http2 from 'node:http2'
 import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
@@ -68,6 +69,7 @@ const FULL = [
   { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 20000, n: [200, 1200], peer: 'sink' },
   { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
   { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
+  { scenario: 'http2-stream', unit: 'stream on a shared HTTP/2 session', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http2' },
   { scenario: 'ffi', unit: 'setsockopt call', variants: ['empty', 'wrapped', 'raw', 'api'], baseline: 'wrapped', warm: 20000, n: [2000, 12000], peer: 'sink' },
   { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 20000, n: [200, 1200], server: 'connections' },
   { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests', peer: 'sink' },
@@ -80,10 +82,13 @@ const SCENARIOS = (QUICK
   .map((s) => (WARM === undefined ? s : { ...s, warm: WARM }))
   .map((s) => (cli.variants === undefined ? s : { ...s, variants: s.variants.filter((v) => v === s.baseline || cli.variants.split(',').includes(v)) }))
 
-/** A peer in this process: a sink that reads and discards, or an HTTP server answering 'ok'. */
+/** A peer in this process: a sink that reads and discards, or an HTTP/1.1 or h2c server answering 'ok' (and holding /hold open). */
 async function startPeer(kind) {
   const sockets = new Set()
-  const server = kind === 'http' ? http.createServer((_req, res) => res.end('ok')) : net.createServer((s) => s.on('error', () => {}).resume())
+  const server =
+    kind === 'http' ? http.createServer((_req, res) => res.end('ok'))
+    : kind === 'http2' ? http2.createServer((req, res) => (req.url === '/hold' ? res.writeHead(200).flushHeaders() : res.end('ok')))
+    : net.createServer((s) => s.on('error', () => {}).resume())
   // The target runs slowly under valgrind, and pauses for full GCs: no idle timeout may close its pooled socket.
   server.keepAliveTimeout = 0
   server.on('connection', (s) => {

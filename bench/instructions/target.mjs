@@ -124,6 +124,27 @@ const scenarios = {
     await exchanges(async () => (await fetch(origin)).arrayBuffer())
   },
 
+  // Per stream over one shared HTTP/2 session: none | als | scoped. In each,
+  // one more stream of the same kind is held open all along, as on a busy
+  // connection: the scoped one keeps the connection's bound where it is, so
+  // what is counted is the multiplexed rule's bookkeeping per stream. (A
+  // connection whose only stream comes and goes moves 0 → 25 s → 0: two
+  // setsockopt, the 'ffi' scenario's cost each.)
+  async 'http2-stream'() {
+    const { connect } = await import('node:http2')
+    const session = connect(`http://127.0.0.1:${peer}`)
+    await once(session, 'connect')
+    const request = (path) => {
+      const stream = session.request({ ':path': path })
+      stream.resume()
+      return stream
+    }
+    const held = await scoped(() => request('/hold'))
+    await exchanges(() => once(request('/').on('error', () => {}), 'end'))
+    held.close()
+    session.close()
+  },
+
   // Per setsockopt(TCP_USER_TIMEOUT) call on a connected socket, by call shape:
   // empty (the loop alone) | wrapped (ffi-rs's JavaScript load, the shape
   // before) | raw (the binary's own load, reused params: the core's shape) |
@@ -172,11 +193,14 @@ const scenarios = {
 }
 
 async function exchanges(exchange) {
-  await loop(async () => {
-    if (variant === 'scoped') await core.withTimeout(25, exchange)
-    else if (variant === 'als') await als.run(store, exchange)
-    else await exchange()
-  })
+  await loop(() => scoped(exchange))
+}
+
+/** `work` in the variant's scope: the library's, a bare AsyncLocalStorage's, or none. */
+function scoped(work) {
+  if (variant === 'scoped') return core.withTimeout(25, work)
+  if (variant === 'als') return als.run(store, work)
+  return work()
 }
 
 const [name, arg] = scenario.split(':')

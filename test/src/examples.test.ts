@@ -8,7 +8,8 @@ import { startNode, type NodeProcess } from './helpers/child.js'
 // starts them (`node server.mjs`, PORT=0) so they cannot rot: real HTTP
 // requests through each app, whose handler fetches from its upstream and
 // answers with the budget in effect (`currentTimeout()`). The four run side
-// by side; every wait is bounded.
+// by side; every wait is bounded. examples/grpc likewise: its server, then
+// its client (`node client.mjs host:port`), whose lines are checked.
 
 const EXAMPLES = ['express', 'koa', 'fastify', 'hono'] as const
 type Example = (typeof EXAMPLES)[number]
@@ -113,6 +114,48 @@ describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
     }
     const got = await Promise.all(cases.map(([path, header]) => budget(name, path, header)))
     expect(got).toEqual(cases.map(([, , want]) => want))
+  })
+})
+
+describe('examples/grpc', () => {
+  const cwd = fileURLToPath(new URL('../../examples/grpc/', import.meta.url))
+  const GRPC_LISTENING = /grpc example listening on (127\.0\.0\.1:\d+)/
+  let server: NodeProcess | undefined
+  let target = ''
+
+  beforeAll(async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' }
+    delete env.UPSTREAM_URL
+    server = startNode(suite, ['server.mjs'], { cwd, env, label: 'examples/grpc server' })
+    ;[, target = ''] = await server.line(GRPC_LISTENING, START_TIMEOUT_MS)
+  }, START_TIMEOUT_MS + 5000)
+
+  it('client.mjs: 25 s; a deadline or the metadata tightens it, never lengthens it; Export 300 s; each streamed message; the channel pinned to 10 s (A18)', async () => {
+    const client = startNode(suite, ['client.mjs', target], { cwd, label: 'examples/grpc client' })
+    const { code } = await client.exit(REQUEST_TIMEOUT_MS)
+    expect(code, client.lines.join('\n')).toBe(0)
+    // Its JSON lines (stderr's, such as a runtime warning, are prefixed and left out).
+    const lines = client.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { call: string; budgetMs?: number; price?: number })
+    const byCall = Object.fromEntries(lines.map(({ call, ...rest }) => [call, rest]))
+    expect(byCall).toEqual({
+      GetQuote: { budgetMs: 25_000, price: 42 },
+      'GetQuote deadline 3 s': { budgetMs: expect.any(Number), price: 42 },
+      'GetQuote x-request-timeout-s: 2': { budgetMs: 2000, price: 42 },
+      'GetQuote x-request-timeout-s: 600': { budgetMs: 25_000, price: 42 },
+      'GetQuote x-request-timeout-s: abc': { budgetMs: 25_000, price: 42 },
+      'Export deadline 10 min': { budgetMs: 300_000, price: 42 },
+      WatchQuotes: { budgetsMs: [25_000, 25_000] },
+      connection: { pinnedMs: 10_000, peer: target },
+    })
+    const tight = byCall['GetQuote deadline 3 s']!.budgetMs!
+    expect(tight).toBeGreaterThan(2000)
+    expect(tight).toBeLessThanOrEqual(3000)
+  })
+
+  it('the server exits 0 on SIGTERM', async () => {
+    const { code, signal } = await server!.stop(STOP_TIMEOUT_MS)
+    expect({ code, signal }, server!.lines.join('\n')).toEqual({ code: 0, signal: null })
+    expect(server!.lines.join('\n')).toMatch(/grpc example: SIGTERM, shutting down/)
   })
 })
 

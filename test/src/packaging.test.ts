@@ -12,13 +12,13 @@ import { expectNoBinding } from './helpers/no-binding.js'
 // with `pnpm pack` (which rewrites `workspace:^` to real ranges), installed
 // from its tarball with npm into a scratch project outside the workspace, and
 // loaded from there by child processes: `import` (ESM build), `require()`
-// (CommonJS build, then both builds in one process: one shared state), and a
-// tiny Express/Koa/Fastify app. The tarballs are also listed (dist, README,
-// LICENSE, package.json; no sources) and checked by publint and
-// arethetypeswrong. A second scratch project installs the core with
-// `npm install --omit=optional` (ffi-rs without its native binary): the core
-// must then say so once, in a process warning, and be a no-op that never
-// throws. Every child process is bounded by a timeout.
+// (CommonJS build, then both builds in one process: one shared state), and
+// tiny Express, Koa, Fastify and Hono apps and a gRPC service. The tarballs
+// are also listed (dist, README, LICENSE, package.json; no sources) and
+// checked by publint and arethetypeswrong. A second scratch project
+// installs the core with `npm install --omit=optional` (ffi-rs without its
+// native binary): the core must then say so once, in a process warning, and
+// be a no-op that never throws. Every child process is bounded by a timeout.
 //
 // attw runs with its default profile, "strict" (node10, node16 from CJS,
 // node16 from ESM, bundler): the packages ship a CJS build with its own
@@ -82,7 +82,7 @@ interface Publishable extends ExportSpec {
 
 /** What neither entry of the core exports: its internals. */
 const CORE_INTERNALS = [
-  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'resolveHardening', 'describeValue', 'describe',
+  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'describeValue', 'describe',
   'parseDeadlineHeader', 'channels', 'publishError', 'shared', 'UNBOUNDED', 'secondsToMs', 'requestMs',
 ]
 
@@ -114,16 +114,16 @@ const CORE: Publishable = {
       INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
       SOCKOPT: 'TUT_ERR_SOCKOPT',
     },
-    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION', LISTENER_THREW: 'TUT_WARN_LISTENER_THREW' },
+    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION', LISTENER_THREW: 'TUT_WARN_LISTENER_THREW', GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED' },
   },
-  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped'],
+  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening'],
 }
 
 /** What an adapter author uses (packages/core/ADAPTERS.md). */
 const CORE_ADAPTER: Entry = {
   name: '@tcp-user-timeout/core/adapter',
   file: 'adapter',
-  functions: ['createPolicy', 'runInScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped'],
+  functions: ['createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening'],
   absent: [...CORE_INTERNALS, 'withTimeout', 'InvalidOptionError'],
 }
 const ENTRIES: Entry[] = [CORE_ADAPTER]
@@ -135,12 +135,16 @@ const PUBLISHABLE: Publishable[] = [
   { dir: 'fastify', name: '@tcp-user-timeout/fastify', functions: ['tcpUserTimeout'], defaultIs: 'tcpUserTimeout' },
   { dir: 'hono', name: '@tcp-user-timeout/hono', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
   { dir: 'bullmq', name: '@tcp-user-timeout/bullmq', functions: ['withTcpUserTimeout'] },
+  { dir: 'grpc-js', name: '@tcp-user-timeout/grpc-js', functions: ['withUserTimeout', 'tcpUserTimeout', 'hardenServer'] },
 ]
+
+/** Packages that run code when imported: the core (its client hooks), grpc-js (its patch of the application's @grpc/grpc-js). */
+const IMPORT_EFFECTS = new Set(['core', 'grpc-js'])
 
 
 /** The frameworks the scratch project installs beside the tarballs: the versions the workspace tests use. */
 function peerVersions(): Record<string, string> {
-  const peers = ['express', 'koa', 'fastify', 'hono', '@hono/node-server', 'bullmq']
+  const peers = ['express', 'koa', 'fastify', 'hono', '@hono/node-server', 'bullmq', '@grpc/grpc-js']
   return Object.fromEntries(
     peers.map((name) => [name, (JSON.parse(readFileSync(join(TEST_DIR, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
   )
@@ -398,8 +402,8 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
     expect(manifest.keywords, `${name}: keywords`).toEqual(expect.arrayContaining(['TCP_USER_TIMEOUT', 'timeout']))
     expect(manifest.license, `${name}: license`).toBe('MIT')
     expect(manifest.files, `${name}: files`).toEqual(['dist', 'README.md', ...(pkg.docs ?? [])])
-    // Only the core runs code on import (its client hooks); an adapter is pure until called.
-    expect(manifest.sideEffects, `${name}: sideEffects`).toBe(pkg.dir === 'core')
+    // Only what runs code on import says so (a bundler must keep the import); an adapter is pure until called.
+    expect(manifest.sideEffects, `${name}: sideEffects`).toBe(IMPORT_EFFECTS.has(pkg.dir))
   })
 
   it('has a README that stands alone on the npm page: how to install it, and no links out of the package', () => {
@@ -525,7 +529,7 @@ describe('the packed packages, installed with npm', () => {
     expect(cjs.errorNames).toEqual(Object.keys(CORE.errors!))
   })
 
-  it('runs a real Express (and Koa, Fastify, Hono) app with the packed adapters', async (ctx) => {
+  it('runs a real Express (and Koa, Fastify, Hono, gRPC) app with the packed adapters', async (ctx) => {
     needInstall(ctx)
     const result = await script<Record<string, Record<string, { ms: number | null; echoed?: number }>>>('use.mjs')
     expect(result.express).toEqual({
@@ -538,6 +542,7 @@ describe('the packed packages, installed with npm', () => {
     expect(result.koa).toEqual({ quote: { ms: 25_000 }, reports: { ms: 120_000 } })
     expect(result.fastify).toEqual({ quote: { ms: 25_000 }, export: { ms: 300_000 }, health: { ms: null } })
     expect(result.hono).toEqual({ quote: { ms: 25_000 }, body: { ms: 25_000, echoed: 42 }, export: { ms: 300_000 }, health: { ms: null } })
+    expect(result.grpc).toEqual({ quote: { ms: 25_000 }, tightened: { ms: 3_000 }, pinned: { ms: process.platform === 'linux' ? 20_000 : null } })
   })
 })
 

@@ -33,6 +33,13 @@ export const warningCodes = {
   LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION',
   /** An `observe()` listener threw: caught, reported once per observer. */
   LISTENER_THREW: 'TUT_WARN_LISTENER_THREW',
+  /**
+   * @tcp-user-timeout/grpc-js could not patch the application's
+   * @grpc/grpc-js (absent, or internals other than 1.13+'s): a call queued
+   * while its channel connects opens its stream in the scope of the call
+   * that started the connection. Once, when the package is first used.
+   */
+  GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED',
 } as const
 
 export type WarningCode = (typeof warningCodes)[keyof typeof warningCodes]

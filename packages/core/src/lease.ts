@@ -34,7 +34,7 @@ export function untilEnd(scope: Scope, end: ScopeEnd): Scope {
  * the global default. Returns what `fn` returns.
  */
 export function runUntilSettled<R>(scope: Scope, fn: () => R): R {
-  const settled = new Settled()
+  const settled = createScopeEnd()
   let result: R
   try {
     result = shared.als.run(untilEnd(scope, settled), fn)
@@ -52,7 +52,18 @@ export function runUntilSettled<R>(scope: Scope, fn: () => R): R {
   return result
 }
 
-class Settled implements ScopeEnd {
+/** A ScopeEnd to close by hand (a job settling, a gRPC call ending): `close` may be passed around unbound, and only its first call counts. */
+export interface ClosableScopeEnd extends ScopeEnd {
+  readonly closed: boolean
+  readonly close: () => void
+}
+
+/** The end of a scope that is not an HTTP response's: closed by calling `close()`. */
+export function createScopeEnd(): ClosableScopeEnd {
+  return new Ending()
+}
+
+class Ending implements ClosableScopeEnd {
   closed = false
   private listeners: (() => void)[] = []
   once(_event: 'close', listener: () => void): void {

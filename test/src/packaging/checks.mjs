@@ -102,6 +102,19 @@ export async function checkBehaviour(label, mods) {
       `${label} ${name}: a bad option throws the core's InvalidOptionError (the adapter shares the core, it does not bundle a copy)`,
     )
   }
+  const grpcAdapter = mods['@tcp-user-timeout/grpc-js']
+  if (grpcAdapter !== undefined) {
+    // The application's own @grpc/grpc-js (the peer): its credentials class, kept.
+    const grpc = (await import('@grpc/grpc-js')).default
+    const insecure = grpc.credentials.createInsecure()
+    const pinned = grpcAdapter.withUserTimeout(insecure, { userTimeoutSeconds: 5 })
+    assert.ok(pinned instanceof grpc.ChannelCredentials && !pinned._equals(insecure), `${label} grpc-js: withUserTimeout() gives the app's ChannelCredentials, not equal to the unpinned ones`)
+    assert.notEqual(grpcAdapter.hardenServer, core.hardenServer, `${label} grpc-js: hardenServer is its own, for a grpc-js Server`)
+    const invalid = (e) => e instanceof core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION'
+    assert.throws(() => grpcAdapter.tcpUserTimeout({}, { seconds: -1 }), invalid, `${label} grpc-js: tcpUserTimeout() rejects a bad option with the core's InvalidOptionError`)
+    assert.throws(() => grpcAdapter.withUserTimeout(insecure, { userTimeoutSeconds: 0 }), invalid, `${label} grpc-js: withUserTimeout() too`)
+    assert.throws(() => grpcAdapter.hardenServer(new grpc.Server(), { userTimeoutSeconds: 0 }), invalid, `${label} grpc-js: hardenServer() too`)
+  }
   const fastify = mods['@tcp-user-timeout/fastify']
   if (fastify !== undefined) {
     const meta = fastify.tcpUserTimeout[Symbol.for('plugin-meta')]

@@ -1,7 +1,7 @@
 // A tiny real use of the packed adapters, as a user writes it: an Express app
 // on 127.0.0.1:0 answering real requests with the budget its handler sees;
-// then the same through Koa, Fastify (its route config included) and Hono
-// on @hono/node-server.
+// then the same through Koa, Fastify (its route config included), Hono
+// on @hono/node-server, and a grpc-js service called over a pinned channel.
 import assert from 'node:assert/strict'
 import express from 'express'
 import Koa from 'koa'
@@ -12,7 +12,10 @@ import { tcpUserTimeout, override, hardenServer } from '@tcp-user-timeout/expres
 import * as koaAdapter from '@tcp-user-timeout/koa'
 import fastifyPlugin from '@tcp-user-timeout/fastify'
 import * as honoAdapter from '@tcp-user-timeout/hono'
-import { currentTimeout } from '@tcp-user-timeout/core'
+import * as grpcAdapter from '@tcp-user-timeout/grpc-js'
+import grpc from '@grpc/grpc-js'
+import dc from 'node:diagnostics_channel'
+import { CHANNEL_BIND, currentTimeout } from '@tcp-user-timeout/core'
 import { report } from './checks.mjs'
 
 const TIMEOUT_MS = 5_000
@@ -122,6 +125,37 @@ const result = {}
   } finally {
     undo()
     await close(server)
+  }
+}
+
+// gRPC: a service whose handler answers with its budget, called over a channel pinned as A18 says
+{
+  const json = { serialize: (v) => Buffer.from(JSON.stringify(v ?? null)), deserialize: (b) => JSON.parse(b.toString()) }
+  const Unary = { path: '/tut.Use/Unary', requestStream: false, responseStream: false, originalName: 'unary', requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize }
+  const server = new grpc.Server()
+  const undo = grpcAdapter.hardenServer(server)
+  server.addService({ Unary }, grpcAdapter.tcpUserTimeout({ unary: (_call, callback) => callback(null, budget()) }, { seconds: 25, header: 'x-request-timeout-s' }))
+  const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+  // The pin, as the core reports it when it sets it on the channel's connection.
+  let pinned = null
+  const onBind = (m) => (m.direction === 'outbound' ? (pinned = m.ms) : undefined)
+  dc.subscribe(CHANNEL_BIND, onBind)
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpcAdapter.withUserTimeout(grpc.credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000 })
+  const call = (header) => {
+    const metadata = new grpc.Metadata()
+    if (header !== undefined) metadata.set('x-request-timeout-s', header)
+    return new Promise((resolve, reject) =>
+      // A deadline past the 25 s budget: it bounds the call, and leaves the budget as it is.
+      client.makeUnaryRequest(Unary.path, Unary.requestSerialize, Unary.responseDeserialize, {}, metadata, { deadline: Date.now() + 60_000 }, (e, v) => (e ? reject(e) : resolve(v))),
+    )
+  }
+  try {
+    result.grpc = { quote: await call(), tightened: await call('3'), pinned: { ms: pinned } }
+  } finally {
+    dc.unsubscribe(CHANNEL_BIND, onBind)
+    client.close()
+    undo()
+    server.forceShutdown()
   }
 }
 
