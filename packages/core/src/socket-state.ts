@@ -106,6 +106,8 @@ export function settleMultiplexed(socket: Socket, state: SocketState): void {
 }
 
 const kState = Symbol.for('tcp-user-timeout.socket')
+/** On a socket a TLS socket was layered on: that TLS socket (hooks/tls.ts). */
+export const kLayered = Symbol.for('tcp-user-timeout.layered')
 type Tracked = Socket & { [kState]?: SocketState; _handle?: { fd?: number } | null }
 
 function handleOf(socket: Socket): object | null {
@@ -214,7 +216,9 @@ function onAttempt(this: Socket, address: unknown, port: unknown): void {
 function countTimeout(this: Socket): void {
   const state = stateOf(this)
   if (state === undefined || state.have === 0) return
-  if ((this.errored as NodeJS.ErrnoException | null)?.code !== 'ETIMEDOUT') return
+  // A socket that TLS was layered on (a TLS server's accepted socket, grpc-js's) closes without the error: its TLS socket has it.
+  const error = this.errored ?? (this as Socket & { [kLayered]?: Socket })[kLayered]?.errored
+  if ((error as NodeJS.ErrnoException | null | undefined)?.code !== 'ETIMEDOUT') return
   shared.counters.timedOut++
   const inbound = state.inbound
   if (inbound) shared.counters.reaped++

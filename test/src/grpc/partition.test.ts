@@ -29,16 +29,16 @@ const WITHIN_MS = BOUND_MS + 1500
 const UNBOUNDED_WINDOW_MS = 5000
 const UNAVAILABLE = 14
 
-describe.skipIf(netns.skip)('grpc-js: lo cut inside a network namespace', { concurrent: true }, () => {
+describe.skipIf(netns.skip).each(['insecure', 'tls'])('grpc-js (%s): lo cut inside a network namespace', { concurrent: true }, (transport) => {
   netns.requireInSuite()
 
   it(`a call on a pinned channel (withUserTimeout, A18: ${BOUND_MS} ms) fails UNAVAILABLE within ${WITHIN_MS} ms of the cut`, async (ctx) => {
     const { expect } = ctx
-    const child = await childInNetns(perTest(ctx), FIXTURE, ['client', 'pinned'])
+    const child = await childInNetns(perTest(ctx), FIXTURE, ['client', 'pinned', transport])
     expect(await child.next('ready', READY_MS)).toMatchObject({ bound: BOUND_MS })
     await child.cut()
     const status = await child.next('status', WITHIN_MS + 3000)
-    console.log(`[grpc partition] pinned client: status ${status.code} (${status.details}) ${status.ms} ms after the cut`)
+    console.log(`[grpc partition, ${transport}] pinned client: status ${status.code} (${status.details}) ${status.ms} ms after the cut`)
     expect(status.code).toBe(UNAVAILABLE)
     expect(status.ms).toBeGreaterThanOrEqual(BOUND_MS)
     expect(status.ms).toBeLessThanOrEqual(WITHIN_MS)
@@ -48,20 +48,20 @@ describe.skipIf(netns.skip)('grpc-js: lo cut inside a network namespace', { conc
 
   it('the same call on an unpinned channel is still pending 5 s after the cut', async (ctx) => {
     const { expect } = ctx
-    const child = await childInNetns(perTest(ctx), FIXTURE, ['client', 'unpinned'])
+    const child = await childInNetns(perTest(ctx), FIXTURE, ['client', 'unpinned', transport])
     expect(await child.next('ready', READY_MS)).toMatchObject({ bound: 0 })
     await child.cut()
     await expect(child.next('status', UNBOUNDED_WINDOW_MS)).rejects.toThrow(/no "status" from the child .* within 5000 ms/)
-    console.log(`[grpc partition] unpinned client: no status within ${UNBOUNDED_WINDOW_MS} ms of the cut`)
+    console.log(`[grpc partition, ${transport}] unpinned client: no status within ${UNBOUNDED_WINDOW_MS} ms of the cut`)
   })
 
   it(`a server stream to a vanished client, on a hardened server (A18: ${BOUND_MS} ms), is reaped within ${WITHIN_MS} ms`, async (ctx) => {
     const { expect } = ctx
-    const child = await childInNetns(perTest(ctx), FIXTURE, ['server', 'hardened'])
+    const child = await childInNetns(perTest(ctx), FIXTURE, ['server', 'hardened', transport])
     expect(await child.next('ready', READY_MS)).toMatchObject({ bound: BOUND_MS })
     await child.cut()
     const reaped = await child.next('reaped', WITHIN_MS + 3000)
-    console.log(`[grpc partition] hardened server: stream reaped ${reaped.ms} ms after the cut`)
+    console.log(`[grpc partition, ${transport}] hardened server: stream reaped ${reaped.ms} ms after the cut`)
     expect(reaped.ms).toBeGreaterThanOrEqual(BOUND_MS)
     expect(reaped.ms).toBeLessThanOrEqual(WITHIN_MS)
     // The kernel closed the accepted socket with ETIMEDOUT: counted as reaped by the core.
@@ -70,10 +70,10 @@ describe.skipIf(netns.skip)('grpc-js: lo cut inside a network namespace', { conc
 
   it('on an unhardened server the stream is still open 5 s after the cut', async (ctx) => {
     const { expect } = ctx
-    const child = await childInNetns(perTest(ctx), FIXTURE, ['server', 'plain'])
+    const child = await childInNetns(perTest(ctx), FIXTURE, ['server', 'plain', transport])
     expect(await child.next('ready', READY_MS)).toMatchObject({ bound: 0 })
     await child.cut()
     await expect(child.next('reaped', UNBOUNDED_WINDOW_MS)).rejects.toThrow(/no "reaped" from the child .* within 5000 ms/)
-    console.log(`[grpc partition] unhardened server: stream still open ${UNBOUNDED_WINDOW_MS} ms after the cut`)
+    console.log(`[grpc partition, ${transport}] unhardened server: stream still open ${UNBOUNDED_WINDOW_MS} ms after the cut`)
   })
 })

@@ -76,12 +76,18 @@ function probeWritable(dir) {
 
 /** The main thread's report and each worker's, the workers started together with the main thread's own use. */
 async function mainAndWorkers(data, workers, failures) {
+  // The other copy of ffi-rs has no lock of its own, and unpins itself when
+  // the last thread that loaded it exits (ffi-rs's own race and exit crash,
+  // which crash a process without this library too): the main thread uses
+  // it first, so the workers' uses of it only read its table and never drop
+  // it. The core's own first uses still race each other's, in every thread.
+  const own = data.role === 'other-ffi' ? await work({ ...data, index: 0, build: 'esm' }) : undefined
   const started = Array.from({ length: workers }, (_, i) => {
     const index = i + 1
     return runWorker({ ...data, index, build: index % 2 === 0 ? 'esm' : 'cjs' }).then(({ report, why }) => report ?? fail(failures, `worker ${index}`, why))
   })
-  const own = await work({ ...data, index: 0, build: 'esm' })
-  return [own, ...(await Promise.all(started))].filter(Boolean)
+  const mine = own ?? (await work({ ...data, index: 0, build: 'esm' }))
+  return [mine, ...(await Promise.all(started))].filter(Boolean)
 }
 
 function fail(failures, who, why) {

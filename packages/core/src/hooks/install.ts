@@ -4,6 +4,7 @@ import { installHttp } from './http.js'
 import { installHttp2 } from './http2.js'
 import { installNet } from './net.js'
 import { installNetChannel } from './net-channel.js'
+import { installTls } from './tls.js'
 import { installUndici } from './undici.js'
 
 /**
@@ -17,6 +18,7 @@ export function install(): boolean {
   if (process.platform !== 'linux') return false
   installNet()
   installNetChannel()
+  installTls()
   installHttp()
   installHttp2()
   installUndici()
