@@ -82,7 +82,7 @@ interface Publishable extends ExportSpec {
 
 /** What neither entry of the core exports: its internals. */
 const CORE_INTERNALS = [
-  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'describeValue', 'describe',
+  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'describe',
   'parseDeadlineHeader', 'channels', 'publishError', 'shared', 'UNBOUNDED', 'secondsToMs', 'requestMs',
 ]
 
@@ -116,14 +116,14 @@ const CORE: Publishable = {
     },
     warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION', LISTENER_THREW: 'TUT_WARN_LISTENER_THREW', GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED' },
   },
-  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening'],
+  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening', 'warn', 'describeValue'],
 }
 
 /** What an adapter author uses (packages/core/ADAPTERS.md). */
 const CORE_ADAPTER: Entry = {
   name: '@tcp-user-timeout/core/adapter',
   file: 'adapter',
-  functions: ['createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening'],
+  functions: ['createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening', 'warn', 'describeValue'],
   absent: [...CORE_INTERNALS, 'withTimeout', 'InvalidOptionError'],
 }
 const ENTRIES: Entry[] = [CORE_ADAPTER]

@@ -15,6 +15,7 @@ import {
   type TcpUserTimeoutOptions,
 } from '@tcp-user-timeout/core/adapter'
 import type * as Adapter from '@tcp-user-timeout/core/adapter'
+import type { WarningCode } from '@tcp-user-timeout/core'
 
 // The adapter authors' entry (@tcp-user-timeout/core/adapter).
 
@@ -84,6 +85,11 @@ test('running in a scope', () => {
   expect(runInScope(25, () => 1)).type.toRaiseError()
 })
 
+test('the words of messages and warnings, as the core says them', () => {
+  expect<typeof Adapter.describeValue>().type.toBe<(value: unknown) => string>()
+  expect<typeof Adapter.warn>().type.toBe<(code: WarningCode, message: string) => void>()
+})
+
 test('reporting and request-time budgets', () => {
   expect(reportOnce()).type.toBe<(error: Error) => void>()
   expect(readBudget('3')).type.toBe<RequestBudget | undefined>()
@@ -94,7 +100,7 @@ test('the internals stay internal', () => {
   expect<typeof Adapter>().type.not.toHaveProperty('createScope')
   expect<typeof Adapter>().type.not.toHaveProperty('enterRequest')
   expect<typeof Adapter>().type.not.toHaveProperty('compileExemptHosts')
-  expect<typeof Adapter>().type.not.toHaveProperty('describeValue')
+  expect<typeof Adapter>().type.not.toHaveProperty('describe')
   expect<typeof Adapter>().type.not.toHaveProperty('parseDeadlineHeader')
   expect<typeof Adapter>().type.not.toHaveProperty('withTimeout')
 })

@@ -161,7 +161,13 @@ describe('stats and diagnostics', () => {
 
 
   test('messages', () => {
-    expect<BindMessage>().type.toBe<{ socket: Socket; ms: number; direction: 'outbound' | 'inbound' }>()
+    expect<BindMessage>().type.toBe<{
+      socket: Socket
+      ms: number
+      direction: 'outbound' | 'inbound'
+      remoteAddress: string | undefined
+      remotePort: number | undefined
+    }>()
     expect<TimeoutMessage>().type.toBe<{
       socket: Socket
       ms: number

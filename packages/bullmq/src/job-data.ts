@@ -1,4 +1,4 @@
-import { readBudget, type RequestBudget } from '@tcp-user-timeout/core/adapter'
+import { describeValue, readBudget, type RequestBudget } from '@tcp-user-timeout/core/adapter'
 
 /**
  * Reads `job.data[key]` as a budget in seconds, with the core's checks and
@@ -24,15 +24,8 @@ export function readJobBudget(job: unknown, key: string): RequestBudget | undefi
 export function describeJob(job: unknown): string {
   try {
     const { id, name } = job as { id?: unknown; name?: unknown }
-    return `job ${typeof id === 'string' ? id : shown(id)}${typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''}`
+    return `job ${typeof id === 'string' ? id : describeValue(id)}${typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''}`
   } catch {
     return 'a job'
   }
-}
-
-/** A value in a message: a string quoted and cut, anything else by its kind. */
-export function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (typeof value === 'function') return 'a function'
-  return value !== null && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value)
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, InvalidOptionError } from '@tcp-user-timeout/core'
-import { createPolicy, reportOnce, runUntilSettled, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
-import { describeJob, readJobBudget, shown } from './job-data.js'
+import { createPolicy, describeValue, reportOnce, runUntilSettled, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { describeJob, readJobBudget } from './job-data.js'
 import { BULLMQ_WORDS, type BullMQTcpUserTimeoutOptions } from './options.js'
 
 const NAME = 'withTcpUserTimeout'
@@ -31,7 +31,7 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
 ): P {
   if (typeof processor !== 'function') {
     throw new InvalidArgumentError(
-      `${NAME}(processor, options): processor must be a function (job, token, signal) => Promise, received ${shown(processor)}; ` +
+      `${NAME}(processor, options): processor must be a function (job, token, signal) => Promise, received ${describeValue(processor)}; ` +
         'a sandboxed processor (a file path or URL) runs in another process: wrap the function that file exports instead',
     )
   }
@@ -69,6 +69,6 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
 function checkJobDataKey(key: unknown): string | undefined {
   if (key === undefined || (typeof key === 'string' && key.length > 0 && key.length <= 200)) return key
   throw new InvalidOptionError(
-    `${NAME}(): jobDataKey must be the name of a key of job.data (a non-empty string), received ${shown(key)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
+    `${NAME}(): jobDataKey must be the name of a key of job.data (a non-empty string), received ${describeValue(key)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
   )
 }

@@ -11,7 +11,8 @@ export const CHANNEL_ERROR = 'tcp-user-timeout:error'
 
 /**
  * Published on `tcp-user-timeout:bind` after a bound was set on a socket
- * (`ms` 0: put back to the system default); the timeout message adds the peer.
+ * (`ms` 0: put back to the system default), and, as a TimeoutMessage, on
+ * `tcp-user-timeout:timeout`.
  */
 export interface BindMessage {
   /** On a timeout, already closed: its own remoteAddress is there only if it was read before; use the fields below. */
@@ -20,14 +21,13 @@ export interface BindMessage {
   ms: number
   /** `outbound`: a client socket of this process; `inbound`: accepted by a hardened server. */
   direction: 'outbound' | 'inbound'
-}
-
-/** Published on `tcp-user-timeout:timeout` when the kernel closed a bound socket with ETIMEDOUT. */
-export interface TimeoutMessage extends BindMessage {
-  /** The peer, as it was when the bound was set (undefined if the socket was not connected yet). */
+  /** The peer: the address being dialled while the socket connects, as it was when a bound was first set (undefined where not known). */
   remoteAddress: string | undefined
   remotePort: number | undefined
 }
+
+/** Published on `tcp-user-timeout:timeout` when the kernel closed a bound socket with ETIMEDOUT. */
+export type TimeoutMessage = BindMessage
 
 /** Published on `tcp-user-timeout:error`; nothing of it is ever thrown into the application. */
 export interface ErrorMessage {

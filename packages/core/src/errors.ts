@@ -122,7 +122,7 @@ function errnoName(errno: number): string {
   }
 }
 
-/** `String(value)` that never throws and never prints a novel: how error messages show what they received (exported for the adapters). */
+/** `String(value)` that never throws and never prints a novel: how error messages show what they received (the adapters' `describeValue`). */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)

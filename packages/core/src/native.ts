@@ -1,7 +1,8 @@
-import { loadBinding, type Loaded } from './native-load.js'
+import { loadBinding, type Loaded, type Native } from './native-load.js'
 import { withProcessLock } from './native-lock.js'
 import { warningCodes } from './errors.js'
 import { shared } from './shared.js'
+import { warn } from './warn.js'
 
 export const IPPROTO_TCP = 6
 export const SOL_SOCKET = 1
@@ -12,6 +13,12 @@ export const TCP_KEEPCNT = 6
 export const TCP_USER_TIMEOUT = 18
 
 export type { Native, Support } from './native-load.js'
+
+/** setsockopt through the binding, counted in `stats().setsockoptCalls`: the one place the library sets an option. Returns 0 or the errno. */
+export function setsockopt(native: Native, fd: number, level: number, name: number, value: number): number {
+  shared.counters.setsockoptCalls++
+  return native.setInt(fd, level, name, value)
+}
 
 /**
  * Loads the binding on first use in this thread (not at import: importing
@@ -40,7 +47,7 @@ function tryLoad(): Loaded {
     reason = `the native binding could not be loaded (${(error as Error)?.message ?? String(error)})`
   }
   const loaded = unsupported(`${reason}; socket options are not set (the library is a no-op)`)
-  warn(loaded.support.reason!)
+  warn(warningCodes.NATIVE_UNAVAILABLE, `@tcp-user-timeout/core: ${loaded.support.reason!}`)
   return loaded
 }
 
@@ -48,10 +55,3 @@ function unsupported(reason: string): Loaded {
   return { native: null, support: { supported: false, reason } }
 }
 
-function warn(reason: string): void {
-  try {
-    process.emitWarning(`@tcp-user-timeout/core: ${reason}`, { code: warningCodes.NATIVE_UNAVAILABLE, type: 'TcpUserTimeoutWarning' })
-  } catch {
-    // A process whose emitWarning was replaced by something that throws: support() still says why.
-  }
-}

@@ -2,6 +2,7 @@ import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { CHANNEL_BIND, CHANNEL_ERROR, CHANNEL_TIMEOUT, type BindMessage, type ErrorMessage, type TimeoutMessage } from './diagnostics.js'
 import { describe, InvalidArgumentError, warningCodes } from './errors.js'
+import { warn } from './warn.js'
 import { stateOf } from './socket-state.js'
 
 /**
@@ -116,21 +117,17 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
     } catch (error) {
       if (warned) return
       warned = true
-      try {
-        process.emitWarning(
-          `@tcp-user-timeout/core: an observe() listener threw (${thrown(error)}); the library ignored it and will not report this observer's further throws. Catch inside the listener.`,
-          { code: warningCodes.LISTENER_THREW, type: 'TcpUserTimeoutWarning' },
-        )
-      } catch {
-        // A replaced emitWarning that throws must not reach the publisher either.
-      }
+      warn(
+        warningCodes.LISTENER_THREW,
+        `@tcp-user-timeout/core: an observe() listener threw (${thrown(error)}); the library ignored it and will not report this observer's further throws. Catch inside the listener.`,
+      )
     }
   }
 
   const onBind = (raw: unknown) => {
     const m = raw as BindMessage
     track(m.socket, m.ms)
-    deliver(withHidden({ type: 'bind', ms: m.ms, direction: m.direction, ...peerOfSocket(m.socket) }, m.socket))
+    deliver(withHidden({ type: 'bind', ms: m.ms, direction: m.direction, ...peerOf(m.remoteAddress, m.remotePort) }, m.socket))
   }
   const onTimeout = (raw: unknown) => {
     const m = raw as TimeoutMessage

@@ -9,6 +9,7 @@ import { headroom } from './scope.js'
 import { ScopeCache } from './scope-cache.js'
 import { UNBOUNDED, type Scope, type ScopeEnd } from './shared.js'
 import { MAX_MS, requestMs, secondsToMs } from './validate.js'
+import { warn } from './warn.js'
 import { ADAPTER_WORDS, placeOf, type PolicyName, type PolicyOption, type PolicyPlace, type PolicyWords } from './policy-words.js'
 
 export type { PolicyName, PolicyOption, PolicyPlace, PolicyWords } from './policy-words.js'
@@ -185,11 +186,7 @@ function longBudgetWarner(allow: unknown, at: string, words: PolicyWords, key: (
     const message =
       `${at}: ${given} is a budget of ${(seconds / 3600).toFixed(1)} hours; it looks like milliseconds (${seconds} ms would be ${key('seconds')}: ${asMs}). ` +
       `Budgets are in seconds. If a budget over an hour is meant, add ${key('allowLongBudget')}: true to these options.`
-    try {
-      process.emitWarning(message, { code: warningCodes.LONG_BUDGET, type: 'TcpUserTimeoutWarning' })
-    } catch {
-      // A process whose emitWarning was replaced by something that throws: the budget still applies.
-    }
+    warn(warningCodes.LONG_BUDGET, message)
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { channels, publishError } from './diagnostics.js'
-import { IPPROTO_TCP, loadNative, TCP_USER_TIMEOUT } from './native.js'
+import { IPPROTO_TCP, loadNative, setsockopt, TCP_USER_TIMEOUT } from './native.js'
 import { shared, type Scope, type SocketLease } from './shared.js'
 import { SocketOptionError } from './errors.js'
 
@@ -148,8 +148,7 @@ export function sync(socket: Socket, state: SocketState): void {
   }
   const native = loadNative().native
   if (native === null) return
-  shared.counters.setsockoptCalls++
-  const errno = native.setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, want)
+  const errno = setsockopt(native, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, want)
   if (errno !== 0) fail(socket, errno, want)
   else recordBound(socket, state, want)
 }
@@ -178,7 +177,13 @@ export function recordBound(socket: Socket, state: SocketState, ms: number): voi
     }
   }
   if (channels.bind.hasSubscribers) {
-    channels.bind.publish({ socket, ms, direction: state.inbound ? 'inbound' : 'outbound' })
+    channels.bind.publish({
+      socket,
+      ms,
+      direction: state.inbound ? 'inbound' : 'outbound',
+      remoteAddress: state.remoteAddress ?? socket.remoteAddress,
+      remotePort: state.remotePort ?? socket.remotePort,
+    })
   }
 }
 

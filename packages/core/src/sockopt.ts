@@ -3,6 +3,7 @@ import { describe, InvalidArgumentError, SocketOptionError } from './errors.js'
 import {
   IPPROTO_TCP,
   loadNative,
+  setsockopt,
   SO_KEEPALIVE,
   SOL_SOCKET,
   TCP_KEEPCNT,
@@ -123,8 +124,7 @@ export function applyKeepAlive(native: Native, fd: number, p: KeepAliveProbes): 
 }
 
 export function setOrThrow(native: Native, fd: number, level: number, name: number, value: number, option: string): void {
-  shared.counters.setsockoptCalls++
-  const errno = native.setInt(fd, level, name, value)
+  const errno = setsockopt(native, fd, level, name, value)
   if (errno !== 0) throw new SocketOptionError('setsockopt', option, errno)
 }
 

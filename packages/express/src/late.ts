@@ -1,4 +1,5 @@
 import { warningCodes } from '@tcp-user-timeout/core'
+import { warn } from '@tcp-user-timeout/core/adapter'
 import type { Request } from 'express'
 
 /** What this reads of an Express 4 or 5 router layer (`app._router.stack`, `app.router.stack`). */
@@ -35,13 +36,13 @@ export function warnIfLate(req: Request, handle: unknown): void {
     warned.add(app)
     const shown = early.slice(0, 5).map((layer) => describeRoute(layer.route!))
     const more = early.length > 5 ? ` and ${early.length - 5} more` : ''
-    process.emitWarning(
+    warn(
+      warningCodes.LATE_REGISTRATION,
       `tcpUserTimeout() was registered after ${shown.join(', ')}${more}: their requests never reach it and run unbound. ` +
         'Call app.use(tcpUserTimeout(...)) before declaring the routes; a route meant to run unbound takes override(false) in its list.',
-      { code: warningCodes.LATE_REGISTRATION, type: 'TcpUserTimeoutWarning' },
     )
   } catch {
-    // Not the Express this was written for, or an emitWarning that throws: requests go on.
+    // Not the Express this was written for: requests go on.
   }
 }
 

@@ -1,5 +1,5 @@
 import { hardenServer, warningCodes, type HardenOptions } from '@tcp-user-timeout/core'
-import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { createPolicy, warn, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -106,15 +106,11 @@ function routePlace(method: unknown, url: unknown) {
 }
 
 function warnLate(route: string): void {
-  try {
-    process.emitWarning(
-      `@tcp-user-timeout/fastify: the route ${route} was declared before the plugin loaded, so its config.tcpUserTimeout is checked at its first request, not at startup. ` +
-        'Register the plugin first, with await: await app.register(tcpUserTimeout, { ... }), then declare the routes.',
-      { code: warningCodes.LATE_REGISTRATION, type: 'TcpUserTimeoutWarning' },
-    )
-  } catch {
-    // A process whose emitWarning throws: the request goes on.
-  }
+  warn(
+    warningCodes.LATE_REGISTRATION,
+    `@tcp-user-timeout/fastify: the route ${route} was declared before the plugin loaded, so its config.tcpUserTimeout is checked at its first request, not at startup. ` +
+      'Register the plugin first, with await: await app.register(tcpUserTimeout, { ... }), then declare the routes.',
+  )
 }
 
 /**

@@ -1,9 +1,9 @@
 import net from 'node:net'
 import type { ChannelCredentials } from '@grpc/grpc-js'
 import { InvalidArgumentError, setUserTimeout } from '@tcp-user-timeout/core'
-import { reportOnce } from '@tcp-user-timeout/core/adapter'
+import { describeValue, reportOnce } from '@tcp-user-timeout/core/adapter'
 import { keepaliveTimeoutMs } from './a18.js'
-import { readUserTimeoutOption, shown } from './options.js'
+import { readUserTimeoutOption } from './options.js'
 import { warnIfUnpatched } from './unpatched.js'
 
 export interface UserTimeoutOptions {
@@ -66,7 +66,7 @@ function channelCredentials(credentials: unknown): Credentials {
     throw new InvalidArgumentError('withUserTimeout() needs @grpc/grpc-js 1.13 or later: these credentials come from an older copy (no _createSecureConnector); upgrade @grpc/grpc-js')
   }
   throw new InvalidArgumentError(
-    `withUserTimeout() takes @grpc/grpc-js channel credentials, such as grpc.credentials.createInsecure(), createSsl(...) or combineChannelCredentials(...), received ${shown(credentials)}`,
+    `withUserTimeout() takes @grpc/grpc-js channel credentials, such as grpc.credentials.createInsecure(), createSsl(...) or combineChannelCredentials(...), received ${describeValue(credentials)}`,
   )
 }
 

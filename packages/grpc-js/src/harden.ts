@@ -1,9 +1,8 @@
 import type net from 'node:net'
 import type { Server } from '@grpc/grpc-js'
 import { hardenServer as hardenListener, InvalidArgumentError, type HardenOptions } from '@tcp-user-timeout/core'
-import { reportOnce, resolveHardening, unwrap, wrap, type Hook } from '@tcp-user-timeout/core/adapter'
+import { describeValue, reportOnce, resolveHardening, unwrap, wrap, type Hook } from '@tcp-user-timeout/core/adapter'
 import { keepaliveTimeoutMs } from './a18.js'
-import { shown } from './options.js'
 
 /** What this reads of a grpc-js Server (1.13, 1.14): internals, checked before use. */
 interface GrpcServer {
@@ -35,7 +34,7 @@ export function hardenServer(server: Server, options: HardenOptions = {}): () =>
   const grpcServer = server as unknown as GrpcServer
   if (server === null || typeof server !== 'object' || !(grpcServer.http2Servers instanceof Map)) {
     throw new InvalidArgumentError(
-      `hardenServer() of @tcp-user-timeout/grpc-js takes a @grpc/grpc-js Server (1.13 or later), received ${shown(server)}; for a net, http or https server use hardenServer of @tcp-user-timeout/core`,
+      `hardenServer() of @tcp-user-timeout/grpc-js takes a @grpc/grpc-js Server (1.13 or later), received ${describeValue(server)}; for a net, http or https server use hardenServer of @tcp-user-timeout/core`,
     )
   }
   const resolved = withA18Default(grpcServer, options)

@@ -1,5 +1,5 @@
 import { InvalidOptionError, MAX_MS } from '@tcp-user-timeout/core'
-import { readBudget } from '@tcp-user-timeout/core/adapter'
+import { describeValue, readBudget } from '@tcp-user-timeout/core/adapter'
 
 const USAGE = 'such as { userTimeoutSeconds: 20 }, or none to follow grpc.keepalive_timeout_ms (gRPC A18)'
 
@@ -10,7 +10,7 @@ const USAGE = 'such as { userTimeoutSeconds: 20 }, or none to follow grpc.keepal
 export function readUserTimeoutOption(options: unknown): number | undefined {
   if (options === undefined) return undefined
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError(`withUserTimeout(credentials, options): options must be an object ${USAGE}, received ${shown(options)}`)
+    throw new InvalidOptionError(`withUserTimeout(credentials, options): options must be an object ${USAGE}, received ${describeValue(options)}`)
   }
   for (const key of Object.keys(options)) {
     if (key !== 'userTimeoutSeconds') throw new InvalidOptionError(`withUserTimeout(): unknown option "${key}"; the one option is userTimeoutSeconds`)
@@ -21,14 +21,6 @@ export function readUserTimeoutOption(options: unknown): number | undefined {
   if (read !== undefined && 'ms' in read) return read.ms
   const zero = seconds === 0 ? '. 0 is not "off": to leave the connections unpinned, pass the credentials without withUserTimeout()' : ''
   throw new InvalidOptionError(
-    `withUserTimeout(): userTimeoutSeconds must be a finite number of seconds > 0 (at most ${MAX_MS / 1000}), received ${shown(seconds)}${zero}; e.g. { userTimeoutSeconds: 20 }`,
+    `withUserTimeout(): userTimeoutSeconds must be a finite number of seconds > 0 (at most ${MAX_MS / 1000}), received ${describeValue(seconds)}${zero}; e.g. { userTimeoutSeconds: 20 }`,
   )
-}
-
-/** A value in a message: a string quoted and cut, anything else by its kind (as the core shows what it received). */
-export function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  return value !== null && typeof value === 'object' ? 'an object' : String(value)
 }

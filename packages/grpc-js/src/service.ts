@@ -1,8 +1,7 @@
 import { errorMonitor, type EventEmitter } from 'node:events'
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js'
 import { InvalidArgumentError } from '@tcp-user-timeout/core'
-import { createPolicy, createScopeEnd, type Policy, type ScopeEnd, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
-import { shown } from './options.js'
+import { createPolicy, createScopeEnd, describeValue, type Policy, type ScopeEnd, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { warnIfUnpatched } from './unpatched.js'
 
 /** The call a handler gets, whatever the method's kind: what a `seconds` callback receives. */
@@ -25,7 +24,7 @@ export type GrpcTcpUserTimeoutOptions = TcpUserTimeoutOptions<GrpcServerCall>
  */
 export function tcpUserTimeout<Implementation extends object>(implementation: Implementation, options: GrpcTcpUserTimeoutOptions): Implementation {
   if (implementation === null || (typeof implementation !== 'object' && typeof implementation !== 'function')) {
-    throw new InvalidArgumentError(`tcpUserTimeout(implementation, options) takes a service implementation (an object of handlers), received ${shown(implementation)}`)
+    throw new InvalidArgumentError(`tcpUserTimeout(implementation, options) takes a service implementation (an object of handlers), received ${describeValue(implementation)}`)
   }
   const policy = createPolicy(options, {
     label: 'tcpUserTimeout()',

@@ -1,4 +1,5 @@
 import { warningCodes } from '@tcp-user-timeout/core'
+import { warn } from '@tcp-user-timeout/core/adapter'
 import { patchCopyOf, peerPatchProblem } from './queued-calls.js'
 
 let warned = false
@@ -15,14 +16,10 @@ export function warnIfUnpatched(credentialsClass?: object): void {
   const problem = credentialsClass === undefined ? peerPatchProblem() : patchCopyOf(credentialsClass)
   if (problem === undefined || warned) return
   warned = true
-  try {
-    process.emitWarning(
-      `@tcp-user-timeout/grpc-js could not patch @grpc/grpc-js: ${problem}. Calls still run in their scopes, and credentials are still pinned, ` +
-        'but a call queued while its channel resolves or connects opens its HTTP/2 stream in the scope of the call that started the connection. ' +
-        'Use @grpc/grpc-js ^1.13 (the peer range), installed where the application resolves it.',
-      { code: warningCodes.GRPC_UNPATCHED, type: 'TcpUserTimeoutWarning' },
-    )
-  } catch {
-    // An emitWarning replaced by something that throws: nothing more to say.
-  }
+  warn(
+    warningCodes.GRPC_UNPATCHED,
+    `@tcp-user-timeout/grpc-js could not patch @grpc/grpc-js: ${problem}. Calls still run in their scopes, and credentials are still pinned, ` +
+      'but a call queued while its channel resolves or connects opens its HTTP/2 stream in the scope of the call that started the connection. ' +
+      'Use @grpc/grpc-js ^1.13 (the peer range), installed where the application resolves it.',
+  )
 }

@@ -8,9 +8,9 @@
  */
 import http from 'node:http'
 import type { TestContext } from 'vitest'
-import { currentTimeout, getUserTimeout, setGlobalDefault, stats } from '@tcp-user-timeout/core'
+import { currentTimeout, getUserTimeout, stats } from '@tcp-user-timeout/core'
 import { get, httpGet, perTest, startApp, type Exchange } from '@tcp-user-timeout/test-utils'
-import { HARNESSES, type Framework } from './frameworks.js'
+import { HARNESSES, type Framework, idleBound } from './frameworks.js'
 import { BUDGET_HEADER, TAG_HEADER } from './largest-bound.js'
 import type { Transport } from './links.js'
 
@@ -20,11 +20,7 @@ const BUDGETS = [9, 5, 4]
 export async function bootStreamSetsNoBound(ctx: TestContext, framework: Framework, transport: Transport, globalDefaultSeconds?: number): Promise<void> {
   const t = perTest(ctx)
   const { expect } = ctx
-  if (globalDefaultSeconds !== undefined) {
-    setGlobalDefault(globalDefaultSeconds)
-    t.add(() => setGlobalDefault(null))
-  }
-  const idle = (globalDefaultSeconds ?? 0) * 1000
+  const idle = idleBound(t, globalDefaultSeconds)
   const link = await transport.start(t)
 
   // Boot: no scope. The connection, then the watch on it.

@@ -13,9 +13,9 @@
  */
 import http from 'node:http'
 import type { TestContext } from 'vitest'
-import { getUserTimeout, setGlobalDefault, stats } from '@tcp-user-timeout/core'
+import { getUserTimeout, stats } from '@tcp-user-timeout/core'
 import { Barrier, get, httpGet, perTest, startApp, type Exchange } from '@tcp-user-timeout/test-utils'
-import { HARNESSES, type Framework } from './frameworks.js'
+import { HARNESSES, type Framework, idleBound } from './frameworks.js'
 import type { Transport } from './links.js'
 
 export const BUDGET_HEADER = 'x-budget'
@@ -32,11 +32,7 @@ const SENT = BUDGETS.map((_, i) => ((i * 83 + 73) % BUDGETS.length) + BUDGETS[0]
 export async function largestBoundInFlight(ctx: TestContext, framework: Framework, transport: Transport, globalDefaultSeconds?: number): Promise<void> {
   const t = perTest(ctx)
   const { expect } = ctx
-  if (globalDefaultSeconds !== undefined) {
-    setGlobalDefault(globalDefaultSeconds)
-    t.add(() => setGlobalDefault(null))
-  }
-  const idle = (globalDefaultSeconds ?? 0) * 1000
+  const idle = idleBound(t, globalDefaultSeconds)
   const link = await transport.start(t)
   const inHandlers = new Barrier(BUDGETS.length, 'requests in their handler')
   const app = await startApp(t, HARNESSES[framework], {
