@@ -168,13 +168,7 @@ describe('stats and diagnostics', () => {
       remoteAddress: string | undefined
       remotePort: number | undefined
     }>()
-    expect<TimeoutMessage>().type.toBe<{
-      socket: Socket
-      ms: number
-      direction: 'outbound' | 'inbound'
-      remoteAddress: string | undefined
-      remotePort: number | undefined
-    }>()
+    expect<TimeoutMessage>().type.toBe<BindMessage>()
     expect<ErrorMessage>().type.toBe<{ socket: Socket | null; error: Error }>()
   })
 

@@ -4,7 +4,7 @@
  * namespaces are torn down with the test that started them.
  */
 import { beforeAll } from 'vitest'
-import { canUseNetns, spawnInExistingNetns, spawnInNetns, type NetnsChild, type NetnsSupport } from '@tcp-user-timeout/test-utils/netns'
+import { canUseNetns, spawnInExistingNetns, spawnInNetns, type ChildEvent, type NetnsChild, type NetnsSupport } from '@tcp-user-timeout/test-utils/netns'
 import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 /**
@@ -33,4 +33,14 @@ export async function childInNetns(t: Teardown, script: string, args: string[]):
 /** `node script ...args` in a namespace made here that several children share; killed with `t`. */
 export async function childInExistingNetns(t: Teardown, ns: string, script: string, args: string[]): Promise<NetnsChild> {
   return t.defer(await spawnInExistingNetns(ns, script, args), (c) => c.close())
+}
+
+/** The child's event, or null if none came within `ms`; rejects if the child exited first. */
+export async function nextOrNull(child: NetnsChild, event: string, ms: number): Promise<ChildEvent | null> {
+  try {
+    return await child.next(event, ms)
+  } catch (error) {
+    if (/ within \d+ ms/.test((error as Error).message)) return null
+    throw error
+  }
 }

@@ -22,7 +22,7 @@ import { describe, it, type ExpectStatic } from 'vitest'
 import type { ChildEvent, NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 import { APP_SCRIPT, CLIENT_SCRIPT, FRAMEWORKS, GRACE_MS, UPSTREAM_SCRIPT, awaitUntil, epochNow, toEpoch, type Framework } from '../helpers/adapter-apps.js'
-import { childInExistingNetns, netnsGate } from '../helpers/namespaces.js'
+import { childInExistingNetns, netnsGate, nextOrNull } from '../helpers/namespaces.js'
 import { canLinkNamespaces, createLinkedNamespaces } from '../helpers/veth.js'
 
 const netns = netnsGate('http2-partition', 'the multiplexed dead-upstream tests', canLinkNamespaces())
@@ -49,16 +49,6 @@ const tagOf = (arm: Arm, i: number) => `${arm}-${i}`
 
 /** The time of an event: the `t` its process stamped (epoch ms). */
 const timeOf = (event: ChildEvent) => event.t as number
-
-/** The child's event, or null if none came within `ms`; rejects if the child exited first. */
-async function nextOrNull(child: NetnsChild, event: string, ms: number): Promise<ChildEvent | null> {
-  try {
-    return await child.next(event, ms)
-  } catch (error) {
-    if (/ within \d+ ms/.test((error as Error).message)) return null
-    throw error
-  }
-}
 
 async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework, { protocol, fails, answer }: Protocol, expect: ExpectStatic): Promise<void> {
   // The children are killed before the namespaces they run in are deleted.

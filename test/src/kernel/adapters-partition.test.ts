@@ -39,7 +39,7 @@ import {
   toEpoch,
   type Framework,
 } from '../helpers/adapter-apps.js'
-import { childInExistingNetns, netnsGate } from '../helpers/namespaces.js'
+import { childInExistingNetns, netnsGate, nextOrNull } from '../helpers/namespaces.js'
 import { canLinkNamespaces, createLinkedNamespaces } from '../helpers/veth.js'
 
 const netns = netnsGate('adapters-partition', 'the dead-upstream tests', canLinkNamespaces())
@@ -53,16 +53,6 @@ type Arm = (typeof ARMS)[number]
 /** The time of an event: the `t` its process stamped (epoch ms). */
 function timeOf(event: ChildEvent): number {
   return event.t as number
-}
-
-/** The child's event, or null if none came within `ms`; rejects if the child exited first. */
-async function nextOrNull(child: NetnsChild, event: string, ms: number): Promise<ChildEvent | null> {
-  try {
-    return await child.next(event, ms)
-  } catch (error) {
-    if (/ within \d+ ms/.test((error as Error).message)) return null
-    throw error
-  }
 }
 
 async function adapterAgainstDeadUpstream(t: Teardown, framework: Framework, expect: ExpectStatic): Promise<void> {

@@ -1,7 +1,7 @@
 import http, { type ClientRequest } from 'node:http'
 import type { Socket } from 'node:net'
 import { bindExchange, capture, type Capture } from '../bind.js'
-import { contain } from '../contain.js'
+import { reportInternal } from '../contain.js'
 import { wrap } from '../patch.js'
 
 const kCapture = Symbol.for('tcp-user-timeout.capture')
@@ -19,19 +19,27 @@ export function installHttp(): void {
   wrap(http.Agent.prototype, 'addRequest', addRequestHook)
 }
 
+// Every client request passes here: plain try/catch, no closure per request.
 function addRequestHook(original: Function, agent: http.Agent, args: IArguments): unknown {
   const req = args[0] as Tracked
-  contain(() => {
+  try {
     // A request handed to addRequest again (an agent that retries it) keeps its first capture and its one listener.
-    if (kCapture in req) return
-    req[kCapture] = capture()
-    req.on('socket', onSocket)
-  }, undefined)
+    if (!(kCapture in req)) {
+      req[kCapture] = capture()
+      req.on('socket', onSocket)
+    }
+  } catch (error) {
+    reportInternal(error)
+  }
   return Reflect.apply(original, agent, args) as unknown
 }
 
 function onSocket(this: Tracked, socket: Socket): void {
-  contain(() => bindExchange(socket, this[kCapture], hostOfRequest, this), undefined)
+  try {
+    bindExchange(socket, this[kCapture], hostOfRequest, this)
+  } catch (error) {
+    reportInternal(error)
+  }
 }
 
 function hostOfRequest(req: ClientRequest): string | undefined {
