@@ -6,9 +6,19 @@ import { defineConfig } from 'vitest/config'
 // Read by Node at process start: it must be set before the forks spawn.
 process.env.NODE_EXTRA_CA_CERTS = fileURLToPath(new URL('./fixtures/cert.pem', import.meta.url))
 
+function kit(path: string): string {
+  return fileURLToPath(new URL(`../packages/test-utils/${path}`, import.meta.url))
+}
+
 export default defineConfig({
+  resolve: {
+    // The adapters' own specs (packages/<name>/test) import the kit by name. The kit
+    // depends on every adapter, so an adapter depending on the kit would make a cycle.
+    alias: [{ find: /^@tcp-user-timeout\/test-utils$/, replacement: kit('src/index.ts') }],
+  },
   test: {
-    include: ['src/**/*.test.ts'],
+    // The cross-package tests, and each package's own (its contract spec).
+    include: ['src/**/*.test.ts', '../packages/*/test/**/*.test.ts'],
     // Each file in its own process: the client hooks patch process-wide
     // prototypes, and several files set the global default.
     pool: 'forks',

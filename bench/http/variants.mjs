@@ -2,26 +2,21 @@
 // @tcp-user-timeout/test-utils/apps), each in three variants that differ only
 // in the one middleware in front of it:
 //   none  no middleware
-//   als   a bare AsyncLocalStorage.run, the floor any per-request scope pays
+//   als   a bare AsyncLocalStorage.run where the middleware goes (the
+//         fixture's `als`), the floor any per-request scope pays
 //   ours  tcpUserTimeout({ seconds: 25 })
 // The package is imported only by `ours`: its client hooks go in at import,
 // and none/als must pay nothing of it.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { createApp, FRAMEWORKS, useAdapter } from '@tcp-user-timeout/test-utils/apps'
+import { createApp, FRAMEWORKS, httpFixture, useAdapter } from '@tcp-user-timeout/test-utils/apps'
 
 export const VARIANTS = ['none', 'als', 'ours']
 const SECONDS = 25
 
-// The als middleware is a named function so that profiles (http/profile.mjs) can tell it from the route.
 // What `als` stores: a frozen object per request, as ours does (it caches one per budget).
+// The fixtures name their als middleware alsMiddleware, so that profiles (http/profile.mjs) tell it from the route.
 const als = new AsyncLocalStorage()
 const store = Object.freeze({ ms: SECONDS * 1000, exempt: undefined })
-const ALS = {
-  express: (app) => app.use(function alsMiddleware(req, res, next) { als.run(store, next) }),
-  koa: (app) => app.use(function alsMiddleware(ctx, next) { return als.run(store, next) }),
-  fastify: (app) => app.addHook('onRequest', function alsMiddleware(req, reply, done) { als.run(store, done) }),
-  hono: (app) => app.use(function alsMiddleware(c, next) { return als.run(store, next) }),
-}
 
 /**
  * Starts `framework` in `variant` on 127.0.0.1, port 0. `respond` is the body:
@@ -33,7 +28,8 @@ const ALS = {
 export async function startApp(framework, variant, respond, options = { seconds: SECONDS }) {
   if (!FRAMEWORKS.includes(framework)) throw new Error(`unknown framework ${framework}; one of ${FRAMEWORKS}`)
   if (!VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}; one of ${VARIANTS}`)
-  const use = variant === 'ours' ? await useAdapter(framework, options) : variant === 'als' ? ALS[framework] : undefined
+  const floor = (app) => httpFixture(framework).als(app, als, store)
+  const use = variant === 'ours' ? await useAdapter(framework, options) : variant === 'als' ? floor : undefined
   const handler = typeof respond === 'string' ? function route() { return respond } : respond
   // Koa: no router, the one route is the last middleware, as in Koa's own hello world.
   return createApp(framework, { use, routes: [{ method: 'GET', path: '/', handler }], router: false })

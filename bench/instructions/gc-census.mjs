@@ -5,7 +5,7 @@
 // every few thousand requests, whether one falls inside the 1,000 counted
 // units decides about 100,000 instructions per unit, both ways.
 //
-//   node instructions/gc-census.mjs <express|koa|fastify> <none|als|ours> [n=20000]
+//   node instructions/gc-census.mjs <framework> <none|als|ours> [n=20000]     a name of FRAMEWORKS
 //   node instructions/gc-census.mjs fetch <none|als|scoped> [n=20000]     keep-alive fetch exchanges
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawnSync } from 'node:child_process'

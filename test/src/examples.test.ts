@@ -1,18 +1,26 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { ADAPTERS, type AdapterKind } from '@tcp-user-timeout/test-utils/apps'
 import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { requestExample, type ExampleRequest } from './helpers/example-request.js'
 import { startNode, type NodeProcess } from './helpers/child.js'
 
-// The runnable examples (examples/express, koa, fastify, hono), started as a user
-// starts them (`node server.mjs`, PORT=0) so they cannot rot: real HTTP
-// requests through each app, whose handler fetches from its upstream and
-// answers with the budget in effect (`currentTimeout()`). The four run side
-// by side; every wait is bounded. examples/grpc likewise: its server, then
-// its client (`node client.mjs host:port`), whose lines are checked.
+// Every adapter's runnable example (examples/<example>, named by its app
+// fixture in @tcp-user-timeout/test-utils/apps), started as a user starts it
+// (`node server.mjs`, PORT=0) so that it cannot rot. An HTTP framework's:
+// real HTTP requests through the app, whose handler fetches from its
+// upstream and answers with the budget in effect (`currentTimeout()`); they
+// all run side by side. A call adapter's (examples/grpc): its server, then
+// its client (`node client.mjs host:port`), whose lines are checked. A job
+// runner's (examples/jobs) needs Redis: jobs/example.test.ts. Every wait is
+// bounded.
 
-const EXAMPLES = ['express', 'koa', 'fastify', 'hono'] as const
-type Example = (typeof EXAMPLES)[number]
+const examplesOf = (kind: AdapterKind) => ADAPTERS.filter((a) => a.kind === kind).map((a) => a.example)
+const EXAMPLES = examplesOf('http')
+const CALL_EXAMPLES = examplesOf('call')
+type Example = string
+const exampleDir = (name: string) => fileURLToPath(new URL(`../../examples/${name}/`, import.meta.url))
 
 const START_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 10_000
@@ -30,7 +38,7 @@ const running = new Map<Example, Running>()
 const failedToStart = new Map<Example, Error>()
 
 async function start(name: Example): Promise<Running> {
-  const cwd = fileURLToPath(new URL(`../../examples/${name}/`, import.meta.url))
+  const cwd = exampleDir(name)
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' }
   delete env.UPSTREAM_URL // each example starts its own upstream on 127.0.0.1
   const example = startNode(suite, ['server.mjs'], { cwd, env, label: `examples/${name}` })
@@ -67,6 +75,15 @@ beforeAll(async () => {
     else failedToStart.set(EXAMPLES[i]!, result.reason as Error)
   })
 }, START_TIMEOUT_MS + 5000)
+
+describe('each adapter has its example', () => {
+  const cases = ADAPTERS.map((a) => [a.name, a.example, a.package] as const)
+  it.each(cases)('%s: examples/%s, which uses %s', (_name, example, pkg) => {
+    type Manifest = { dependencies?: Record<string, string> }
+    const manifest = JSON.parse(readFileSync(`${exampleDir(example)}package.json`, 'utf8')) as Manifest
+    expect(Object.keys(manifest.dependencies ?? {})).toContain(pkg)
+  })
+})
 
 describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
   it('the app-wide budget of 25 s → 25000 ms, read after an outbound fetch', async () => {
@@ -117,21 +134,21 @@ describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
   })
 })
 
-describe('examples/grpc', () => {
-  const cwd = fileURLToPath(new URL('../../examples/grpc/', import.meta.url))
-  const GRPC_LISTENING = /grpc example listening on (127\.0\.0\.1:\d+)/
+describe.each(CALL_EXAMPLES)('examples/%s', (name) => {
+  const cwd = exampleDir(name)
+  const CALL_LISTENING = /example listening on (127\.0\.0\.1:\d+)/
   let server: NodeProcess | undefined
   let target = ''
 
   beforeAll(async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' }
     delete env.UPSTREAM_URL
-    server = startNode(suite, ['server.mjs'], { cwd, env, label: 'examples/grpc server' })
-    ;[, target = ''] = await server.line(GRPC_LISTENING, START_TIMEOUT_MS)
+    server = startNode(suite, ['server.mjs'], { cwd, env, label: `examples/${name} server` })
+    ;[, target = ''] = await server.line(CALL_LISTENING, START_TIMEOUT_MS)
   }, START_TIMEOUT_MS + 5000)
 
   it('client.mjs: 25 s; a deadline or the metadata tightens it, never lengthens it; Export 300 s; each streamed message; the channel pinned to 10 s (A18)', async () => {
-    const client = startNode(suite, ['client.mjs', target], { cwd, label: 'examples/grpc client' })
+    const client = startNode(suite, ['client.mjs', target], { cwd, label: `examples/${name} client` })
     const { code } = await client.exit(REQUEST_TIMEOUT_MS)
     expect(code, client.lines.join('\n')).toBe(0)
     // Its JSON lines (stderr's, such as a runtime warning, are prefixed and left out).
@@ -155,7 +172,7 @@ describe('examples/grpc', () => {
   it('the server exits 0 on SIGTERM', async () => {
     const { code, signal } = await server!.stop(STOP_TIMEOUT_MS)
     expect({ code, signal }, server!.lines.join('\n')).toEqual({ code: 0, signal: null })
-    expect(server!.lines.join('\n')).toMatch(/grpc example: SIGTERM, shutting down/)
+    expect(server!.lines.join('\n')).toMatch(/example: SIGTERM, shutting down/)
   })
 })
 

@@ -4,7 +4,7 @@
  * in a scope, exactly once. Node 22.17+: a connect() that reaches Node's own
  * function past the wrapper is still caught, through `net.client.socket`;
  * before 22.17 Node does not publish it for such a socket, and it stays
- * unbound (README: "How client sockets are found").
+ * unbound (docs/limits.md: "How client sockets are found").
  */
 import dc from 'node:diagnostics_channel'
 import net from 'node:net'

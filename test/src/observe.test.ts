@@ -160,6 +160,18 @@ describe('observe()', () => {
     expect(event.error).toBeInstanceOf(Error)
   })
 
+  it("an error on a socket: the peer is the one its message carries, never read from the socket's state", async (ctx) => {
+    const t = perTest(ctx)
+    const { next } = observed(t)
+    // Closed, as a socket whose bind failed often is: its own remoteAddress is gone.
+    const socket = new net.Socket()
+    const error = Object.assign(new Error('setsockopt(TCP_USER_TIMEOUT) failed: EBADF'), { errnoName: 'EBADF' })
+    dc.channel(CHANNEL_ERROR).publish({ socket, error, remoteAddress: '10.0.0.7', remotePort: 5432 })
+    const event = await next((e) => e.type === 'error' && e.socket === socket, 'error')
+    expect({ ...event }).toEqual({ type: 'error', peer: '10.0.0.7:5432', code: 'EBADF', message: error.message })
+    expect(event.error).toBe(error)
+  })
+
   it('close() unsubscribes: no more events, nothing tracked, the channels without subscribers again', async (ctx) => {
     const t = perTest(ctx)
     const { port } = await startTcpSink(t)

@@ -1,9 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { ADAPTERS, type AdapterKind } from '@tcp-user-timeout/test-utils/apps'
 import { perSuite } from '@tcp-user-timeout/test-utils/teardown'
 import { describeChild, runCommand, type ChildRun, type RunOptions } from './helpers/child.js'
 import { expectNoBinding } from './helpers/no-binding.js'
@@ -13,7 +16,9 @@ import { expectNoBinding } from './helpers/no-binding.js'
 // from its tarball with npm into a scratch project outside the workspace, and
 // loaded from there by child processes: `import` (ESM build), `require()`
 // (CommonJS build, then both builds in one process: one shared state), and
-// tiny Express, Koa, Fastify and Hono apps and a gRPC service. The tarballs
+// each adapter's app fixture (test-utils/apps) with the packed adapter in,
+// as its README puts it. Which packages: every one under packages/ that is
+// not private; an adapter's export list is its fixture's. The tarballs
 // are also listed (dist, README, LICENSE, package.json; no sources) and
 // checked by publint and arethetypeswrong. A second scratch project
 // installs the core with `npm install --omit=optional` (ffi-rs without its
@@ -39,6 +44,8 @@ const PACKAGES_DIR = join(REPO_DIR, 'packages')
 const PACK_SCRIPT = join(REPO_DIR, 'scripts', 'pack.sh')
 const NPM_CACHE = join(REPO_DIR, '.cache', 'npm')
 const FIXTURES = fileURLToPath(new URL('./packaging/', import.meta.url))
+/** The app fixtures, copied into the scratch project: they import only the frameworks and the packed adapters. */
+const APPS = join(PACKAGES_DIR, 'test-utils', 'apps')
 const BIN = join(TEST_DIR, 'node_modules', '.bin')
 
 const PACK_TIMEOUT_MS = 30_000
@@ -84,13 +91,14 @@ interface Publishable extends ExportSpec {
 const CORE_INTERNALS = [
   'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'describe',
   'parseDeadlineHeader', 'channels', 'publishError', 'shared', 'UNBOUNDED', 'secondsToMs', 'requestMs',
+  'placeOf', 'readOptions', 'option', 'validateBudgets', 'callbackMs',
 ]
 
 const CORE: Publishable = {
   dir: 'core',
   name: '@tcp-user-timeout/core',
   docs: ['ADAPTERS.md'],
-  // What an application uses; each is documented in the top-level README.
+  // What an application uses; each is documented in docs/core.md.
   functions: [
     'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
     'withTimeout', 'withJobTimeout', 'currentTimeout', 'setGlobalDefault', 'globalDefault', 'headroom',
@@ -128,26 +136,45 @@ const CORE_ADAPTER: Entry = {
 }
 const ENTRIES: Entry[] = [CORE_ADAPTER]
 
-const PUBLISHABLE: Publishable[] = [
-  CORE,
-  { dir: 'express', name: '@tcp-user-timeout/express', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
-  { dir: 'koa', name: '@tcp-user-timeout/koa', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
-  { dir: 'fastify', name: '@tcp-user-timeout/fastify', functions: ['tcpUserTimeout'], defaultIs: 'tcpUserTimeout' },
-  { dir: 'hono', name: '@tcp-user-timeout/hono', functions: ['tcpUserTimeout', 'override', 'hardenServer'] },
-  { dir: 'bullmq', name: '@tcp-user-timeout/bullmq', functions: ['withTcpUserTimeout'] },
-  { dir: 'grpc-js', name: '@tcp-user-timeout/grpc-js', functions: ['withUserTimeout', 'tcpUserTimeout', 'hardenServer'] },
-]
+/**
+ * Every publishable package (a package.json under packages/ that is not
+ * private): the core, and the adapters, each with the exports its app
+ * fixture declares. One the fixtures do not declare fails here.
+ */
+const PUBLISHABLE: Publishable[] = readdirSync(PACKAGES_DIR)
+  .filter((dir) => existsSync(join(PACKAGES_DIR, dir, 'package.json')))
+  .sort()
+  .flatMap((dir) => {
+    const { name, private: unpublished } = readManifest(join(PACKAGES_DIR, dir, 'package.json'))
+    if (unpublished === true) return []
+    if (name === CORE.name) return [CORE]
+    const adapter = ADAPTERS.find((a) => a.package === name)
+    if (adapter === undefined) throw new Error(`${name} (packages/${dir}) is publishable; no app fixture declares it`)
+    const { functions, defaultIs } = adapter.exports
+    return [{ dir, name, functions: [...functions], ...(defaultIs === undefined ? {} : { defaultIs }) }]
+  })
 
-/** Packages that run code when imported: the core (its client hooks), grpc-js (its patch of the application's @grpc/grpc-js). */
-const IMPORT_EFFECTS = new Set(['core', 'grpc-js'])
+/** Packages that run code when imported: the core (its client hooks), and the adapters whose fixtures say so. */
+const IMPORT_EFFECTS = new Set([CORE.name, ...ADAPTERS.filter((a) => a.sideEffects === true).map((a) => a.package)])
 
-
-/** The frameworks the scratch project installs beside the tarballs: the versions the workspace tests use. */
+/**
+ * What the scratch project installs beside the tarballs: each package's
+ * peers (the optional ones left out), at the version its workspace install
+ * holds, and what the app fixtures import besides (`needs`), at test-utils'.
+ */
 function peerVersions(): Record<string, string> {
-  const peers = ['express', 'koa', 'fastify', 'hono', '@hono/node-server', 'bullmq', '@grpc/grpc-js']
-  return Object.fromEntries(
-    peers.map((name) => [name, (JSON.parse(readFileSync(join(TEST_DIR, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
-  )
+  const versionIn = (dir: string, name: string) => readManifest(join(dir, 'node_modules', name, 'package.json')).version
+  const versions: Record<string, string> = {}
+  for (const pkg of PUBLISHABLE) {
+    const dir = join(PACKAGES_DIR, pkg.dir)
+    const { peerDependencies = {}, peerDependenciesMeta = {} } = readManifest(join(dir, 'package.json'))
+    for (const peer of Object.keys(peerDependencies)) {
+      if (peerDependenciesMeta[peer]?.optional !== true) versions[peer] = versionIn(dir, peer)
+    }
+  }
+  const testUtils = join(PACKAGES_DIR, 'test-utils')
+  for (const need of ADAPTERS.flatMap((a) => a.needs ?? [])) versions[need] = versionIn(testUtils, need)
+  return versions
 }
 
 const run = runCommand
@@ -215,6 +242,8 @@ interface PackageManifest {
   exports?: Record<string, unknown>
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  private?: boolean
   devDependencies?: Record<string, string>
   repository?: { type?: string; url?: string; directory?: string }
   homepage?: string
@@ -277,8 +306,10 @@ beforeAll(async () => {
   const dependencies: Record<string, string> = { ...peerVersions() }
   for (const { pkg, tarball } of packed.values()) dependencies[pkg.name] = `file:${tarball}`
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tut-packaging-app', private: true, version: '0.0.0', dependencies }, null, 2))
-  writeFileSync(join(app, 'spec.json'), JSON.stringify({ packages: PUBLISHABLE, entries: ENTRIES }, null, 2))
+  const spec = { packages: PUBLISHABLE, entries: ENTRIES, adapters: ADAPTERS }
+  writeFileSync(join(app, 'spec.json'), JSON.stringify(spec, null, 2))
   for (const file of ['checks.mjs', 'esm.mjs', 'cjs.cjs', 'use.mjs']) copyFileSync(join(FIXTURES, file), join(app, file))
+  cpSync(APPS, join(app, 'apps'), { recursive: true })
   const core = get(CORE.name)
   writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'tut-no-optional-app', private: true, version: '0.0.0', dependencies: { [CORE.name]: `file:${core.tarball}` } }, null, 2))
   copyFileSync(join(FIXTURES, 'no-binary.mjs'), join(bare, 'no-binary.mjs'))
@@ -403,7 +434,7 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
     expect(manifest.license, `${name}: license`).toBe('MIT')
     expect(manifest.files, `${name}: files`).toEqual(['dist', 'README.md', ...(pkg.docs ?? [])])
     // Only what runs code on import says so (a bundler must keep the import); an adapter is pure until called.
-    expect(manifest.sideEffects, `${name}: sideEffects`).toBe(IMPORT_EFFECTS.has(pkg.dir))
+    expect(manifest.sideEffects, `${name}: sideEffects`).toBe(IMPORT_EFFECTS.has(name))
   })
 
   it('has a README that stands alone on the npm page: how to install it, and no links out of the package', () => {
@@ -529,20 +560,26 @@ describe('the packed packages, installed with npm', () => {
     expect(cjs.errorNames).toEqual(Object.keys(CORE.errors!))
   })
 
-  it('runs a real Express (and Koa, Fastify, Hono, gRPC) app with the packed adapters', async (ctx) => {
+  it("runs each adapter's app fixture with the packed adapter in", async (ctx) => {
     needInstall(ctx)
-    const result = await script<Record<string, Record<string, { ms: number | null; echoed?: number }>>>('use.mjs')
-    expect(result.express).toEqual({
-      quote: { ms: 25_000 },
-      tightened: { ms: 3_000 },
-      body: { ms: 25_000, echoed: 42 },
-      export: { ms: 300_000 },
-      health: { ms: null },
-    })
-    expect(result.koa).toEqual({ quote: { ms: 25_000 }, reports: { ms: 120_000 } })
-    expect(result.fastify).toEqual({ quote: { ms: 25_000 }, export: { ms: 300_000 }, health: { ms: null } })
-    expect(result.hono).toEqual({ quote: { ms: 25_000 }, body: { ms: 25_000, echoed: 42 }, export: { ms: 300_000 }, health: { ms: null } })
-    expect(result.grpc).toEqual({ quote: { ms: 25_000 }, tightened: { ms: 3_000 }, pinned: { ms: process.platform === 'linux' ? 20_000 : null } })
+    const result = await script<Record<string, unknown>>('use.mjs')
+    // What the handlers saw (use.mjs), and the error a bad option gave: the core's own class.
+    const invalid = { code: 'TUT_ERR_INVALID_OPTION', coreClass: true }
+    const expected: Partial<Record<AdapterKind, unknown>> = {
+      http: {
+        quote: { ms: 25_000 },
+        tightened: { ms: 3_000 },
+        body: { ms: 25_000, echoed: 42 },
+        export: { ms: 300_000 },
+        health: { ms: null },
+        invalid,
+      },
+      // A18's default pin (20 s) on the client's connection; none where the option cannot be set.
+      call: { quote: { ms: 25_000 }, tightened: { ms: 3_000 }, invalid, pinned: { ms: process.platform === 'linux' ? 20_000 : null } },
+    }
+    const apps = ADAPTERS.filter((a) => expected[a.kind] !== undefined)
+    const hardens = (a: (typeof apps)[number]) => (a.kind === 'http' ? { hardened: a.exports.functions.includes('hardenServer') } : {})
+    expect(result).toEqual(Object.fromEntries(apps.map((a) => [a.name, { ...(expected[a.kind] as object), ...hardens(a) }])))
   })
 })
 

@@ -2,7 +2,7 @@ import dc from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { CHANNEL_ERROR, currentTimeout, type ErrorMessage } from '@tcp-user-timeout/core'
-import { createPolicy, readBudget, reportOnce, type Policy, type PolicyWords } from '@tcp-user-timeout/core/adapter'
+import { createPolicy, readBudget, reportOnce, type Policy, type PolicyLabel } from '@tcp-user-timeout/core/adapter'
 import { MALFORMED_HEADER_VALUES, perTest } from '@tcp-user-timeout/test-utils'
 
 // The per-request budget the adapters share: option validation at build
@@ -217,28 +217,102 @@ describe('a budget asked for as a number (resolve(req, askedMs): what BullMQ giv
   })
 })
 
-describe("a caller's own option names (PolicyWords)", () => {
-  const words: PolicyWords = {
-    options: { limitSeconds: 'workerTimeoutSeconds', seconds: 'seconds', ownKey: null, minSeconds: 'minSeconds' },
-    example: '{ limitSeconds: 30 }',
-    needsBudget: 'needs a limit: { limitSeconds: 30 }',
-    secondsType: 'a number of seconds or a callback',
+describe('the label: where the options were given, as data; the core words the messages', () => {
+  const runner = {
+    api: 'runner',
+    framework: 'bullmq',
+    keys: { limitSeconds: 'workerTimeoutSeconds', seconds: 'seconds', ownKey: null, minSeconds: 'minSeconds' },
+  } as const
+  /** The message of the InvalidOptionError that `options` draws under `label`. */
+  const messageOf = (options: unknown, label: PolicyLabel = runner) => {
+    try {
+      createPolicy(options as never, label)
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'TUT_ERR_INVALID_OPTION', name: 'InvalidOptionError' })
+      return (error as Error).message
+    }
+    throw new Error('expected a throw')
   }
-  const build = (options: unknown) => () => createPolicy(options as never, 'runner', words)
 
-  it('reads them, and leaves the caller its own', () => {
-    expect(build({ limitSeconds: 30, ownKey: 'x' })().resolve(req).ms).toBe(25000)
+  it("reads an API's own option names, and leaves it its own keys", () => {
+    expect(createPolicy({ limitSeconds: 30, ownKey: 'x' } as never, runner).resolve(req).ms).toBe(25000)
   })
 
   it.each([
-    ['not an object', 25, /^runner\(\) takes an options object such as \{ limitSeconds: 30 \}, received 25$/],
-    ['nothing', {}, /^runner\(\) needs a limit: \{ limitSeconds: 30 \}$/],
-    ['an option of the adapters', { workerTimeoutSeconds: 30 }, /^runner\(\): unknown option "workerTimeoutSeconds"; the options are limitSeconds, seconds, ownKey, minSeconds$/],
-    ['a bad limit', { limitSeconds: '30' }, /^runner\(\): limitSeconds must be a time limit in seconds.*received "30"; e\.g\. \{ limitSeconds: 30 \}/],
-    ['both', { limitSeconds: 30, seconds: 5 }, /^runner\(\): give seconds or limitSeconds, not both/],
-    ['a string budget', { seconds: '5' }, /^runner\(\): seconds must be a number of seconds or a callback, received "5"$/],
+    ['not an object', 25, 'runner() takes an options object such as { limitSeconds: 30 }, received 25'],
+    [
+      'nothing',
+      {},
+      'runner() needs a budget: { seconds: 25 }, { seconds: (job) => ... } or { limitSeconds: 30 }; ' +
+        'job data can only tighten it, never supply it',
+    ],
+    [
+      'an option of the adapters',
+      { workerTimeoutSeconds: 30 },
+      'runner(): unknown option "workerTimeoutSeconds"; the options are limitSeconds, seconds, ownKey, minSeconds',
+    ],
+    [
+      'a bad limit',
+      { limitSeconds: '30' },
+      'runner(): limitSeconds must be a time limit in seconds, a finite number > 0 (at most 2147488.647), ' +
+        'received "30"; e.g. { limitSeconds: 30 } bounds its sockets to 25 s',
+    ],
+    [
+      'both',
+      { limitSeconds: 30, seconds: 5 },
+      'runner(): give seconds or limitSeconds, not both (seconds may be a callback, with limitSeconds as its default)',
+    ],
+    [
+      'a string budget',
+      { seconds: '5' },
+      'runner(): seconds must be a number of seconds, received "5" ' +
+        '(or a callback (job) => seconds | undefined | false)',
+    ],
+    [
+      'a limit of 0',
+      { limitSeconds: 0 },
+      'runner(): limitSeconds must be a time limit in seconds, a finite number > 0 (at most 2147488.647), ' +
+        'received 0; e.g. { limitSeconds: 30 } bounds its sockets to 25 s. A bound of 0 is not "off" here: ' +
+        'to turn the bound off, answer false from a seconds callback for that job ' +
+        '({ seconds: (job) => (job.name === "export" ? false : undefined), limitSeconds: 30 }), ' +
+        'or do not wrap the processor',
+    ],
   ])('words its errors with them: %s', (_label, options, message) => {
-    expect(build(options)).toThrow(expect.objectContaining({ code: 'TUT_ERR_INVALID_OPTION', message: expect.stringMatching(message) }))
+    expect(messageOf(options)).toBe(message)
+  })
+
+  // A budget of 0 meant as "off": the fix, in the code of that framework's users.
+  const zero =
+    'seconds must be a finite number of seconds > 0, received 0. A bound of 0 is not "off" here: to turn the bound off,'
+  it.each<[PolicyLabel, string]>([
+    [
+      { api: 'tcpUserTimeout', framework: 'hono' },
+      `tcpUserTimeout(): ${zero} answer false from a seconds callback for that route ` +
+        '({ seconds: (c) => (c.req.path === "/stream" ? false : 25) }), ' +
+        "or put override(false) in the route's handlers",
+    ],
+    [{ api: 'override', framework: 'hono' }, `override(): ${zero} give override(false) in place of the options`],
+    [
+      { api: 'tcpUserTimeout', framework: 'grpc-js' },
+      `tcpUserTimeout(): ${zero} answer false from a seconds callback for that method ` +
+        '({ seconds: (call) => (call.getPath() === "/pkg.Service/Watch" ? false : 25) })',
+    ],
+    [
+      { framework: 'fastify', route: 'GET /y' },
+      `GET /y config.tcpUserTimeout: ${zero} give config: { tcpUserTimeout: false }`,
+    ],
+    ['mine', `mine(): ${zero} give mine(false) in place of the options`],
+  ])('%j', (label, message) => {
+    expect(messageOf({ seconds: 0 }, label)).toBe(message)
+  })
+
+  it("a label that is none is the adapter's bug: InvalidArgumentError, before any option is read", () => {
+    for (const label of [{ api: 'x', framework: 'sinatra' }, { api: 'x', framework: 'toString' }, null]) {
+      const named = expect.stringMatching(/a framework of express, koa/)
+      expect(() => createPolicy({ seconds: 25 }, label as never)).toThrow(
+        expect.objectContaining({ code: 'TUT_ERR_INVALID_ARG', message: named }),
+      )
+    }
   })
 })
 

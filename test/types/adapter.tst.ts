@@ -8,7 +8,8 @@ import {
   scopeResponseBody,
   type HeaderFormat,
   type Policy,
-  type PolicyWords,
+  type PolicyKeys,
+  type PolicyLabel,
   type RequestBudget,
   type Scope,
   type ScopeEnd,
@@ -19,7 +20,6 @@ import type { WarningCode } from '@tcp-user-timeout/core'
 
 // The adapter authors' entry (@tcp-user-timeout/core/adapter).
 
-const ADAPTER_LIKE: PolicyWords = { options: { seconds: 'seconds' }, example: '{ seconds: 25 }', needsBudget: 'needs a budget', secondsType: 'a number of seconds' }
 declare const scope: Scope
 declare const end: ScopeEnd
 
@@ -58,17 +58,23 @@ describe('adapter options', () => {
     expect(createPolicy<Req>({ seconds: 25 }).resolve({ path: '/' }, '3')).type.toRaiseError()
     expect(createPolicy<Req>({ seconds: (req) => req.nope })).type.toRaiseError()
     expect(createPolicy({ seconds: 25 }, 'name', 'extra')).type.toRaiseError()
-    // A place that is not a call (a route's config): its label as is, and how to turn the bound off there.
-    expect(createPolicy({ seconds: 25 }, { label: 'GET /y config.tcpUserTimeout', off: 'give config: { tcpUserTimeout: false }' })).type.toBe<Policy<unknown>>()
-    expect(createPolicy({ seconds: 25 }, { label: 'GET /y config.tcpUserTimeout' }, ADAPTER_LIKE)).type.toBe<Policy<unknown>>()
-    expect(createPolicy({ seconds: 25 }, { off: 'x' })).type.toRaiseError("Property 'label' is missing")
-    expect(createPolicy({ seconds: 25 }, 'name', ADAPTER_LIKE, 'extra')).type.toRaiseError()
   })
 
-  test("createPolicy in a caller's own words", () => {
-    const words: PolicyWords = { options: { limitSeconds: 'workerTimeoutSeconds', ownKey: null }, example: '{}', needsBudget: 'needs one', secondsType: 'seconds' }
-    expect(createPolicy<Req>({ seconds: 25 }, 'runner', words)).type.toBe<Policy<Req>>()
-    expect<PolicyWords>().type.not.toBeAssignableFrom({ options: { limitSeconds: 'limit' }, example: '', needsBudget: '', secondsType: '' })
+  test('createPolicy takes a label, data the core words its messages from: no sentences', () => {
+    expect(createPolicy({ seconds: 25 }, { api: 'tcpUserTimeout', framework: 'express' })).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, { api: 'override', framework: 'hono' })).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, { framework: 'fastify', route: 'GET /y' })).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, 'mine')).type.toBe<Policy<unknown>>()
+    expect(createPolicy({ seconds: 25 }, { api: 'tcpUserTimeout', framework: 'sinatra' })).type.toRaiseError()
+    expect(createPolicy({ seconds: 25 }, { framework: 'express', route: 'GET /y' })).type.toRaiseError()
+    expect(createPolicy({ seconds: 25 }, { label: 'x()', off: 'give x(false)' })).type.toRaiseError()
+    expect<PolicyLabel>().type.toBeAssignableFrom({ framework: 'bullmq' as const, api: 'withTcpUserTimeout' })
+  })
+
+  test("a label with an API's own option names: key names only", () => {
+    const keys: PolicyKeys = { limitSeconds: 'workerTimeoutSeconds', ownKey: null }
+    expect(createPolicy<Req>({ seconds: 25 }, { api: 'runner', framework: 'bullmq', keys })).type.toBe<Policy<Req>>()
+    expect<PolicyKeys>().type.not.toBeAssignableFrom({ limitSeconds: 'limit' })
   })
 
   test('Scope: a bound in ms, or none (undefined)', () => {
@@ -103,4 +109,6 @@ test('the internals stay internal', () => {
   expect<typeof Adapter>().type.not.toHaveProperty('describe')
   expect<typeof Adapter>().type.not.toHaveProperty('parseDeadlineHeader')
   expect<typeof Adapter>().type.not.toHaveProperty('withTimeout')
+  expect<typeof Adapter>().type.not.toHaveProperty('placeOf')
+  expect<typeof Adapter>().type.not.toHaveProperty('readOptions')
 })

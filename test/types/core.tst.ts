@@ -169,7 +169,12 @@ describe('stats and diagnostics', () => {
       remotePort: number | undefined
     }>()
     expect<TimeoutMessage>().type.toBe<BindMessage>()
-    expect<ErrorMessage>().type.toBe<{ socket: Socket | null; error: Error }>()
+    expect<ErrorMessage>().type.toBe<{
+      socket: Socket | null
+      error: Error
+      remoteAddress: string | undefined
+      remotePort: number | undefined
+    }>()
   })
 
   test('observe(): an optional listener of plain events; inForce() counts per bound', () => {

@@ -1,4 +1,4 @@
-import type { HostPattern, PolicyWords, SecondsCallback } from '@tcp-user-timeout/core/adapter'
+import type { HostPattern, PolicyKeys, SecondsCallback } from '@tcp-user-timeout/core/adapter'
 
 /** What `withTcpUserTimeout` takes besides the bound (part of both forms of BullMQTcpUserTimeoutOptions). */
 export interface BullMQSharedOptions {
@@ -36,21 +36,15 @@ export type BullMQTcpUserTimeoutOptions<Job = unknown> = BullMQLimitOptions<Job>
 
 /**
  * These options are the core policy's, under BullMQ's names: the core
- * validates them (and words its errors) with these. `jobDataKey` is read
- * here: the job-data budget reaches the policy as a number. No option is
+ * validates them, and words its errors, with these keys. `jobDataKey` is
+ * read here: the job-data budget reaches the policy as a number. No key is
  * `allowLongBudget`, so budgets over an hour never warn: jobs of hours are
- * ordinary, and both options say seconds in their names (`maxExecutionSeconds`).
+ * ordinary, and both options say seconds in their names.
  */
-export const BULLMQ_WORDS: PolicyWords = Object.freeze({
-  options: Object.freeze({
-    maxExecutionSeconds: 'workerTimeoutSeconds',
-    seconds: 'seconds',
-    jobDataKey: null,
-    minSeconds: 'minSeconds',
-    exemptHosts: 'exemptHosts',
-  }),
-  example: '{ maxExecutionSeconds: 30 }',
-  needsBudget:
-    'needs a bound: { maxExecutionSeconds: 30 }, { seconds: 25 } or { seconds: (job) => ..., maxExecutionSeconds: 30 }; job data can only tighten it, never supply it',
-  secondsType: 'a number of seconds or a callback (job) => seconds | undefined | false',
+export const BULLMQ_KEYS: PolicyKeys = Object.freeze({
+  maxExecutionSeconds: 'workerTimeoutSeconds',
+  seconds: 'seconds',
+  jobDataKey: null,
+  minSeconds: 'minSeconds',
+  exemptHosts: 'exemptHosts',
 })

@@ -1,13 +1,11 @@
 import { InvalidArgumentError, InvalidOptionError } from '@tcp-user-timeout/core'
-import { createPolicy, describeValue, reportOnce, runUntilSettled, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import { createPolicy, describeValue, reportOnce, runUntilSettled } from '@tcp-user-timeout/core/adapter'
+import type { PolicyApi, TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { describeJob, readJobBudget } from './job-data.js'
-import { BULLMQ_WORDS, type BullMQTcpUserTimeoutOptions } from './options.js'
+import { BULLMQ_KEYS, type BullMQTcpUserTimeoutOptions } from './options.js'
 
 const NAME = 'withTcpUserTimeout'
-const PLACE = {
-  label: `${NAME}()`,
-  off: 'answer false from a seconds callback ({ seconds: (job) => (job.name === "export" ? false : undefined), maxExecutionSeconds: 30 }), or do not wrap the processor',
-}
+const LABEL: PolicyApi = { api: NAME, framework: 'bullmq', keys: BULLMQ_KEYS }
 
 /** A processor: BullMQ's `(job, token?, signal?) => Promise`, or a sandboxed file's `(job) => ...`. */
 export type AnyProcessor = (job: any, ...rest: any[]) => unknown
@@ -35,8 +33,8 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
         'a sandboxed processor (a file path or URL) runs in another process: wrap the function that file exports instead',
     )
   }
-  // BullMQ's options are the policy's, under BullMQ's names (BULLMQ_WORDS).
-  const policy = createPolicy<Parameters<P>[0]>(options as unknown as TcpUserTimeoutOptions<Parameters<P>[0]>, PLACE, BULLMQ_WORDS)
+  // BullMQ's options are the policy's, under BullMQ's names (BULLMQ_KEYS).
+  const policy = createPolicy<Parameters<P>[0]>(options as unknown as TcpUserTimeoutOptions<Parameters<P>[0]>, LABEL)
   const jobDataKey = checkJobDataKey(options.jobDataKey)
   const report = reportOnce()
 

@@ -3,7 +3,8 @@
 import './boot.js'
 
 export { createPolicy } from './policy.js'
-export type { Policy, PolicyName, PolicyOption, PolicyPlace, PolicyWords, SecondsCallback, TcpUserTimeoutOptions } from './policy.js'
+export type { Policy, SecondsCallback, TcpUserTimeoutOptions } from './policy.js'
+export type { PolicyApi, PolicyFramework, PolicyKeys, PolicyLabel, PolicyOption, PolicyRoute } from './policy.js'
 export type { SecondsBudgetOptions, SharedOptions, WorkerBudgetOptions } from './policy.js'
 export type { HeaderFormat } from './header.js'
 export type { HostPattern } from './exempt.js'

@@ -38,7 +38,16 @@ export interface ErrorMessage {
    */
   socket: Socket | null
   error: Error
+  /**
+   * The socket's peer, as a BindMessage gives it (a failed socket is often
+   * closed, its own fields gone); undefined with no socket, or not known.
+   */
+  remoteAddress: string | undefined
+  remotePort: number | undefined
 }
+
+/** Where a socket leads, as the messages carry it. */
+export type Peer = Pick<BindMessage, 'remoteAddress' | 'remotePort'>
 
 /** The channels, for the core's own publishers; users subscribe by the names above. */
 export const channels = {
@@ -55,10 +64,14 @@ export function resetStats(): void {
   zeroCounters(shared.counters)
 }
 
-/** Publishes an error that must not reach the application. */
-export function publishError(socket: Socket | null, error: Error): void {
-  if (channels.error.hasSubscribers) channels.error.publish({ socket, error } satisfies ErrorMessage)
+/** Publishes an error that must not reach the application; `peer`: the socket's, when there is one. */
+export function publishError(socket: Socket | null, error: Error, peer?: Peer): void {
+  if (!channels.error.hasSubscribers) return
+  const { remoteAddress, remotePort } = peer ?? NO_PEER
+  channels.error.publish({ socket, error, remoteAddress, remotePort } satisfies ErrorMessage)
 }
+
+const NO_PEER: Peer = Object.freeze({ remoteAddress: undefined, remotePort: undefined })
 
 /**
  * A reporter for request-time values a caller rejected (a `seconds`

@@ -122,12 +122,27 @@ function errnoName(errno: number): string {
   }
 }
 
-/** `String(value)` that never throws and never prints a novel: how error messages show what they received (the adapters' `describeValue`). */
+/**
+ * How a message shows what it received (adapters: `describeValue`). The
+ * value is a user's mistake, so showing it must not make another: no
+ * String() of an object (its toString or a Proxy may throw, or print a
+ * config with secrets), and a string is cut, so a body pasted by mistake
+ * does not become a log line of megabytes. Only its kind is shown then.
+ */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  return `an ${typeof value}`
+  if (typeof value === 'symbol') return 'a symbol'
+  return isArray(value) ? 'an array' : 'an object'
+}
+
+/** Array.isArray, which throws on a revoked Proxy. */
+function isArray(value: unknown): boolean {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
+  }
 }

@@ -3,7 +3,6 @@ import type { Socket } from 'node:net'
 import { CHANNEL_BIND, CHANNEL_ERROR, CHANNEL_TIMEOUT, type BindMessage, type ErrorMessage, type TimeoutMessage } from './diagnostics.js'
 import { describe, InvalidArgumentError, warningCodes } from './errors.js'
 import { warn } from './warn.js'
-import { stateOf } from './socket-state.js'
 
 /**
  * One message of the library's channels, as plain data: every enumerable
@@ -137,7 +136,7 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
     const m = raw as ErrorMessage
     const error = m.error as Error & { errnoName?: unknown; code?: unknown }
     const code = typeof error.errnoName === 'string' ? error.errnoName : typeof error.code === 'string' ? error.code : undefined
-    const event: TcpUserTimeoutEvent = { type: 'error', ...(m.socket ? peerOfSocket(m.socket) : {}) }
+    const event: TcpUserTimeoutEvent = { type: 'error', ...peerOf(m.remoteAddress, m.remotePort) }
     if (code !== undefined) event.code = code
     event.message = String(error.message)
     deliver(withHidden(event, m.socket, m.error))
@@ -169,16 +168,7 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
   }
 }
 
-/**
- * A bind in SYN-SENT (most outbound ones) comes before getpeername knows the
- * peer: the core kept the address being dialled in the socket's state.
- */
-function peerOfSocket(socket: Socket): { peer?: string } {
-  const state = stateOf(socket)
-  if (state?.remoteAddress !== undefined) return peerOf(state.remoteAddress, state.remotePort)
-  return peerOf(socket.remoteAddress, socket.remotePort)
-}
-
+/** `host:port`, as a log shows a peer; an IPv6 address in brackets, so its colons do not read as the port's. */
 function peerOf(address: string | undefined, port: number | undefined): { peer?: string } {
   if (address === undefined || address === '') return {}
   const host = address.includes(':') ? `[${address}]` : address

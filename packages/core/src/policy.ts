@@ -1,18 +1,27 @@
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import { reportOnce } from './diagnostics.js'
-import { describe, InvalidOptionError, warningCodes } from './errors.js'
+import { warningCodes } from './errors.js'
 import { compileExemptHosts, type HostPattern } from './exempt.js'
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
+import { placeOf, type Place, type PolicyLabel } from './policy-label.js'
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
 import { ScopeCache } from './scope-cache.js'
 import { UNBOUNDED, type Scope, type ScopeEnd } from './shared.js'
-import { MAX_MS, requestMs, secondsToMs } from './validate.js'
+import {
+  callbackMs,
+  option,
+  readOptions,
+  secondsToMs,
+  validateBoolean,
+  validateBudgets,
+  validateHeaderName,
+  validateOneOf,
+} from './validate.js'
 import { warn } from './warn.js'
-import { ADAPTER_WORDS, placeOf, type PolicyName, type PolicyOption, type PolicyPlace, type PolicyWords } from './policy-words.js'
 
-export type { PolicyName, PolicyOption, PolicyPlace, PolicyWords } from './policy-words.js'
+export type { PolicyApi, PolicyFramework, PolicyKeys, PolicyLabel, PolicyOption, PolicyRoute } from './policy-label.js'
 
 /** A budget chosen per request: seconds, undefined (the default) or false (no bound). */
 export type SecondsCallback<Req> = (req: Req) => number | undefined | false
@@ -95,56 +104,40 @@ export interface Policy<Req> {
 
 /**
  * Validates adapter options (or `false`: a policy that opens no scope).
- * Throws a coded TypeError naming the fix, in `words` (a caller whose API
- * names the options its own way, as BullMQ does). `name`: where the options
- * were given, a function's name (messages start `name(): `) or a PolicyPlace
- * (a route's config: its label as is, and how to turn the bound off there).
+ * Throws a coded InvalidOptionError naming the fix, worded by the core from
+ * `label`: where the options were given (a function's name, or an
+ * adapter's API or route: PolicyLabel).
  */
-export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, name: PolicyName = 'tcpUserTimeout', words: PolicyWords = ADAPTER_WORDS): Policy<Req> {
+export function createPolicy<Req>(
+  options: TcpUserTimeoutOptions<Req> | false,
+  label: PolicyLabel = 'tcpUserTimeout',
+): Policy<Req> {
   if (options === false) return withRun(undefined, 'seconds', () => UNBOUNDED)
-  const place = placeOf(name)
-  const at = place.label
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(`${at} takes an options object such as ${words.example}, received ${describe(options)}`)
-  }
-  const o = canonical(options as unknown as Record<string, unknown>, at, words)
-  const key = (option: PolicyOption) => nameOf(words, option)
-  const exempt = option(() => compileExemptHosts(o.exemptHosts, key('exemptHosts')), at)
-  const defaultMs = o.workerTimeoutSeconds === undefined ? undefined : workerMs(o.workerTimeoutSeconds, key('workerTimeoutSeconds'), place)
-  let fixedMs: number | undefined
-  let callback: ((req: Req) => unknown) | undefined
-  if (typeof o.seconds === 'function') callback = o.seconds as (req: Req) => unknown
-  else if (o.seconds !== undefined) {
-    if (defaultMs !== undefined) {
-      const [seconds, worker] = [key('seconds'), key('workerTimeoutSeconds')]
-      throw new InvalidOptionError(`${at}: give ${seconds} or ${worker}, not both (${seconds} may be a callback, with ${worker} as its default)`)
-    }
-    if (typeof o.seconds !== 'number') {
-      throw new InvalidOptionError(`${at}: ${key('seconds')} must be ${words.secondsType}, received ${describe(o.seconds)}`)
-    }
-    if (o.seconds === 0) throw new InvalidOptionError(`${at}: ${key('seconds')} must be a finite number of seconds > 0, received 0. ${zeroIsNotOff(place)}`)
-    fixedMs = option(() => secondsToMs(o.seconds, key('seconds')), at)
-  }
+  const place = placeOf(label)
+  const { at, key } = place
+  const o = readOptions(options, at, place.example, place.keys)
+  const exempt = option(at, () => compileExemptHosts(o.exemptHosts, key('exemptHosts')))
+  const { fixedMs, limit, callback } = validateBudgets(o.seconds, o.workerTimeoutSeconds, place)
+  const defaultMs = limit === undefined ? undefined : secondsToMs(headroom(limit))
   const configuredMs = fixedMs ?? defaultMs
-  if (configuredMs === undefined && callback === undefined) throw new InvalidOptionError(`${at} ${words.needsBudget}`)
-  const header = o.header === undefined ? undefined : headerName(o.header, at)
-  const format = (o.headerFormat ?? 'seconds') as HeaderFormat
-  if (!headerFormats.includes(format)) {
-    throw new InvalidOptionError(`${at}: headerFormat must be one of ${headerFormats.join(', ')}, received ${describe(format)}`)
-  }
-  const minMs = o.minSeconds === undefined ? 1000 : option(() => secondsToMs(o.minSeconds, key('minSeconds')), at)
-  const long = longBudgetWarner(o.allowLongBudget, at, words, key)
+  const header = o.header === undefined ? undefined : option(at, () => validateHeaderName(o.header, key('header')))
+  const format = option(at, () => validateOneOf(o.headerFormat ?? 'seconds', key('headerFormat'), headerFormats))
+  const minMs = o.minSeconds === undefined ? 1000 : option(at, () => secondsToMs(o.minSeconds, key('minSeconds')))
+  const allow = option(at, () => validateBoolean(o.allowLongBudget, key('allowLongBudget')))
+  // Only where the options can say a long budget is meant: BullMQ's jobs of hours are ordinary, and never warn.
+  const long = longBudgetWarner(allow === true || !Object.values(place.keys).includes('allowLongBudget'), place)
 
   if (fixedMs !== undefined) long(o.seconds as number, `${key('seconds')}: ${o.seconds as number}`)
-  else if (defaultMs !== undefined) long(o.workerTimeoutSeconds as number, `${key('workerTimeoutSeconds')}: ${o.workerTimeoutSeconds as number}`)
+  else if (limit !== undefined) long(limit, `${key('workerTimeoutSeconds')}: ${limit}`)
 
   const scopes = new ScopeCache(exempt)
   const report = reportOnce()
+  const answer = callback as ((req: Req) => unknown) | undefined
 
   return withRun<Req>(header, format, (req, askedMs) => {
     let ms = configuredMs
-    if (callback !== undefined) {
-      const chosen = callSafely(callback, req, report, at, key('seconds'))
+    if (answer !== undefined) {
+      const chosen = callbackMs(answer, req, at, key('seconds'), report)
       if (chosen === false) return UNBOUNDED
       if (chosen !== undefined) {
         ms = chosen
@@ -161,31 +154,23 @@ export function createPolicy<Req>(options: TcpUserTimeoutOptions<Req> | false, n
 /** Budgets above this draw TUT_WARN_LONG_BUDGET: an hour, where a budget given in ms by mistake (25000) lands. */
 const LONG_BUDGET_MS = 3_600_000
 
-/** The advice on a budget of 0, which the kernel reads as its own default (about 15 min of retries), not as "off". */
-function zeroIsNotOff(place: Required<PolicyPlace>): string {
-  return `A bound of 0 is not "off" here; to turn the bound off, ${place.off}`
-}
-
 /**
  * What warns, at most once per policy (per middleware or route: each is a
  * line of the user's code to fix, and request traffic cannot repeat it),
  * about a budget over an hour: a `seconds` given in milliseconds. Silent
- * when the options say it is meant, or when `words` has no option to say so.
- * Never throws (it runs at request time for a callback's answer).
+ * when the budget is meant. Never throws (it runs at request time for a
+ * callback's answer).
  */
-function longBudgetWarner(allow: unknown, at: string, words: PolicyWords, key: (option: PolicyOption) => string): (seconds: number, given: string) => void {
-  if (allow !== undefined && typeof allow !== 'boolean') {
-    throw new InvalidOptionError(`${at}: ${key('allowLongBudget')} must be true or false, received ${describe(allow)}`)
-  }
-  const silenceable = Object.values(words.options).includes('allowLongBudget')
-  let warned = allow === true || !silenceable
+function longBudgetWarner(meant: boolean, { at, key }: Place): (seconds: number, given: string) => void {
+  let warned = meant
   return (seconds, given) => {
     if (warned || seconds * 1000 <= LONG_BUDGET_MS) return
     warned = true
     const asMs = Number((seconds / 1000).toPrecision(6))
     const message =
-      `${at}: ${given} is a budget of ${(seconds / 3600).toFixed(1)} hours; it looks like milliseconds (${seconds} ms would be ${key('seconds')}: ${asMs}). ` +
-      `Budgets are in seconds. If a budget over an hour is meant, add ${key('allowLongBudget')}: true to these options.`
+      `${at}: ${given} is a budget of ${(seconds / 3600).toFixed(1)} hours; it looks like milliseconds ` +
+      `(${seconds} ms would be ${key('seconds')}: ${asMs}). Budgets are in seconds. ` +
+      `If a budget over an hour is meant, add ${key('allowLongBudget')}: true to these options.`
     warn(warningCodes.LONG_BUDGET, message)
   }
 }
@@ -204,65 +189,4 @@ function withRun<Req>(header: string | undefined, format: HeaderFormat, resolve:
       return enterRequest(events as IncomingMessage, end, resolve(req, askedMs), next)
     },
   })
-}
-
-/** The caller's options under the policy's own names; an option the caller reads itself (null in `words`) is dropped. */
-function canonical(options: Record<string, unknown>, name: string, words: PolicyWords): Partial<Record<PolicyOption, unknown>> {
-  const o: Partial<Record<PolicyOption, unknown>> = {}
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(words.options, key)) {
-      throw new InvalidOptionError(`${name}: unknown option "${key}"; the options are ${Object.keys(words.options).join(', ')}`)
-    }
-    const as = words.options[key]
-    if (as !== null && as !== undefined) o[as] = options[key]
-  }
-  return o
-}
-
-function nameOf(words: PolicyWords, option: PolicyOption): string {
-  for (const [key, as] of Object.entries(words.options)) if (as === option) return key
-  return option
-}
-
-/** A worker's (or a job's) time limit in seconds, as the ms of its budget, headroom(limit). */
-function workerMs(limit: unknown, key: string, place: Required<PolicyPlace>): number {
-  const name = place.label
-  const maxSeconds = MAX_MS / 1000 + 5
-  if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0 || limit > maxSeconds) {
-    throw new InvalidOptionError(
-      `${name}: ${key} must be a time limit in seconds, a finite number > 0 (at most ${maxSeconds}), received ${describe(limit)}; e.g. { ${key}: 30 } bounds its sockets to 25 s${limit === 0 ? `. ${zeroIsNotOff(place)}` : ''}`,
-    )
-  }
-  return option(() => secondsToMs(headroom(limit), key), name)
-}
-
-function option<T>(read: () => T, name: string): T {
-  try {
-    return read()
-  } catch (error) {
-    throw new InvalidOptionError(`${name}: ${(error as Error).message}`)
-  }
-}
-
-function headerName(header: unknown, name: string): string {
-  if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
-    throw new InvalidOptionError(`${name}: header must be an HTTP header name such as 'x-request-timeout-s', received ${describe(header)}`)
-  }
-  return header.toLowerCase()
-}
-
-/** A callback's answer in ms, false, or undefined (default); garbage is reported once and means the default. */
-function callSafely<Req>(callback: (req: Req) => unknown, req: Req, report: (e: Error) => void, name: string, key: string): number | false | undefined {
-  let value: unknown
-  try {
-    value = callback(req)
-  } catch (error) {
-    report(new InvalidOptionError(`${name}: the ${key} callback threw (${(error as Error)?.message}); the default budget applies`))
-    return undefined
-  }
-  if (value === undefined || value === false) return value
-  const ms = requestMs(value)
-  if (ms !== undefined) return ms
-  report(new InvalidOptionError(`${name}: the ${key} callback returned ${describe(value)}; it must return seconds > 0, undefined (the default) or false (no scope). The default budget applies`))
-  return undefined
 }

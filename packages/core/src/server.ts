@@ -5,7 +5,7 @@ import { IPPROTO_TCP, loadNative, SO_KEEPALIVE, SOL_SOCKET, TCP_USER_TIMEOUT, ty
 import { shared } from './shared.js'
 import { attachState, fdOf, Owner, recordBound, SocketState, sync } from './socket-state.js'
 import { applyKeepAlive, setOrThrow, validateKeepAlive, type KeepAliveProbes } from './sockopt.js'
-import { secondsToMs } from './validate.js'
+import { option, readOptions, secondsToMs } from './validate.js'
 
 export interface HardenOptions {
   /** TCP_USER_TIMEOUT of accepted sockets, in seconds. Default: idle + interval * count of the probes. */
@@ -30,36 +30,31 @@ interface Hardening {
   keepAlive: KeepAliveProbes | undefined
 }
 
-const known = new Set(['userTimeoutSeconds', 'keepAlive'])
+const AT = 'hardenServer'
+const KEYS = { userTimeoutSeconds: 'userTimeoutSeconds', keepAlive: 'keepAlive' } as const
+const EXAMPLE = '{ userTimeoutSeconds: 30 } or { keepAlive: { idleSeconds: 15, intervalSeconds: 15, count: 9 } }'
 
-/** Validates `hardenServer` options once; exported for the adapters' one-line server option. */
+/**
+ * Validates `hardenServer` options once. Exported (core/adapter) for an
+ * adapter whose server may have no listener yet: grpc-js's hardenServer
+ * checks its options when called, before bindAsync creates the listeners,
+ * so a mistake throws to its caller instead of being reported later from
+ * each listener it hardens.
+ */
 export function resolveHardening(options: unknown = {}): Hardening {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(
-      `hardenServer options must be an object such as { userTimeoutSeconds: 30 } or { keepAlive: { idleSeconds: 15, intervalSeconds: 15, count: 9 } }, received ${describe(options)}`,
-    )
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new InvalidOptionError(`hardenServer: unknown option "${key}"; the options are userTimeoutSeconds, keepAlive`)
-  }
-  const o = options as HardenOptions
-  const keepAlive = o.keepAlive === false ? undefined : option(() => validateKeepAlive(o.keepAlive ?? DEFAULT_KEEPALIVE, 'keepAlive'))
+  const o = readOptions(options, AT, EXAMPLE, KEYS) as HardenOptions
+  const probes = () => validateKeepAlive(o.keepAlive ?? DEFAULT_KEEPALIVE, 'keepAlive')
+  const keepAlive = o.keepAlive === false ? undefined : option(AT, probes)
   if (o.userTimeoutSeconds !== undefined) {
-    return { ms: option(() => secondsToMs(o.userTimeoutSeconds, 'userTimeoutSeconds')), keepAlive }
+    return { ms: option(AT, () => secondsToMs(o.userTimeoutSeconds, 'userTimeoutSeconds')), keepAlive }
   }
   if (keepAlive === undefined) {
-    throw new InvalidOptionError('hardenServer: with keepAlive: false, give userTimeoutSeconds, e.g. { userTimeoutSeconds: 30, keepAlive: false }')
+    throw new InvalidOptionError(
+      `${AT}: with keepAlive: false, give userTimeoutSeconds, e.g. { userTimeoutSeconds: 30, keepAlive: false }`,
+    )
   }
   // Cloudflare's rule: give up on the peer exactly when the probes would.
   return { ms: (keepAlive.idleSeconds + keepAlive.intervalSeconds * keepAlive.count) * 1000, keepAlive }
-}
-
-function option<T>(read: () => T): T {
-  try {
-    return read()
-  } catch (error) {
-    throw new InvalidOptionError(`hardenServer: ${(error as Error).message}`)
-  }
 }
 
 /**
@@ -159,6 +154,6 @@ function applyProbes(native: Native, socket: Socket, { keepAlive }: Hardening): 
     applyKeepAlive(native, fdOf(socket), keepAlive)
   } catch (error) {
     shared.counters.errors++
-    publishError(socket, error as Error)
+    publishError(socket, error as Error, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort })
   }
 }

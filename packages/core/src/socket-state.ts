@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { channels, publishError } from './diagnostics.js'
+import { channels, publishError, type Peer } from './diagnostics.js'
 import { IPPROTO_TCP, loadNative, setsockopt, TCP_USER_TIMEOUT } from './native.js'
 import { shared, type Scope, type SocketLease } from './shared.js'
 import { SocketOptionError } from './errors.js'
@@ -143,22 +143,34 @@ export function sync(socket: Socket, state: SocketState): void {
   if (want === (handle === state.handle ? state.have : 0)) return
   const fd = fdOf(socket)
   if (fd < 0) {
-    if (!socket.connecting && socket.destroyed) fail(socket, EBADF, want, 'the socket was already closed')
+    if (!socket.connecting && socket.destroyed) fail(socket, state, EBADF, want, 'the socket was already closed')
     return
   }
   const native = loadNative().native
   if (native === null) return
   const errno = setsockopt(native, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, want)
-  if (errno !== 0) fail(socket, errno, want)
+  if (errno !== 0) fail(socket, state, errno, want)
   else recordBound(socket, state, want)
 }
 
 const EBADF = 9
 
-function fail(socket: Socket, errno: number, ms: number, why?: string): void {
+function fail(socket: Socket, state: SocketState, errno: number, ms: number, why?: string): void {
   shared.counters.errors++
   const detail = `implicit bind of ${ms} ms${why ? `: ${why}` : ''}`
-  publishError(socket, new SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', errno, detail))
+  publishError(socket, new SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', errno, detail), peerOf(socket, state))
+}
+
+/**
+ * The peer for a message: the one kept in the state (the address being
+ * dialled, before getpeername knows it; still there once the socket has
+ * closed), else the socket's own.
+ */
+function peerOf(socket: Socket, state: SocketState): Peer {
+  return {
+    remoteAddress: state.remoteAddress ?? socket.remoteAddress,
+    remotePort: state.remotePort ?? socket.remotePort,
+  }
 }
 
 /** Bookkeeping after the socket was set to `ms`: memory, counters, peer, timeout watch, channel. */
@@ -177,13 +189,7 @@ export function recordBound(socket: Socket, state: SocketState, ms: number): voi
     }
   }
   if (channels.bind.hasSubscribers) {
-    channels.bind.publish({
-      socket,
-      ms,
-      direction: state.inbound ? 'inbound' : 'outbound',
-      remoteAddress: state.remoteAddress ?? socket.remoteAddress,
-      remotePort: state.remotePort ?? socket.remotePort,
-    })
+    channels.bind.publish({ socket, ms, direction: state.inbound ? 'inbound' : 'outbound', ...peerOf(socket, state) })
   }
 }
 

@@ -17,10 +17,7 @@ export type ExpressTcpUserTimeoutOptions = TcpUserTimeoutOptions<Request>
  * `override(false)` instead.
  */
 export function tcpUserTimeout(options: ExpressTcpUserTimeoutOptions): RequestHandler {
-  const policy = createPolicy(options, {
-    label: 'tcpUserTimeout()',
-    off: 'answer false from a seconds callback ({ seconds: (req) => (req.path === "/stream" ? false : 25) }), or put override(false) in the route\'s list',
-  })
+  const policy = createPolicy(options, { api: 'tcpUserTimeout', framework: 'express' })
   let checked = false
   return function tcpUserTimeoutMiddleware(req, res, next) {
     if (!checked) {
@@ -37,7 +34,7 @@ export function tcpUserTimeout(options: ExpressTcpUserTimeoutOptions): RequestHa
  * give it `header` too if clients may tighten this route.
  */
 export function override(options: ExpressTcpUserTimeoutOptions | false): RequestHandler {
-  return middleware(createPolicy(options, { label: 'override()', off: 'give override(false)' }))
+  return middleware(createPolicy(options, { api: 'override', framework: 'express' }))
 }
 
 function middleware(policy: Policy<Request>): RequestHandler {

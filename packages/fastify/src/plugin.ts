@@ -1,5 +1,6 @@
 import { hardenServer, warningCodes, type HardenOptions } from '@tcp-user-timeout/core'
 import { createPolicy, warn, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import type { PolicyRoute } from '@tcp-user-timeout/core/adapter'
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -28,10 +29,8 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   let policy: Policy<FastifyRequest>
   try {
     // Fastify hands a plugin registered without options {}: validation says what is missing.
-    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, {
-      label: 'tcpUserTimeout()',
-      off: 'answer false from a seconds callback ({ seconds: (request) => (request.url === "/stream" ? false : 25) }), or give the route config: { tcpUserTimeout: false }',
-    })
+    const label = { api: 'tcpUserTimeout', framework: 'fastify' } as const
+    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, label)
     if (harden !== undefined) {
       const undo = hardenServer(fastify.server, harden === true ? {} : harden)
       fastify.addHook('onClose', (_instance, closed) => {
@@ -52,7 +51,7 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
     if (own === undefined) return
     let routePolicy = own === false ? undefined : declared.get(own)
     if (routePolicy === undefined) {
-      routePolicy = createPolicy<FastifyRequest>(own, routePlace(route.method, route.url))
+      routePolicy = createPolicy<FastifyRequest>(own, routeLabel(route.method, route.url))
       if (own !== false) declared.set(own, routePolicy)
     }
     route.config = { ...route.config, [kPolicy]: routePolicy } as typeof route.config
@@ -90,7 +89,8 @@ function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>, 
       warnLate(route)
     }
     try {
-      policy = createPolicy<FastifyRequest>(config.tcpUserTimeout as FastifyTcpUserTimeoutOptions, routePlace(request.method, request.routeOptions.url))
+      const own = config.tcpUserTimeout as FastifyTcpUserTimeoutOptions
+      policy = createPolicy<FastifyRequest>(own, routeLabel(request.method, request.routeOptions.url))
     } catch (error) {
       request.log.error({ err: error }, 'tcp-user-timeout: bad route option, the plugin\'s budget applies; register the plugin with `await` to get this error at startup')
       policy = fallback
@@ -100,9 +100,9 @@ function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>, 
   return policy
 }
 
-/** A route's config, for messages: a place, not a call (no `()`). */
-function routePlace(method: unknown, url: unknown) {
-  return { label: `${String(method)} ${String(url)} config.tcpUserTimeout`, off: 'give config: { tcpUserTimeout: false }' }
+/** A route's config, for messages: a place, not a call. */
+function routeLabel(method: unknown, url: unknown): PolicyRoute {
+  return { framework: 'fastify', route: `${String(method)} ${String(url)}` }
 }
 
 function warnLate(route: string): void {

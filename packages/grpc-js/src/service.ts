@@ -26,10 +26,7 @@ export function tcpUserTimeout<Implementation extends object>(implementation: Im
   if (implementation === null || (typeof implementation !== 'object' && typeof implementation !== 'function')) {
     throw new InvalidArgumentError(`tcpUserTimeout(implementation, options) takes a service implementation (an object of handlers), received ${describeValue(implementation)}`)
   }
-  const policy = createPolicy(options, {
-    label: 'tcpUserTimeout()',
-    off: 'answer false from a seconds callback for that method ({ seconds: (call) => (call.getPath() === "/pkg.Service/Watch" ? false : 25) })',
-  })
+  const policy = createPolicy(options, { api: 'tcpUserTimeout', framework: 'grpc-js' })
   warnIfUnpatched()
   const handlers = new Map<string, { original: Function; scoped: Function }>()
   // grpc-js binds each handler to the object given to addService: the

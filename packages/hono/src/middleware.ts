@@ -12,7 +12,7 @@ export type HonoTcpUserTimeoutOptions = TcpUserTimeoutOptions<Context>
  * here, once; a request never throws. Off @hono/node-server it calls next().
  */
 export function tcpUserTimeout(options: HonoTcpUserTimeoutOptions): MiddlewareHandler {
-  return middleware(createPolicy(options, { label: 'tcpUserTimeout()', off: "answer false from a seconds callback, or put override(false) in the route's handlers" }))
+  return middleware(createPolicy(options, { api: 'tcpUserTimeout', framework: 'hono' }))
 }
 
 /**
@@ -21,7 +21,7 @@ export function tcpUserTimeout(options: HonoTcpUserTimeoutOptions): MiddlewareHa
  * `header` too if clients may tighten this route.
  */
 export function override(options: HonoTcpUserTimeoutOptions | false): MiddlewareHandler {
-  return middleware(createPolicy(options, { label: 'override()', off: 'give override(false)' }))
+  return middleware(createPolicy(options, { api: 'override', framework: 'hono' }))
 }
 
 function middleware(policy: Policy<Context>): MiddlewareHandler {

@@ -17,12 +17,7 @@ export type KoaTcpUserTimeoutOptions = TcpUserTimeoutOptions<Context>
  * no route table this could check, so nothing warns about it.
  */
 export function tcpUserTimeout(options: KoaTcpUserTimeoutOptions): Middleware {
-  return middleware(
-    createPolicy(options, {
-      label: 'tcpUserTimeout()',
-      off: 'answer false from a seconds callback ({ seconds: (ctx) => (ctx.path === "/stream" ? false : 25) }), or put override(false) in the route\'s list',
-    }),
-  )
+  return middleware(createPolicy(options, { api: 'tcpUserTimeout', framework: 'koa' }))
 }
 
 /**
@@ -31,7 +26,7 @@ export function tcpUserTimeout(options: KoaTcpUserTimeoutOptions): Middleware {
  * give it `header` too if clients may tighten this route.
  */
 export function override(options: KoaTcpUserTimeoutOptions | false): Middleware {
-  return middleware(createPolicy(options, { label: 'override()', off: 'give override(false)' }))
+  return middleware(createPolicy(options, { api: 'override', framework: 'koa' }))
 }
 
 function middleware(policy: Policy<Context>): Middleware {

@@ -52,7 +52,7 @@ export declare function startHttp2Upstream(options?: {
  * then answer `{ tag }` and end OK. `grpc`: the caller's @grpc/grpc-js.
  */
 export declare function startGrpcUpstream(options: {
-  // The caller's @grpc/grpc-js module and the service definition: this package does not depend on grpc-js.
+  // The caller's @grpc/grpc-js module, into which the service definition was loaded.
   grpc: any
   service: any
   host?: string

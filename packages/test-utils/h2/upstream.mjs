@@ -12,6 +12,7 @@
 // Request bodies are read (and thrown away) all along, held or not.
 import { once } from 'node:events'
 import http2 from 'node:http2'
+import { start } from '../apps/grpc.mjs'
 
 /** The streams held, by tag; arrivals can be awaited. */
 export class Holds {
@@ -128,11 +129,12 @@ function respond(stream, status, body) {
 }
 
 /**
- * @grpc/grpc-js upstream on `host`:0 (insecure) serving `service` (the Hold
- * service of test/src/http2/fixtures/hold.proto): Now answers at once;
- * Unary, ServerStream and Bidi are held until released, then answer one
- * `{ tag }` and end OK. `grpc` is the caller's @grpc/grpc-js (this package
- * does not depend on it). `onHold(tag, call)` sees each call it holds.
+ * @grpc/grpc-js upstream on `host`:0 (insecure), the gRPC app fixture
+ * (../apps/grpc.mjs) serving `service` (the Hold service of
+ * test/src/http2/fixtures/hold.proto): Now answers at once; Unary,
+ * ServerStream and Bidi are held until released, then answer one `{ tag }`
+ * and end OK. `grpc` is the caller's @grpc/grpc-js (its service definition
+ * was loaded into it). `onHold(tag, call)` sees each call it holds.
  */
 export async function startGrpcUpstream({ grpc, service, host = '127.0.0.1', onHold }) {
   const holds = new Holds()
@@ -149,8 +151,7 @@ export async function startGrpcUpstream({ grpc, service, host = '127.0.0.1', onH
     call.write({ tag })
     call.end()
   }
-  const server = new grpc.Server()
-  server.addService(service, {
+  const implementation = {
     Now: (call, callback) => callback(null, { tag: call.request.tag }),
     Unary: (call, callback) => hold(call, call.request.tag, () => callback(null, { tag: call.request.tag })),
     ServerStream: (call) => {
@@ -167,18 +168,15 @@ export async function startGrpcUpstream({ grpc, service, host = '127.0.0.1', onH
         hold(call, ask.tag, answerStream(call, ask.tag))
       })
     },
-  })
-  const port = await new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)))
-  })
+  }
+  const app = await start({ grpc, service, implementation, host })
   return {
     holds,
-    port,
-    target: `${host}:${port}`,
+    port: app.port,
+    target: app.target,
     close() {
       holds.clear()
-      server.forceShutdown()
-      return Promise.resolve()
+      return app.close()
     },
   }
 }

@@ -1,20 +1,10 @@
 import { describe, it } from 'vitest'
-import { get } from './app.js'
+import { get, startFailure } from './app.js'
 import type { AdapterHarness, AppSpec } from './harness.js'
-import { perTest, type Teardown } from './teardown.js'
+import { perTest } from './teardown.js'
 
 const ok = () => ({ ok: true })
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/** The error `start` rejects with; undefined when it started (the app is then closed with the test). */
-async function startFailure<Req>(t: Teardown, harness: AdapterHarness<Req>, spec: AppSpec<Req>): Promise<unknown> {
-  try {
-    t.defer(await harness.start(spec), (app) => app.close())
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 /**
  * A bad configuration fails when the app is built, not at the first request,
@@ -54,7 +44,7 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
       const t = perTest(ctx)
       const spec: AppSpec<Req> = { routes: [get('/', ok)] }
       if (use !== undefined) spec.use = use
-      const failure = await startFailure(t, harness, spec)
+      const failure = await startFailure(t, () => harness.start(spec))
       ctx.expect(failure).toBeInstanceOf(TypeError)
       ctx.expect(failure).toMatchObject({ name: 'InvalidOptionError', code: 'TUT_ERR_INVALID_OPTION' })
       ctx.expect((failure as Error).message).toMatch(message)
@@ -63,10 +53,12 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
     it('a bad route override names the route', async (ctx) => {
       const t = perTest(ctx)
       const route = { method: 'GET', path: '/reports' } as const
-      const failure = await startFailure(t, harness, {
-        use: [{ seconds: 25 }],
-        routes: [get('/', ok), get(route.path, ok, { override: { seconds: 0 } })],
-      })
+      const failure = await startFailure(t, () =>
+        harness.start({
+          use: [{ seconds: 25 }],
+          routes: [get('/', ok), get(route.path, ok, { override: { seconds: 0 } })],
+        }),
+      )
       ctx.expect(failure).toBeInstanceOf(TypeError)
       ctx.expect(failure).toMatchObject({ name: 'InvalidOptionError', code: 'TUT_ERR_INVALID_OPTION' })
       ctx.expect((failure as Error).message).toMatch(

@@ -12,10 +12,14 @@ import type { AdapterHarness } from './harness.js'
 import { stopTrackingFetch } from './undici-exchanges.js'
 
 export type { AdapterHarness, AdapterOptions, AppSpec, Client, NeutralRequest, RouteSpec, RunningApp } from './harness.js'
+// The harnesses, built from the app fixtures (../apps): an adapter's
+// contract spec is `adapterContract(harnessFor(name))`, or
+// `callAdapterContract(callHarnessFor(name))`.
+export { harnessFor } from './harness-for.js'
+export { callHarnessFor, type CallHarness } from './call-harness.js'
+export { callAdapterContract } from './contract-call.js'
 // The pieces, for adapter-specific tests and the cross-package tests in test/.
-// This entry loads npm undici (ownPools), whose import installs its Agent as
-// the global dispatcher: a test of Node's bundled undici imports
-// `@tcp-user-timeout/test-utils/teardown` and `/listen` instead.
+// npm undici is loaded by ownPools only, when first called.
 export { Barrier } from './barrier.js'
 export { get, post, startApp } from './app.js'
 export { startBlackHole, type BlackHole } from './black-hole.js'
@@ -30,6 +34,7 @@ export { startTcpSink } from './tcp-sink.js'
 export { perSuite, perTest, Teardown } from './teardown.js'
 export { fetchReadBack, trackUndiciExchanges, type Seen, type UndiciExchanges } from './undici-exchanges.js'
 export { answerJson, chunked, holding, shuffling, startUpstream, type UpstreamHandler } from './upstream.js'
+export { whenAllHold } from './when-all-hold.js'
 
 /**
  * The contract every adapter passes, against real servers on 127.0.0.1 and

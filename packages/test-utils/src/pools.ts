@@ -1,6 +1,9 @@
 import http from 'node:http'
-import { Agent as UndiciAgent, type Dispatcher } from 'undici'
+import { createRequire } from 'node:module'
+import type { Dispatcher } from 'undici'
 import type { Teardown } from './teardown.js'
+
+const require = createRequire(import.meta.url)
 
 export interface Pools {
   agent: http.Agent
@@ -14,8 +17,12 @@ export interface Pools {
  * differ in that respect must not share a pool.
  */
 export function ownPools(t: Teardown, maxSockets = Infinity): Pools {
+  // npm undici, loaded only here: its import installs its Agent as the global
+  // dispatcher, which a test of Node's bundled undici must not get by
+  // importing the kit. A CommonJS package: require() is the module an import gives.
+  const { Agent } = require('undici') as typeof import('undici')
   return {
     agent: t.defer(new http.Agent({ keepAlive: true, maxSockets }), (a) => a.destroy()),
-    dispatcher: t.defer(new UndiciAgent(), (d) => d.destroy()),
+    dispatcher: t.defer(new Agent(), (d) => d.destroy()),
   }
 }

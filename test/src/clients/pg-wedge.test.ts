@@ -13,7 +13,7 @@
  *   connection.
  * - A connection opened at boot, with no scope: still pending after 8 s.
  * - A connection opened at boot, queried inside withTimeout(2): also still
- *   pending after 8 s, because a scope never binds a boot socket (README
+ *   pending after 8 s, because a scope never binds a boot socket (docs/rules.md,
  *   "Which sockets get bound"); only the global default would.
  *
  * The three run concurrently, each with its own proxy and pool.

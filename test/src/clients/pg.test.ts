@@ -1,7 +1,7 @@
 /**
  * node-postgres against the PostgreSQL on this machine. pg opens its socket
  * with `new net.Socket()` + `connect()` when a Client connects, so the rule
- * is the raw-socket one (README "Which sockets get bound"): a connection
+ * is the raw-socket one (docs/rules.md, "Which sockets get bound"): a connection
  * opened inside a scope holds that scope's value from 'connect' on and is
  * never re-bound; one opened outside any scope (a pool warmed at boot) holds
  * 0, or the global default set before it opened, whatever scopes use it.

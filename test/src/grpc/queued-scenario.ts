@@ -10,7 +10,7 @@
 import type net from 'node:net'
 import { currentTimeout, getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
 import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
-import { grpc, latch, TestService, watchBinds } from './helpers.js'
+import { grpc, latch, startServer, TestService, watchBinds } from './helpers.js'
 
 type Name = 'A' | 'B' | 'C'
 
@@ -31,17 +31,14 @@ export async function queuedCalls(t: Teardown, target: (port: number) => string,
   const release = { A: latch('release A'), B: latch('release B'), C: latch('release C') }
   const arrived = new Set<string>()
   const all = latch('all three calls at the server')
-  const server = t.defer(new grpc.Server(), (s) => s.forceShutdown())
-  server.addService(TestService, {
+  const implementation = {
     unary: (call: grpc.ServerUnaryCall<Name, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       arrived.add(call.request)
       if (arrived.size === 3) all.open()
       release[call.request].wait(15_000).then(() => callback(null, call.request), callback)
     },
-  })
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${bindHost}:0`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-  )
+  }
+  const { port } = await startServer(t, implementation, { host: bindHost })
   const client = t.defer(new grpc.Client(target(port), grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }), (c) => c.close())
   const callbackScope = {} as Record<Name, number | undefined>
   // Read in grpc-js's own callback: a promise's reaction runs where `.then` was called.

@@ -50,8 +50,8 @@ describe('configuration errors are coded and name the fix (no Redis needed)', ()
   const job = async () => 'ok'
   const cases: [string, unknown, RegExp][] = [
     ['no options', undefined, /takes an options object such as \{ maxExecutionSeconds: 30 \}/],
-    ['no bound', {}, /needs a bound: \{ maxExecutionSeconds: 30 \}.*job data can only tighten it/],
-    ['only a job-data key', { jobDataKey: 'timeoutSeconds' }, /needs a bound/],
+    ['no bound', {}, /needs a budget: .*\{ maxExecutionSeconds: 30 \}; job data can only tighten it/],
+    ['only a job-data key', { jobDataKey: 'timeoutSeconds' }, /needs a budget/],
     ['a typo', { maxExecutionSecond: 30 }, /unknown option "maxExecutionSecond"; the options are maxExecutionSeconds, seconds, jobDataKey, minSeconds, exemptHosts/],
     ['a string max', { maxExecutionSeconds: '30' }, /maxExecutionSeconds must be .* received "30"; e\.g\. \{ maxExecutionSeconds: 30 \}/],
     ['zero', { maxExecutionSeconds: 0 }, /maxExecutionSeconds must be .*finite number > 0.*received 0/],
@@ -60,7 +60,7 @@ describe('configuration errors are coded and name the fix (no Redis needed)', ()
     ['too large for the kernel', { maxExecutionSeconds: 1e10 }, /at most 2147488\.647/],
     ['both', { maxExecutionSeconds: 30, seconds: 25 }, /give seconds or maxExecutionSeconds, not both/],
     ['a bad seconds', { seconds: -1 }, /withTcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/],
-    ['a string seconds', { seconds: '25' }, /seconds must be a number of seconds or a callback/],
+    ['a string seconds', { seconds: '25' }, /must be a number of seconds, received "25" \(or a callback \(job\) =>/],
     ['an empty key', { maxExecutionSeconds: 30, jobDataKey: '' }, /jobDataKey must be the name of a key of job\.data.*e\.g\. \{ jobDataKey: 'timeoutSeconds' \}/],
     ['a numeric key', { maxExecutionSeconds: 30, jobDataKey: 3 }, /jobDataKey must be/],
     ['a bad floor', { maxExecutionSeconds: 30, minSeconds: 0 }, /withTcpUserTimeout\(\): minSeconds must be a finite number of seconds > 0/],
@@ -360,7 +360,7 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
 
   it.skipIf(!support().supported).for([
     ['a child process', {}],
-    // The core is already imported on this (main) thread, as the README asks: ffi-rs opens libc here first.
+    // The core is already imported on this (main) thread, as docs/limits.md asks: ffi-rs opens libc here first.
     ['a worker thread', { useWorkerThreads: true }],
   ] as const)('a sandboxed processor file wraps its own function: %s binds its sockets', async ([where, opts], ctx) => {
     const t = perTest(ctx)

@@ -1,7 +1,7 @@
 /**
- * Real kernel, root: the three adapters against an upstream that goes dark.
- * For each of Express 5, Koa 3 and Fastify 5 the test makes two network
- * namespaces joined by a veth pair (helpers/veth.ts):
+ * Real kernel, root: the HTTP frameworks' adapters against an upstream that
+ * goes dark. For each of FRAMEWORKS (@tcp-user-timeout/test-utils/apps) the
+ * test makes two network namespaces joined by a veth pair (helpers/veth.ts):
  *
  *   app side (10.200.0.1)                      upstream side (10.200.0.2)
  *   client ──lo── app with the adapter ──┐

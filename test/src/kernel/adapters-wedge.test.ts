@@ -1,12 +1,12 @@
 /**
- * Real kernel, no root: the three adapters against a wedged upstream. For
- * each of Express 5, Koa 3 and Fastify 5, two copies of the same app
- * (kernel/fixtures/adapter-apps.mjs) run in this process, one with the
- * adapter (`{ seconds: 2 }`) and one without it; a client GETs /relay on
- * each, whose handler streams a POST body to its own upstream, a loopback
- * server that accepts and never reads (helpers/wedge.ts). The handler
- * writes until its buffers are full (the wedge): from then on its data
- * stays unacknowledged (zero window).
+ * Real kernel, no root: the HTTP frameworks' adapters against a wedged
+ * upstream. For each of FRAMEWORKS (@tcp-user-timeout/test-utils/apps),
+ * two copies of the same app (kernel/fixtures/adapter-apps.mjs) run in
+ * this process, one with the adapter (`{ seconds: 2 }`) and one without
+ * it; a client GETs /relay on each, whose handler streams a POST body to
+ * its own upstream, a loopback server that accepts and never reads
+ * (helpers/wedge.ts). The handler writes until its buffers are full (the
+ * wedge): from then on its data stays unacknowledged (zero window).
  *
  * With the adapter the kernel closes the upstream socket with ETIMEDOUT and
  * the app's error handler answers 504 { code: 'ETIMEDOUT' } within

@@ -10,26 +10,21 @@
 import dc from 'node:diagnostics_channel'
 import net from 'node:net'
 import { once } from 'node:events'
-import express from 'express'
 import mysql from 'mysql2/promise'
 import { Redis } from 'ioredis'
 import { beforeAll, describe, it } from 'vitest'
 import { CHANNEL_BIND, CHANNEL_ERROR, getUserTimeout, setGlobalDefault, stats, type BindMessage } from '@tcp-user-timeout/core'
 import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
-import { get, perTest, startApp, startTcpSink, type AdapterHarness } from '@tcp-user-timeout/test-utils'
-import { expressHarness } from '../adapters/express.harness.js'
-import { fastifyHarness } from '../adapters/fastify.harness.js'
-import { honoHarness } from '../adapters/hono.harness.js'
-import { koaHarness } from '../adapters/koa.harness.js'
+import { get, harnessFor, perTest, startApp, startTcpSink, whenAllHold } from '@tcp-user-timeout/test-utils'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { MARIADB, REDIS, mariadbConfig, redisConfig, skipWithout } from '../helpers/services.js'
-import { whenAllHold } from './helpers.js'
 
 let skip = false
 beforeAll(async () => {
   skip = await skipWithout('lifetime/clients', MARIADB, REDIS)
 })
 
-const harnesses = [expressHarness('express', express), koaHarness, fastifyHarness, honoHarness] as AdapterHarness<never>[]
+const harnesses = FRAMEWORKS.map((framework) => harnessFor(framework))
 const mysqlSocket = (c: mysql.PoolConnection) => (c as unknown as { connection: { stream: net.Socket } }).connection.stream
 
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s: lazily connecting clients inside a request', (_name, harness) => {

@@ -11,14 +11,9 @@ import type net from 'node:net'
 import pg from 'pg'
 import { beforeAll, describe, it } from 'vitest'
 import { getUserTimeout, setGlobalDefault } from '@tcp-user-timeout/core'
-import { Barrier, get, perTest, startApp, type AdapterHarness } from '@tcp-user-timeout/test-utils'
-import express from 'express'
-import { expressHarness } from '../adapters/express.harness.js'
-import { fastifyHarness } from '../adapters/fastify.harness.js'
-import { honoHarness } from '../adapters/hono.harness.js'
-import { koaHarness } from '../adapters/koa.harness.js'
+import { Barrier, get, harnessFor, perTest, startApp, whenAllHold } from '@tcp-user-timeout/test-utils'
+import { FRAMEWORKS } from '@tcp-user-timeout/test-utils/apps'
 import { POSTGRES, postgresConfig, skipWithout } from '../helpers/services.js'
-import { whenAllHold } from './helpers.js'
 
 let skip = false
 beforeAll(async () => {
@@ -28,7 +23,7 @@ beforeAll(async () => {
 const HEADER = 'x-request-timeout-s'
 const streamOf = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
 
-const harnesses: AdapterHarness<never>[] = [expressHarness('express', express), koaHarness, fastifyHarness, honoHarness] as AdapterHarness<never>[]
+const harnesses = FRAMEWORKS.map((framework) => harnessFor(framework))
 
 describe.each(harnesses.map((h) => [h.name, h] as const))('%s', (_name, harness) => {
   for (const globalSeconds of [60, null] as const) {

@@ -1,5 +1,5 @@
 /**
- * The README's recipes for a fixed bound of a client's own, whatever request
+ * The recipes (docs/rules.md) for a fixed bound of a client's own, whatever request
  * opens its connections: an explicit setUserTimeout when the client
  * connects pins the socket, so neither the opening request's bound (nor a
  * client's header) nor its end changes it. Each connection here is opened

@@ -1,35 +1,21 @@
-// A tiny real use of the packed adapters, as a user writes it: an Express app
-// on 127.0.0.1:0 answering real requests with the budget its handler sees;
-// then the same through Koa, Fastify (its route config included), Hono
-// on @hono/node-server, and a grpc-js service called over a pinned channel.
+// A tiny real use of each packed adapter: its app fixture (copied here from
+// @tcp-user-timeout/test-utils/apps: the framework's own app, the adapter
+// put in as its README shows) answering real requests with the budget its
+// handler sees. The fixtures import only the frameworks and the packed
+// adapters installed here. A job runner's adapter has no app: its packed
+// build is checked by checks.mjs alone.
 import assert from 'node:assert/strict'
-import express from 'express'
-import Koa from 'koa'
-import Fastify from 'fastify'
-import { Hono } from 'hono'
-import { serve } from '@hono/node-server'
-import { tcpUserTimeout, override, hardenServer } from '@tcp-user-timeout/express'
-import * as koaAdapter from '@tcp-user-timeout/koa'
-import fastifyPlugin from '@tcp-user-timeout/fastify'
-import * as honoAdapter from '@tcp-user-timeout/hono'
-import * as grpcAdapter from '@tcp-user-timeout/grpc-js'
-import grpc from '@grpc/grpc-js'
 import dc from 'node:diagnostics_channel'
-import { CHANNEL_BIND, currentTimeout } from '@tcp-user-timeout/core'
+import { CHANNEL_BIND, currentTimeout, InvalidOptionError } from '@tcp-user-timeout/core'
+import { ADAPTERS, callFixture, createApp, httpFixture, useAdapter } from './apps/index.mjs'
 import { report } from './checks.mjs'
 
 const TIMEOUT_MS = 5_000
+const HEADER = 'x-request-timeout-s'
+const OPTIONS = { seconds: 25, header: HEADER }
+// A deadline past the 25 s budget: it bounds the call, and leaves the budget as it is.
+const DEADLINE_MS = 60_000
 const budget = () => ({ ms: currentTimeout() ?? null })
-
-/** POSTs { n: 42 } as JSON to `origin`/body. */
-function postBody(origin) {
-  return fetch(`${origin}/body`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ n: 42 }),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  })
-}
 
 async function get(origin, path, headers = {}) {
   const res = await fetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) })
@@ -37,126 +23,103 @@ async function get(origin, path, headers = {}) {
   return res.json()
 }
 
-async function listen(server) {
-  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject))
-  return `http://127.0.0.1:${server.address().port}`
+/** POSTs { n: 42 } as JSON to `origin`/body. */
+async function postBody(origin) {
+  const res = await fetch(`${origin}/body`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 42 }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  })
+  return res.json()
 }
 
-async function close(server) {
-  server.closeAllConnections?.()
-  await new Promise((resolve) => server.close(resolve))
-}
-
-const result = {}
-
-// Express
-{
-  const app = express()
-  app.use(tcpUserTimeout({ seconds: 25, header: 'x-request-timeout-s' }))
-  app.use(express.json())
-  app.get('/quote', (_req, res) => res.json(budget()))
-  app.post('/body', (req, res) => res.json({ ...budget(), echoed: req.body.n }))
-  app.get('/export', override({ seconds: 300 }), (_req, res) => res.json(budget()))
-  app.get('/health', override(false), (_req, res) => res.json(budget()))
-  const server = app.listen(0, '127.0.0.1')
-  const undo = hardenServer(server)
-  assert.equal(typeof undo, 'function', 'hardenServer returns an undo')
-  const origin = await listen(server)
+/** What a bad option (seconds: -1) fails with, when the app is built: the core's own error class, not a copy's. */
+async function invalid(start) {
   try {
-    const post = await postBody(origin)
-    result.express = {
-      quote: await get(origin, '/quote'),
-      tightened: await get(origin, '/quote', { 'x-request-timeout-s': '3' }),
-      body: await post.json(),
-      export: await get(origin, '/export'),
-      health: await get(origin, '/health'),
+    await (await start()).close()
+  } catch (error) {
+    return { code: error.code, coreClass: error instanceof InvalidOptionError }
+  }
+  return null
+}
+
+/** The app-wide budget, a header tightening it, a JSON body read in the scope, a route lengthening it, one without. */
+async function useHttp(name) {
+  const { request, adapter } = httpFixture(name)
+  const { hardenServer } = await import(adapter.package)
+  const app = await createApp(name, {
+    use: await useAdapter(name, OPTIONS),
+    json: true,
+    routes: [
+      { method: 'GET', path: '/quote', handler: budget },
+      { method: 'POST', path: '/body', handler: (native) => ({ ...budget(), echoed: request(native).body.n }) },
+      { method: 'GET', path: '/export', override: { seconds: 300 }, handler: budget },
+      { method: 'GET', path: '/health', override: false, handler: budget },
+    ],
+  })
+  // The adapter's hardenServer, where it exports one (Fastify's is a plugin option), on the app's own server.
+  const undo = typeof hardenServer === 'function' ? hardenServer(app.server) : undefined
+  try {
+    return {
+      hardened: typeof undo === 'function',
+      quote: await get(app.origin, '/quote'),
+      tightened: await get(app.origin, '/quote', { [HEADER]: '3' }),
+      body: await postBody(app.origin),
+      export: await get(app.origin, '/export'),
+      health: await get(app.origin, '/health'),
+      invalid: await invalid(async () => createApp(name, { use: await useAdapter(name, { seconds: -1 }), routes: [] })),
     }
   } finally {
-    undo()
-    await close(server)
+    undo?.()
+    await app.close()
   }
 }
 
-// Koa
-{
-  const app = new Koa()
-  app.use(koaAdapter.tcpUserTimeout({ seconds: (ctx) => (ctx.path === '/reports' ? 120 : 25) }))
-  app.use((ctx) => {
-    ctx.body = budget()
-  })
-  const server = app.listen(0, '127.0.0.1')
-  const origin = await listen(server)
+/** The configured budget, and the header (metadata) tightening it. */
+async function useCall(name) {
+  const { serveOne } = callFixture(name)
+  const app = await serveOne({ use: await useAdapter(name, OPTIONS), handler: budget })
   try {
-    result.koa = { quote: await get(origin, '/quote'), reports: await get(origin, '/reports') }
-  } finally {
-    await close(server)
-  }
-}
-
-// Fastify (inject: no socket needed for the plugin's scope)
-{
-  const app = Fastify()
-  await app.register(fastifyPlugin, { seconds: 25 })
-  app.get('/quote', async () => budget())
-  app.get('/export', { config: { tcpUserTimeout: { seconds: 300 } } }, async () => budget())
-  app.get('/health', { config: { tcpUserTimeout: false } }, async () => budget())
-  try {
-    const inject = async (url) => (await app.inject({ url })).json()
-    result.fastify = { quote: await inject('/quote'), export: await inject('/export'), health: await inject('/health') }
+    return {
+      quote: await app.call({ deadlineMs: DEADLINE_MS }),
+      tightened: await app.call({ deadlineMs: DEADLINE_MS, metadata: { [HEADER]: ['3'] } }),
+      invalid: await invalid(async () => serveOne({ use: await useAdapter(name, { seconds: -1 }), handler: budget })),
+    }
   } finally {
     await app.close()
   }
 }
 
-// Hono on @hono/node-server
-{
-  const app = new Hono()
-  app.use(honoAdapter.tcpUserTimeout({ seconds: 25 }))
-  app.get('/quote', (c) => c.json(budget()))
-  app.post('/body', async (c) => c.json({ ...budget(), echoed: (await c.req.json()).n }))
-  app.get('/export', honoAdapter.override({ seconds: 300 }), (c) => c.json(budget()))
-  app.get('/health', honoAdapter.override(false), (c) => c.json(budget()))
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
-  const undo = honoAdapter.hardenServer(server)
-  const origin = await listen(server)
-  try {
-    const post = await postBody(origin)
-    result.hono = { quote: await get(origin, '/quote'), body: await post.json(), export: await get(origin, '/export'), health: await get(origin, '/health') }
-  } finally {
-    undo()
-    await close(server)
-  }
-}
-
-// gRPC: a service whose handler answers with its budget, called over a channel pinned as A18 says
-{
-  const json = { serialize: (v) => Buffer.from(JSON.stringify(v ?? null)), deserialize: (b) => JSON.parse(b.toString()) }
-  const Unary = { path: '/tut.Use/Unary', requestStream: false, responseStream: false, originalName: 'unary', requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize }
-  const server = new grpc.Server()
-  const undo = grpcAdapter.hardenServer(server)
-  server.addService({ Unary }, grpcAdapter.tcpUserTimeout({ unary: (_call, callback) => callback(null, budget()) }, { seconds: 25, header: 'x-request-timeout-s' }))
-  const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
-  // The pin, as the core reports it when it sets it on the channel's connection.
+/**
+ * A18: a client channel given the adapter's withUserTimeout credentials
+ * binds its connection (the pin, as the core reports it when it sets it),
+ * and the adapter's hardenServer takes the RPC server.
+ */
+async function pinCall(name) {
+  const { adapter, start, connect, unary, load } = callFixture(name)
+  const { withUserTimeout, hardenServer } = await import(adapter.package)
+  const implementation = { unary: (_call, callback) => callback(null, budget()) }
+  const app = await start({ use: await useAdapter(name, OPTIONS), implementation, before: (server) => hardenServer(server) })
   let pinned = null
   const onBind = (m) => (m.direction === 'outbound' ? (pinned = m.ms) : undefined)
   dc.subscribe(CHANNEL_BIND, onBind)
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpcAdapter.withUserTimeout(grpc.credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000 })
-  const call = (header) => {
-    const metadata = new grpc.Metadata()
-    if (header !== undefined) metadata.set('x-request-timeout-s', header)
-    return new Promise((resolve, reject) =>
-      // A deadline past the 25 s budget: it bounds the call, and leaves the budget as it is.
-      client.makeUnaryRequest(Unary.path, Unary.requestSerialize, Unary.responseDeserialize, {}, metadata, { deadline: Date.now() + 60_000 }, (e, v) => (e ? reject(e) : resolve(v))),
-    )
-  }
+  const { credentials } = await load()
+  // A18 pins a channel that sends keepalive pings: to their timeout, 20 s by default.
+  const client = connect(app.target, withUserTimeout(credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000 })
   try {
-    result.grpc = { quote: await call(), tightened: await call('3'), pinned: { ms: pinned } }
+    await unary(client, {}, { deadline: Date.now() + DEADLINE_MS })
+    return { ms: pinned }
   } finally {
     dc.unsubscribe(CHANNEL_BIND, onBind)
     client.close()
-    undo()
-    server.forceShutdown()
+    await app.close()
   }
 }
 
+const uses = { http: useHttp, call: async (name) => ({ ...(await useCall(name)), pinned: await pinCall(name) }) }
+const result = {}
+for (const { name, kind } of ADAPTERS) {
+  if (uses[kind] !== undefined) result[name] = await uses[kind](name)
+}
 report(result)

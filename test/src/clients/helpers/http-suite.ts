@@ -3,7 +3,7 @@
  * against readBackServer (helpers/http.ts): values are read on the client's
  * socket while the server holds each request.
  *
- * The rule for HTTP exchanges (README "Which sockets get bound"): each
+ * The rule for HTTP exchanges (docs/rules.md, "Which sockets get bound"): each
  * exchange made in a scope binds the socket carrying it with the scope where
  * the request was created; an unscoped exchange on a socket a scope opened puts it back to 0
  * (no global default here); a socket opened at boot (first exchange outside

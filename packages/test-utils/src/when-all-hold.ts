@@ -1,7 +1,8 @@
 /**
- * A request's sockets go back to the global default (or 0) when its
- * response closes, which may come a moment after the client has read the
- * response: these await that, by the bind channel, bounded in time.
+ * A request's sockets go back to the global default (or 0) when it ends
+ * (its response closes, its call ends), which may come a moment after the
+ * client has its answer: this awaits that, by the bind channel, bounded in
+ * time.
  */
 import dc from 'node:diagnostics_channel'
 import type net from 'node:net'
@@ -19,7 +20,8 @@ export function whenAllHold(sockets: readonly net.Socket[], ms: number): Promise
       if (sockets.every(holds)) done()
     }
     const timer = setTimeout(() => {
-      done(new Error(`sockets still not at ${ms} ms after ${WAIT_MS} ms: ${JSON.stringify(sockets.map((s) => getUserTimeout(s)))}`))
+      const held = JSON.stringify(sockets.map((s) => getUserTimeout(s)))
+      done(new Error(`sockets still not at ${ms} ms after ${WAIT_MS} ms: ${held}`))
     }, WAIT_MS)
     const done = (error?: Error) => {
       clearTimeout(timer)

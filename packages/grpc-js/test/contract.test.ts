@@ -1,0 +1,3 @@
+import { callAdapterContract, callHarnessFor } from '@tcp-user-timeout/test-utils'
+
+callAdapterContract(callHarnessFor('grpc'))

@@ -1,0 +1,3 @@
+import { adapterContract, harnessFor } from '@tcp-user-timeout/test-utils'
+
+adapterContract(harnessFor('hono'))

@@ -1,4 +1,0 @@
-import { adapterContract } from '@tcp-user-timeout/test-utils'
-import { fastifyHarness } from './fastify.harness.js'
-
-adapterContract(fastifyHarness)
