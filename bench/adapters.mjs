@@ -43,19 +43,29 @@ teardownOnSignals()
 async function measureFramework(load, framework) {
   const servers = {}
   try {
-    for (const variant of VARIANTS) servers[variant] = { server: spawnChild(join(HERE, 'server.mjs'), [framework, variant], { cpu: CPUS?.server }) }
-    for (const variant of VARIANTS) Object.assign(servers[variant], await servers[variant].server.next('listening', START_MS))
+    for (const variant of VARIANTS)
+      servers[variant] = { server: spawnChild(join(HERE, 'server.mjs'), [framework, variant], { cpu: CPUS?.server }) }
+    for (const variant of VARIANTS)
+      Object.assign(servers[variant], await servers[variant].server.next('listening', START_MS))
     const url = (variant) => `http://127.0.0.1:${servers[variant].port}/`
-    const warm = (variant, duration) => duration > 0 && load.ask('run', runMs(duration), { url: url(variant), connections: CONFIG.connections, duration })
+    const warm = (variant, duration) =>
+      duration > 0 && load.ask('run', runMs(duration), { url: url(variant), connections: CONFIG.connections, duration })
     for (const variant of VARIANTS) await warm(variant, CONFIG.firstWarmupSeconds)
     const sample = (variant) => async () => {
       await warm(variant, CONFIG.warmupSeconds)
       const server = servers[variant].server
       const before = await server.ask('cpu', ASK_MS)
-      const run = await load.ask('run', runMs(CONFIG.seconds), { url: url(variant), connections: CONFIG.connections, duration: CONFIG.seconds })
+      const run = await load.ask('run', runMs(CONFIG.seconds), {
+        url: url(variant),
+        connections: CONFIG.connections,
+        duration: CONFIG.seconds,
+      })
       const after = await server.ask('cpu', ASK_MS)
       if (run.errors || run.timeouts || run.non2xx) {
-        throw new Error(`${framework}/${variant}: ${run.errors} errors, ${run.timeouts} timeouts, ${run.non2xx} non-2xx in ${run.requests} requests`)
+        throw new Error(
+          `${framework}/${variant}: ${run.errors} errors, ${run.timeouts} ` +
+            `timeouts, ${run.non2xx} non-2xx in ${run.requests} requests`,
+        )
       }
       return { rps: run.rps, cpuUs: (after.cpuUs - before.cpuUs) / run.requests }
     }
@@ -63,7 +73,10 @@ async function measureFramework(load, framework) {
       CONFIG.rounds,
       Object.fromEntries(VARIANTS.map((v) => [v, sample(v)])),
       (variant, value, round) =>
-        console.error(`  ${framework} round ${round + 1}/${CONFIG.rounds} ${variant.padEnd(4)} ${fmt(value.rps)} req/s, ${fmt(value.cpuUs, 2)} CPU µs/request`),
+        console.error(
+          `  ${framework} round ${round + 1}/${CONFIG.rounds} ${variant.padEnd(4)} ${fmt(value.rps)} ` +
+            `req/s, ${fmt(value.cpuUs, 2)} CPU µs/request`,
+        ),
     )
     const rps = Object.fromEntries(VARIANTS.map((v) => [v, samples[v].map((x) => x.rps)]))
     const cpu = Object.fromEntries(VARIANTS.map((v) => [v, samples[v].map((x) => x.cpuUs)]))
@@ -94,7 +107,16 @@ async function measureFramework(load, framework) {
 const fmtRatio = (s) => `${pct(s.median)} (${pct(s.min)} … ${pct(s.max)})`
 
 function tables(frameworks) {
-  const head = ['framework', 'none req/s', 'als req/s', 'ours req/s', 'als/none', 'ours/none', 'ours/als', 'setsockopt (ours)']
+  const head = [
+    'framework',
+    'none req/s',
+    'als req/s',
+    'ours req/s',
+    'als/none',
+    'ours/none',
+    'ours/als',
+    'setsockopt (ours)',
+  ]
   const rows = FRAMEWORKS.map((f) => {
     const r = frameworks[f]
     return [
@@ -106,7 +128,15 @@ function tables(frameworks) {
       String(r.oursStats?.setsockoptCalls ?? '–'),
     ]
   })
-  const cpuHead = ['framework', 'none CPU µs/req', 'als CPU µs/req', 'ours CPU µs/req', 'als/none', 'ours/none', 'ours/als']
+  const cpuHead = [
+    'framework',
+    'none CPU µs/req',
+    'als CPU µs/req',
+    'ours CPU µs/req',
+    'als/none',
+    'ours/none',
+    'ours/als',
+  ]
   const cpuRows = FRAMEWORKS.map((f) => {
     const r = frameworks[f]
     return [
@@ -119,18 +149,30 @@ function tables(frameworks) {
   })
   const a = render(head, rows)
   const b = render(cpuHead, cpuRows)
-  return { text: `${a.text}\n\n${b.text}`, md: `${a.md}\n\nServer CPU time per request (user + system, all threads of the server process, over the same runs):\n\n${b.md}` }
+  return {
+    text: `${a.text}\n\n${b.text}`,
+    md:
+      `${a.md}\n\nServer CPU time per request (user + system, ` +
+      `all threads of the server process, over the same runs):\n\n${b.md}`,
+  }
 }
 
 function render(head, rows) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const text = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n')
-  const md = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  const md = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
   return { text, md }
 }
 
 async function main() {
-  console.error(`adapters bench, node ${process.version}, ${QUICK ? 'quick' : 'full'}: ${CONFIG.rounds} rounds × ${CONFIG.seconds} s per variant, ${CONFIG.connections} connections`)
+  console.error(
+    `adapters bench, node ${process.version}, ${QUICK ? 'quick' : 'full'}: ${CONFIG.rounds} ` +
+      `rounds × ${CONFIG.seconds} s per variant, ${CONFIG.connections} connections`,
+  )
   const load = spawnChild(join(HERE, 'load.mjs'), [], { cpu: CPUS?.load })
   await load.next('ready', START_MS)
   const frameworks = {}
@@ -143,7 +185,9 @@ async function main() {
     // Judged on CPU per request: requests/s of two processes sharing two
     // CPUs swing by ±20% between rounds here, CPU per request by a few %.
     targets.push({
-      what: `${f}: ours/als server CPU per request, median of per-round ratios (req/s ratio: ${round4(r.ratios.oursOverAls.median)})`,
+      what:
+        `${f}: ours/als server CPU per request, median of per-round ` +
+        `ratios (req/s ratio: ${round4(r.ratios.oursOverAls.median)})`,
       target: '≤ 1.01',
       measured: round4(r.cpuRatios.oursOverAls.median),
       met: r.cpuRatios.oursOverAls.median <= 1.01,
@@ -151,8 +195,11 @@ async function main() {
   }
   for (const f of FRAMEWORKS) {
     const r = frameworks[f]
+    const onNode = NODE_MAJOR >= 24 ? '' : ' (the target is for Node 24)'
     targets.push({
-      what: `${f}: ours/none server CPU per request, median of per-round ratios (req/s ratio: ${round4(r.ratios.oursOverNone.median)})${NODE_MAJOR >= 24 ? '' : ' (the target is for Node 24)'}`,
+      what:
+        `${f}: ours/none server CPU per request, median of per-round ratios ` +
+        `(req/s ratio: ${round4(r.ratios.oursOverNone.median)})${onNode}`,
       target: '≤ 1.03 on Node 24',
       measured: round4(r.cpuRatios.oursOverNone.median),
       met: NODE_MAJOR >= 24 ? r.cpuRatios.oursOverNone.median <= 1.03 : null,
@@ -160,7 +207,12 @@ async function main() {
   }
   for (const f of FRAMEWORKS) {
     const calls = frameworks[f].oursStats?.setsockoptCalls
-    targets.push({ what: `${f}: setsockopt calls in the ours server (a hello world opens no outbound socket)`, target: '0', measured: calls, met: calls === 0 })
+    targets.push({
+      what: `${f}: setsockopt calls in the ours server (a hello world opens no outbound socket)`,
+      target: '0',
+      measured: calls,
+      met: calls === 0,
+    })
   }
 
   const { text, md } = tables(frameworks)
@@ -171,11 +223,17 @@ async function main() {
   const command = commandFor('adapters.mjs')
   const markdown = [
     commandBlock(command),
-    `Node ${process.version}. Requests/s of \`GET /\` → \`hello world\`; each server in its own process, autocannon in another${CPUS ? ` (server on CPU ${CPUS.server}, autocannon on CPU ${CPUS.load}, by taskset)` : ''} ` +
-      `(${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}). Each server warmed for ${CONFIG.firstWarmupSeconds} s, then ` +
-      `${CONFIG.rounds} rounds × ${CONFIG.seconds} s per variant${CONFIG.warmupSeconds > 0 ? `, each after a discarded ${CONFIG.warmupSeconds} s run` : ''}, the order rotating each round. ` +
+    `Node ${process.version}. Requests/s of \`GET /\` → \`hello world\`; ` +
+      `each server in its own process, autocannon in ` +
+      `another${CPUS ? ` (server on CPU ${CPUS.server}, autocannon on CPU ${CPUS.load}, by taskset)` : ''} ` +
+      `(${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}). ` +
+      `Each server warmed for ${CONFIG.firstWarmupSeconds} s, then ` +
+      `${CONFIG.rounds} rounds × ${CONFIG.seconds} s per ` +
+      `variant${CONFIG.warmupSeconds > 0 ? `, each after a discarded ${CONFIG.warmupSeconds} s run` : ''}, ` +
+      `the order rotating each round. ` +
       'req/s: median (min–max); ratios: median (min … max) of the per-round ratios. ' +
-      '`als`: a bare `AsyncLocalStorage.run` middleware; `ours`: `tcpUserTimeout({ seconds: 25 })`; setsockopt: `stats().setsockoptCalls` of the ours server at the end.',
+      '`als`: a bare `AsyncLocalStorage.run` middleware; `ours`: `tcpUserTimeout({ seconds: ' +
+      '25 })`; setsockopt: `stats().setsockoptCalls` of the ours server at the end.',
     '',
     md,
   ].join('\n')

@@ -27,11 +27,35 @@ const SCALE = QUICK ? 1 / 10 : 1
 // tells the mechanism's cost on this Node from the library's own.
 const KEEPALIVE = ['none', 'scoped', 'als']
 const ALL_LINES = [
-  { id: 'connect', what: 'new connection: connect + GET + close (agent: false)', concurrency: 1, batch: 3000, variants: ['none', 'loaded', 'bound'] },
-  { id: 'fetch', what: 'keep-alive exchange: fetch (global dispatcher)', concurrency: 1, batch: 4000, variants: KEEPALIVE },
-  { id: 'http-keepalive', what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 1 })', concurrency: 1, batch: 6000, variants: KEEPALIVE },
+  {
+    id: 'connect',
+    what: 'new connection: connect + GET + close (agent: false)',
+    concurrency: 1,
+    batch: 3000,
+    variants: ['none', 'loaded', 'bound'],
+  },
+  {
+    id: 'fetch',
+    what: 'keep-alive exchange: fetch (global dispatcher)',
+    concurrency: 1,
+    batch: 4000,
+    variants: KEEPALIVE,
+  },
+  {
+    id: 'http-keepalive',
+    what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 1 })',
+    concurrency: 1,
+    batch: 6000,
+    variants: KEEPALIVE,
+  },
   { id: 'fetch', what: 'keep-alive exchange: fetch, 8 in flight', concurrency: 8, batch: 5000, variants: KEEPALIVE },
-  { id: 'http-keepalive', what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 4 }), 8 in flight', concurrency: 8, batch: 10000, variants: KEEPALIVE },
+  {
+    id: 'http-keepalive',
+    what: 'keep-alive exchange: http.get, Agent({ keepAlive, maxSockets: 4 }), 8 in flight',
+    concurrency: 8,
+    batch: 10000,
+    variants: KEEPALIVE,
+  },
 ]
 // Quick: the sequential lines only, a tenth of the batch (CI smoke, < 25 s).
 const LINES = ALL_LINES.filter((l) => !QUICK || l.concurrency === 1).map((l) => {
@@ -45,13 +69,23 @@ const VARIANT_MEANS = {
   loaded: 'core imported, requests outside any scope (hooks only)',
   bound: 'core imported, each connection inside withTimeout(25, …): one setsockopt each',
   scoped: 'core imported, pool warmed and every exchange made inside withTimeout(25, …)',
-  als: 'library not loaded, every exchange inside a bare AsyncLocalStorage.run (what any per-request context costs on this Node)',
+  als:
+    'library not loaded, every exchange inside a bare ' +
+    'AsyncLocalStorage.run (what any per-request context costs on this Node)',
 }
 
 // Asked of a child: this process runs the server, and should not have the
 // library's hooks installed in it.
 const support = JSON.parse(
-  execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@tcp-user-timeout/core'); console.log(JSON.stringify(m.support()))"], { cwd: BENCH_DIR, encoding: 'utf8', timeout: CHILD_LIMIT_MS }),
+  execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const m = await import('@tcp-user-timeout/core'); console.log(JSON.stringify(m.support()))",
+    ],
+    { cwd: BENCH_DIR, encoding: 'utf8', timeout: CHILD_LIMIT_MS },
+  ),
 )
 if (!support.supported) skip('connections', `socket options unsupported: ${support.reason}`)
 
@@ -70,19 +104,32 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 function sample(line, variant) {
   return new Promise((resolve, reject) => {
-    const args = [WORKER, line.id, variant, String(port), String(line.warmup), String(line.batch), String(line.concurrency)]
-    child = execFile(process.execPath, args, { cwd: BENCH_DIR, timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      child = undefined
-      let parsed
-      try {
-        parsed = JSON.parse(stdout.trim().split('\n').pop())
-      } catch {
-        // reported below with stderr
-      }
-      if (error || !parsed || parsed.error) {
-        reject(new Error(`${line.id}/${variant}: ${parsed?.error ?? error?.message ?? 'no result'}\n${stderr}`))
-      } else resolve(parsed)
-    })
+    const args = [
+      WORKER,
+      line.id,
+      variant,
+      String(port),
+      String(line.warmup),
+      String(line.batch),
+      String(line.concurrency),
+    ]
+    child = execFile(
+      process.execPath,
+      args,
+      { cwd: BENCH_DIR, timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        child = undefined
+        let parsed
+        try {
+          parsed = JSON.parse(stdout.trim().split('\n').pop())
+        } catch {
+          // reported below with stderr
+        }
+        if (error || !parsed || parsed.error) {
+          reject(new Error(`${line.id}/${variant}: ${parsed?.error ?? error?.message ?? 'no result'}\n${stderr}`))
+        } else resolve(parsed)
+      },
+    )
   })
 }
 
@@ -112,7 +159,11 @@ try {
 
 const lineKey = (r) => `${r.id}${r.concurrency > 1 ? `-c${r.concurrency}` : ''}`
 const perOp = (runs, field) => summarize(runs.map((x) => x[field] / 1000))
-const ratioOf = (r, v, field) => ratios(r.runs[v].map((x) => x[field]), r.runs[r.baseline].map((x) => x[field]))
+const ratioOf = (r, v, field) =>
+  ratios(
+    r.runs[v].map((x) => x[field]),
+    r.runs[r.baseline].map((x) => x[field]),
+  )
 const sum = (xs) => xs.reduce((a, b) => a + b, 0)
 
 function checksOf(r) {
@@ -160,23 +211,38 @@ for (const s of summary) {
   if (s.key === 'connect') {
     const c = s.checks.bound
     const ratio = s.ratioVsNone.bound
-    targets.push({ what: 'new connection: bound vs none, µs per connection (per-round ratio, median)', target: '≤ 1.10', measured: ratioText(ratio), met: ratio.median <= 1.1 })
+    targets.push({
+      what: 'new connection: bound vs none, µs per connection (per-round ratio, median)',
+      target: '≤ 1.10',
+      measured: ratioText(ratio),
+      met: ratio.median <= 1.1,
+    })
     targets.push({
       what: 'new connection: bound sockets hold 25000 ms, one setsockopt per connection',
       target: `setsockoptCalls = ${s.batch} per sample, read back 25000`,
-      measured: `setsockoptCalls ${[...new Set(c.setsockoptCalls)].join('/')} per sample, read back ${c.readBackMs.join('/')} ms`,
+      measured:
+        `setsockoptCalls ${[...new Set(c.setsockoptCalls)].join('/')} ` +
+        `per sample, read back ${c.readBackMs.join('/')} ms`,
       met: c.setsockoptCalls.every((n) => n === s.batch) && c.readBackMs.length === 1 && c.readBackMs[0] === 25000,
     })
   } else {
     const c = s.checks.scoped
     const ratio = s.ratioVsNone.scoped
     const short = s.what.replace(/^keep-alive exchange: /, '')
-    targets.push({ what: `keep-alive, ${short}: scoped vs none, µs per exchange (per-round ratio, median)`, target: '≤ 1.02', measured: ratioText(ratio), met: ratio.median <= 1.02 })
+    targets.push({
+      what: `keep-alive, ${short}: scoped vs none, µs per exchange (per-round ratio, median)`,
+      target: '≤ 1.02',
+      measured: ratioText(ratio),
+      met: ratio.median <= 1.02,
+    })
     const calls = sum(c.setsockoptCalls)
     targets.push({
       what: `keep-alive, ${short}: setsockopt calls while measuring (steady state)`,
       target: '0',
-      measured: `${calls} in ${s.batch * ROUNDS} exchanges; pool bound at warm-up (${[...new Set(c.warmupSetsockoptCalls)].join('/')} calls), read back ${c.readBackMs.join('/')} ms after`,
+      measured:
+        `${calls} in ${s.batch * ROUNDS} exchanges; pool bound at ` +
+        `warm-up (${[...new Set(c.warmupSetsockoptCalls)].join('/')} calls), ` +
+        `read back ${c.readBackMs.join('/')} ms after`,
       met: calls === 0 && c.readBackMs.length === 1 && c.readBackMs[0] === 25000,
     })
   }
@@ -184,11 +250,17 @@ for (const s of summary) {
 
 // ---- output -------------------------------------------------------------------
 
-
 const ratioCell = (x) => (x ? `${fmtSummary(x, 3)} (${pct(x.median)})` : '–')
 const connect = summary.find((s) => s.key === 'connect')
 const connectTable = table(
-  ['variant', 'µs per connection', 'ratio vs `none`', 'client CPU µs per connection', 'CPU ratio vs `none`', 'setsockopt per sample'],
+  [
+    'variant',
+    'µs per connection',
+    'ratio vs `none`',
+    'client CPU µs per connection',
+    'CPU ratio vs `none`',
+    'setsockopt per sample',
+  ],
   Object.keys(connect.usPerOp).map((v) => [
     `\`${v}\``,
     fmtSummary(connect.usPerOp[v], 1),
@@ -200,7 +272,16 @@ const connectTable = table(
 )
 const keepAlive = summary.filter((s) => s.key !== 'connect')
 const keepAliveTable = table(
-  ['exchange', 'in flight', 'variant', 'µs per exchange', 'ratio vs `none`', 'client CPU µs per exchange', 'CPU ratio vs `none`', 'setsockopt (measured)'],
+  [
+    'exchange',
+    'in flight',
+    'variant',
+    'µs per exchange',
+    'ratio vs `none`',
+    'client CPU µs per exchange',
+    'CPU ratio vs `none`',
+    'setsockopt (measured)',
+  ],
   keepAlive.flatMap((s) =>
     Object.keys(s.usPerOp).map((v) => [
       s.what.replace(/^keep-alive exchange: /, '').replace(/, 8 in flight$/, ''),
@@ -225,15 +306,25 @@ console.log(targetsMarkdown)
 
 const command = benchCommand('connections')
 const markdown = `${commandBlock(command)}
-${ROUNDS} rounds. Each sample is a fresh child process running one variant (\`none\` and \`als\` never import the library): a warm-up, then a timed batch, sequential unless said otherwise. The variants of a line alternate, in an order rotating each round, and ratios are taken per round against that round's \`none\`; cells are median (min–max) over the rounds. "Client CPU" is the child's own user + system time over the batch, less exposed than wall time to waiting for a CPU on a shared machine. Server: \`node:http\` on 127.0.0.1 in the orchestrating process, answering \`hello\`, the same for every variant. Bound: 25 s.
+${ROUNDS} rounds. Each sample is a fresh child process running one variant (\`none\` and \`als\` never import the
+library): a warm-up, then a timed batch, sequential unless said otherwise. The variants of a line alternate, in an
+order rotating each round, and ratios are taken per round against that round's \`none\`; cells are median (min–max)
+over the rounds. "Client CPU" is the child's own user + system time over the batch, less exposed than wall time to
+waiting for a CPU on a shared machine. Server: \`node:http\` on 127.0.0.1 in the orchestrating process, answering
+\`hello\`, the same for every variant. Bound: 25 s.
 
-Variants: ${Object.entries(VARIANT_MEANS).map(([k, v]) => `\`${k}\`: ${v}`).join('; ')}.
+Variants: ${Object.entries(VARIANT_MEANS)
+  .map(([k, v]) => `\`${k}\`: ${v}`)
+  .join('; ')}.
 
-**Per new connection**: connect + one GET + close (\`agent: false\`), ${connect.batch} per sample after ${connect.warmup} warm-up.
+**Per new connection**: connect + one GET + close (\`agent: false\`), ${connect.batch} per sample after
+${connect.warmup} warm-up.
 
 ${connectTable}
 
-**Per keep-alive exchange** over a pool warmed first (inside scopes for \`scoped\`, so its sockets are bound once there); batches ${keepAlive.map((s) => `${s.batch}`).join(' / ')}. \`setsockopt (measured)\`: \`stats().setsockoptCalls\` summed over the timed phases of all rounds.
+**Per keep-alive exchange** over a pool warmed first (inside scopes for \`scoped\`, so its sockets are bound once
+there); batches ${keepAlive.map((s) => `${s.batch}`).join(' / ')}. \`setsockopt (measured)\`:
+\`stats().setsockoptCalls\` summed over the timed phases of all rounds.
 
 ${keepAliveTable}
 
@@ -247,7 +338,14 @@ writeResult(MAJOR === 20 ? 'connections' : `connections-node${MAJOR}`, {
     rounds: ROUNDS,
     server: 'node:http in the orchestrating process, 127.0.0.1, res.end("hello")',
     boundSeconds: 25,
-    lines: LINES.map(({ id, what, concurrency, batch, warmup, variants }) => ({ id, what, concurrency, batch, warmup, variants })),
+    lines: LINES.map(({ id, what, concurrency, batch, warmup, variants }) => ({
+      id,
+      what,
+      concurrency,
+      batch,
+      warmup,
+      variants,
+    })),
     variants: VARIANT_MEANS,
   },
   summary,

@@ -75,7 +75,10 @@ const samples = await alternate(
       },
     ]),
   ),
-  (name, ns, r) => console.log(`  round ${r + 1} ${name.padEnd(12)} ${fmt(ns).padStart(7)} ns  (CPU ${fmt(cpuSamples[name].at(-1))} ns)`),
+  (name, ns, r) =>
+    console.log(
+      `  round ${r + 1} ${name.padEnd(12)} ${fmt(ns).padStart(7)} ns  (CPU ${fmt(cpuSamples[name].at(-1))} ns)`,
+    ),
 )
 socket.destroy()
 server.close()
@@ -105,7 +108,9 @@ const coreVsFast = has('core') && has('ffi-rs-fast') ? ratios(samples.core, samp
 const METRICS = ['rss', 'heapUsed', 'external', 'arrayBuffers']
 function memoryRun(kind, calls, warmup = MEMORY_WARMUP_CALLS) {
   const script = fileURLToPath(new URL('./ffi/memory.mjs', import.meta.url))
-  const out = execFileSync(process.execPath, ['--expose-gc', script, kind, String(warmup), String(calls)], { encoding: 'utf8' })
+  const out = execFileSync(process.execPath, ['--expose-gc', script, kind, String(warmup), String(calls)], {
+    encoding: 'utf8',
+  })
   const run = JSON.parse(out.trim().split('\n').pop())
   const { samples } = run
   const perCall = (from, to) => Object.fromEntries(METRICS.map((k) => [k, (to[k] - from[k]) / (to.after - from.after)]))
@@ -126,8 +131,14 @@ function memoryRun(kind, calls, warmup = MEMORY_WARMUP_CALLS) {
     parts: parts.length,
   }
 }
-console.log(`memory: ${fmt(MEMORY_CALLS)} core calls after ${fmt(MEMORY_WARMUP_CALLS)} uncounted, ${fmt(LEAK_CALLS)} leaking ffi-rs calls (reference) after ${fmt(LEAK_WARMUP_CALLS)}`)
-const memory = { core: memoryRun('core', MEMORY_CALLS), leakReference: memoryRun('leak', LEAK_CALLS, LEAK_WARMUP_CALLS) }
+console.log(
+  `memory: ${fmt(MEMORY_CALLS)} core calls after ${fmt(MEMORY_WARMUP_CALLS)} ` +
+    `uncounted, ${fmt(LEAK_CALLS)} leaking ffi-rs calls (reference) after ${fmt(LEAK_WARMUP_CALLS)}`,
+)
+const memory = {
+  core: memoryRun('core', MEMORY_CALLS),
+  leakReference: memoryRun('leak', LEAK_CALLS, LEAK_WARMUP_CALLS),
+}
 const worstGrowth = (m) => Math.max(m.medianPartPerCall.rss, m.medianPartPerCall.heapUsed, m.medianPartPerCall.external)
 memory.core.worstGrowthPerCall = worstGrowth(memory.core)
 memory.leakReference.worstGrowthPerCall = worstGrowth(memory.leakReference)
@@ -143,19 +154,30 @@ const targets = [
     met: coreMedian === null ? null : coreMedian <= ISSUE.coreNs,
   },
   {
-    what: `core vs the C loop, median of per-round ratios (${fmt(ISSUE.coreNs)} ns scaled by the issue's ${ISSUE.cLoopNs} ns C loop)`,
+    what:
+      `core vs the C loop, median of per-round ratios (${fmt(ISSUE.coreNs)} ` +
+      `ns scaled by the issue's ${ISSUE.cLoopNs} ns C loop)`,
     target: `≤ ${fmt(MAX_VS_C_LOOP, 2)}× c-loop`,
-    measured: coreVsCLoop === null ? null : `${fmt(coreVsCLoop.median, 2)}× (rounds ${fmt(coreVsCLoop.min, 2)}–${fmt(coreVsCLoop.max, 2)})`,
+    measured:
+      coreVsCLoop === null
+        ? null
+        : `${fmt(coreVsCLoop.median, 2)}× (rounds ${fmt(coreVsCLoop.min, 2)}–${fmt(coreVsCLoop.max, 2)})`,
     met: coreVsCLoop === null ? null : coreVsCLoop.median <= MAX_VS_C_LOOP,
   },
   {
     what: 'core vs ffi-rs-fast, median of per-round ratios (the core’s own overhead)',
-    target: `≤ ${fmt(MAX_VS_FFI_RS_FAST, 2)}× ffi-rs-fast (${fmt(ISSUE.coreNs)}/${fmt(ISSUE.ffiRsFastNs)} in the issue)`,
-    measured: coreVsFast === null ? null : `${fmt(coreVsFast.median, 2)}× (rounds ${fmt(coreVsFast.min, 2)}–${fmt(coreVsFast.max, 2)})`,
+    target:
+      `≤ ${fmt(MAX_VS_FFI_RS_FAST, 2)}× ffi-rs-fast ` + `(${fmt(ISSUE.coreNs)}/${fmt(ISSUE.ffiRsFastNs)} in the issue)`,
+    measured:
+      coreVsFast === null
+        ? null
+        : `${fmt(coreVsFast.median, 2)}× (rounds ${fmt(coreVsFast.min, 2)}–${fmt(coreVsFast.max, 2)})`,
     met: coreVsFast === null ? null : coreVsFast.median <= MAX_VS_FFI_RS_FAST,
   },
   {
-    what: `memory growth over ${fmt(MEMORY_CALLS)} core calls after ${fmt(MEMORY_WARMUP_CALLS)} warm-up calls, bytes per call: median over ${memory.core.parts} equal parts, worst of rss, heapUsed, external`,
+    what:
+      `memory growth over ${fmt(MEMORY_CALLS)} core calls after ${fmt(MEMORY_WARMUP_CALLS)} warm-up calls, ` +
+      `bytes per call: median over ${memory.core.parts} equal parts, worst of rss, heapUsed, external`,
     target: `< ${MAX_GROWTH_BYTES_PER_CALL} byte/call`,
     measured: `${fmt(memory.core.worstGrowthPerCall, 3)} B/call`,
     met: memory.core.worstGrowthPerCall < MAX_GROWTH_BYTES_PER_CALL,
@@ -163,7 +185,8 @@ const targets = [
 ]
 
 // ---- output ----
-const ratioText = (s, digits = 1) => (s ? `${fmt(s.median, digits)}× (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : '–')
+const ratioText = (s, digits = 1) =>
+  s ? `${fmt(s.median, digits)}× (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : '–'
 const rows = all.map((v) => {
   const r = variants[v.name]
   if (r.skipped) return [v.name, r.what, `skipped: ${r.skipped}`, '–', '–']
@@ -187,13 +210,33 @@ function textTable(header, body) {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')
 }
 const mdTable = (header, body) =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n')
+  [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => ' --- |').join('')}`,
+    ...body.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n')
 
-const HEAD = ['variant', 'what it is', 'ns per call median (min–max)', '× C loop (median, min–max per round)', 'CPU ns per call (median)']
-const MEM_HEAD = ['calls of', 'calls', ...METRICS.map((k) => `${k} B/call`), 'parts where rss grew', 'rss growth incl. warm-up, MiB']
-const MEM_NOTE = `B/call: median over ${memory.core.parts} equal parts of the counted calls (in brackets: halfway to end), after uncounted warm-up calls`
+const HEAD = [
+  'variant',
+  'what it is',
+  'ns per call median (min–max)',
+  '× C loop (median, min–max per round)',
+  'CPU ns per call (median)',
+]
+const MEM_HEAD = [
+  'calls of',
+  'calls',
+  ...METRICS.map((k) => `${k} B/call`),
+  'parts where rss grew',
+  'rss growth incl. warm-up, MiB',
+]
+const MEM_NOTE =
+  `B/call: median over ${memory.core.parts} equal parts of the counted ` +
+  `calls (in brackets: halfway to end), after uncounted warm-up calls`
 const m = MACHINE
-const overhead = coreVsFast ? `core / ffi-rs-fast per round: ${ratioText(coreVsFast, 2)} — the core's own cost on top of the ffi-rs call` : 'core / ffi-rs-fast: not measured'
+const overhead = coreVsFast
+  ? `core / ffi-rs-fast per round: ${ratioText(coreVsFast, 2)} — the core's own cost on top of the ffi-rs call`
+  : 'core / ffi-rs-fast: not measured'
 
 console.log()
 console.log(textTable(HEAD, rows))
@@ -208,21 +251,43 @@ for (const t of targets) {
 }
 
 const markdown = [
-  commandBlock(`node bench/ffi.mjs            # ${QUICK ? 'this run: --quick' : 'this run'}; \`pnpm bench\` runs it with the others`),
-  `${ROUNDS} rounds × ${fmt(CALLS)} calls per variant (C loop: ${fmt(C_CALLS)}), order rotating per round, on one connected loopback socket; values alternate ${BASE}/${BASE + 1} so every call is a real setsockopt. ${m.cpu}, ${m.nproc} CPUs, Linux ${m.kernel}, Node ${m.node}, load average ${m.loadavgAtStart[0]} at start (wall time well above CPU time means other processes had the CPUs).`,
+  commandBlock(
+    `node bench/ffi.mjs            # ${QUICK ? 'this run: --quick' : 'this run'}; ` +
+      `\`pnpm bench\` runs it with the others`,
+  ),
+  `${ROUNDS} rounds × ${fmt(CALLS)} calls per variant (C loop: ${fmt(C_CALLS)}), ` +
+    `order rotating per round, on one connected loopback socket; ` +
+    `values alternate ${BASE}/${BASE + 1} so every call is a real setsockopt. ${m.cpu}, ${m.nproc} CPUs, ` +
+    `Linux ${m.kernel}, Node ${m.node}, load average ${m.loadavgAtStart[0]} at ` +
+    `start (wall time well above CPU time means other processes had the CPUs).`,
   '',
-  mdTable(HEAD, rows.map(([name, ...rest]) => [`\`${name}\``, ...rest])),
+  mdTable(
+    HEAD,
+    rows.map(([name, ...rest]) => [`\`${name}\``, ...rest]),
+  ),
   '',
   overhead.replace('core / ffi-rs-fast', '`core` / `ffi-rs-fast`') + '.',
   '',
-  `Memory (\`node --expose-gc\`, one process per row; \`global.gc()\` and a turn of the event loop, for N-API finalizers, before each sample). ${MEM_NOTE}; a leak grows in every part:`,
+  `Memory (\`node --expose-gc\`, one process per row; \`global.gc()\` and a turn of the event loop, ` +
+    `for N-API finalizers, before each sample). ${MEM_NOTE}; a leak grows in every part:`,
   '',
   mdTable(MEM_HEAD, memRows),
 ].join('\n')
 
 writeResult('ffi', {
   machine: MACHINE,
-  config: { rounds: ROUNDS, calls: CALLS, cLoopCalls: C_CALLS, warmupCalls: WARMUP_CALLS, memoryCalls: MEMORY_CALLS, memoryWarmupCalls: MEMORY_WARMUP_CALLS, leakCalls: LEAK_CALLS, leakWarmupCalls: LEAK_WARMUP_CALLS, values: [BASE, BASE + 1], issue: ISSUE },
+  config: {
+    rounds: ROUNDS,
+    calls: CALLS,
+    cLoopCalls: C_CALLS,
+    warmupCalls: WARMUP_CALLS,
+    memoryCalls: MEMORY_CALLS,
+    memoryWarmupCalls: MEMORY_WARMUP_CALLS,
+    leakCalls: LEAK_CALLS,
+    leakWarmupCalls: LEAK_WARMUP_CALLS,
+    values: [BASE, BASE + 1],
+    issue: ISSUE,
+  },
   variants,
   coreVsFfiRsFast: coreVsFast,
   memory,

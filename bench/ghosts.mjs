@@ -18,7 +18,14 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { support } from '@tcp-user-timeout/core'
-import { canUseNetns, cleanupNetns, cleanupOnSignals, createNetns, ip, loCounters } from '@tcp-user-timeout/test-utils/netns'
+import {
+  canUseNetns,
+  cleanupNetns,
+  cleanupOnSignals,
+  createNetns,
+  ip,
+  loCounters,
+} from '@tcp-user-timeout/test-utils/netns'
 import { nodeInNetns } from './lib/child.mjs'
 import { delta, round, snapshot } from './ghosts/proc.mjs'
 import { fmt, renderSvg } from './ghosts/svg.mjs'
@@ -46,7 +53,9 @@ const out = QUICK
 
 function writeSvg(result) {
   const { machine: m, config: c } = result
-  const footer = `${result.command} · ${result.date.slice(0, 10)} · ${m.nproc} CPUs, Linux ${m.kernel}, node ${m.node} · one run per bar, ${c.windowSeconds} s window`
+  const footer =
+    `${result.command} · ${result.date.slice(0, 10)} · ${m.nproc} CPUs, ` +
+    `Linux ${m.kernel}, node ${m.node} · one run per bar, ${c.windowSeconds} s window`
   writeFileSync(out.svg, renderSvg(result.runs, { windowSeconds: c.windowSeconds, footer }))
 }
 
@@ -57,7 +66,11 @@ if (process.argv.includes('--svg-only')) {
 }
 
 const netns = canUseNetns()
-const unavailable = !netns.ok ? netns.reason : support().supported ? null : `socket options unsupported: ${support().reason}`
+const unavailable = !netns.ok
+  ? netns.reason
+  : support().supported
+    ? null
+    : `socket options unsupported: ${support().reason}`
 if (unavailable) {
   console.log(`SKIP ghosts bench: ${unavailable}`)
   process.exit(0)
@@ -75,7 +88,10 @@ async function runOne(n, variant) {
     const client = nodeInNetns(ns, CLIENT, [String(port), String(n)], n + FD_HEADROOM)
     const connected = await client.next('connected', CONNECT_BOUND_MS)
     if (connected.count !== n) {
-      throw new Error(`client connected ${connected.count} of ${n} (${connected.failed} failed: ${JSON.stringify(connected.errorCodes)})`)
+      throw new Error(
+        `client connected ${connected.count} of ${n} (${connected.failed} ` +
+          `failed: ${JSON.stringify(connected.errorCodes)})`,
+      )
     }
     await server.next('accepted', ASK_MS)
     await sleep(SETTLE_MS)
@@ -83,7 +99,7 @@ async function runOne(n, variant) {
     // Marks (which wake the server) before the first and after the last
     // /proc read, so the window itself holds no wakeup of ours.
     const m0 = await server.ask('mark', ASK_MS)
-    const c0 = await client.ask('mark', ASK_MS)
+    await client.ask('mark', ASK_MS)
     const lo0 = await loCounters(ns)
     const s0 = snapshot(server.pid)
     const k0 = snapshot(client.pid)
@@ -92,7 +108,7 @@ async function runOne(n, variant) {
     const k1 = snapshot(client.pid)
     const lo1 = await loCounters(ns)
     const m1 = await server.ask('mark', ASK_MS)
-    const c1 = await client.ask('mark', ASK_MS)
+    await client.ask('mark', ASK_MS)
 
     const from = server.events.length
     const cutAt = wallNow()
@@ -117,7 +133,8 @@ async function runOne(n, variant) {
       connectMs: connected.ms,
       server: delta(s0, s1),
       serverCpuUsageSeconds: round((m1.cpu.user + m1.cpu.system - m0.cpu.user - m0.cpu.system) / 1e6, 4),
-      eventLoop: m0.uv && m1.uv ? { iterations: m1.uv.loopCount - m0.uv.loopCount, events: m1.uv.events - m0.uv.events } : null,
+      eventLoop:
+        m0.uv && m1.uv ? { iterations: m1.uv.loopCount - m0.uv.loopCount, events: m1.uv.events - m0.uv.events } : null,
       client: delta(k0, k1),
       loPackets: lo0.packets !== null && lo1.packets !== null ? lo1.packets - lo0.packets : null,
       loDropped: lo0.dropped !== null && lo1.dropped !== null ? lo1.dropped - lo0.dropped : null,
@@ -150,7 +167,8 @@ async function runOne(n, variant) {
 function row(r) {
   const ctx = r.server.allCtxVoluntary + r.server.allCtxNonvoluntary
   const rec = r.reclaim
-  const reclaimAll = rec.remaining === 0 ? `${(rec.lastMs / 1000).toFixed(1)} s` : `>${rec.boundMs / 1000} s (${rec.remaining} left)`
+  const reclaimAll =
+    rec.remaining === 0 ? `${(rec.lastMs / 1000).toFixed(1)} s` : `>${rec.boundMs / 1000} s (${rec.remaining} left)`
   return [
     r.n.toLocaleString('en-US'),
     r.variant === 'heartbeat' ? '(a) heartbeat' : '(b) hardenServer',
@@ -195,9 +213,16 @@ const machine = {
   node: process.version,
   loadavgAtStart: os.loadavg().map((x) => round(x, 2)),
 }
+/** "1.23 s after the cut", or "NO, 3 left after 10 s". */
+const reclaimed = (reclaim) =>
+  reclaim.remaining === 0
+    ? `${(reclaim.lastMs / 1000).toFixed(2)} s after the cut`
+    : `NO, ${reclaim.remaining} left after ${RECLAIM_BOUND_MS / 1000} s`
+
 const date = new Date().toISOString()
 console.log(
-  `ghosts bench (${QUICK ? 'quick' : 'full'}): N = ${CONFIG.sizes.join(', ')}, ${CONFIG.windowSeconds} s idle windows; ` +
+  `ghosts bench (${QUICK ? 'quick' : 'full'}): ` +
+    `N = ${CONFIG.sizes.join(', ')}, ${CONFIG.windowSeconds} s idle windows; ` +
     `${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}`,
 )
 
@@ -207,13 +232,16 @@ try {
   for (const n of CONFIG.sizes) {
     for (const variant of VARIANTS) {
       if (signals.stopping) break
-      console.log(`- N = ${n}, ${variant}: connecting, ${SETTLE_MS / 1000} s settle, ${CONFIG.windowSeconds} s window, cut...`)
+      console.log(
+        `- N = ${n}, ${variant}: connecting, ${SETTLE_MS / 1000} s settle, ${CONFIG.windowSeconds} s window, cut...`,
+      )
       const r = await runOne(n, variant)
       runs.push(r)
       console.log(
-        `  server CPU ${fmt(r.server.cpuSeconds)} s, ${r.server.allCtxVoluntary + r.server.allCtxNonvoluntary} ctx switches; ` +
+        `  server CPU ${fmt(r.server.cpuSeconds)} ` +
+          `s, ${r.server.allCtxVoluntary + r.server.allCtxNonvoluntary} ctx switches; ` +
           (r.falseCloses > 0 ? `${r.falseCloses} closed BEFORE the cut (false positives); ` : '') +
-          `all ${n} reclaimed: ${r.reclaim.remaining === 0 ? `${(r.reclaim.lastMs / 1000).toFixed(2)} s after the cut` : `NO, ${r.reclaim.remaining} left after ${RECLAIM_BOUND_MS / 1000} s`}`,
+          `all ${n} reclaimed: ${reclaimed(r.reclaim)}`,
       )
     }
   }
@@ -229,8 +257,10 @@ console.log()
 console.log(table(runs.map(row)))
 console.log()
 console.log(
-  'server CPU s: utime+stime of all threads (/proc/<pid>/stat, 1/CLK_TCK s resolution); cpuUsage s: the same from getrusage (µs);\n' +
-    'ctx switches: voluntary + involuntary, all threads (/proc/<pid>/task/*/status); loop iters: event-loop iterations (libuv metrics, V8 tasks included);\n' +
+  'server CPU s: utime+stime of all threads (/proc/<pid>/stat, ' +
+    '1/CLK_TCK s resolution); cpuUsage s: the same from getrusage (µs);\n' +
+    'ctx switches: voluntary + involuntary, all threads (/proc/<pid>/task/*/status); ' +
+    'loop iters: event-loop iterations (libuv metrics, V8 tasks included);\n' +
     'lo packets / drops: segments of both ends in the window, and those lost to the receive backlog;\n' +
     'first closed / all reclaimed: after `ip link set lo down`; reaped: stats().reaped.',
 )
@@ -247,7 +277,11 @@ const result = {
     settleMs: SETTLE_MS,
     reclaimBoundMs: RECLAIM_BOUND_MS,
     heartbeat: { pingEveryMs: 5000, dropAfterMissed: 2, detectionBoundMs: 15000 },
-    harden: { keepAlive: { idleSeconds: 5, intervalSeconds: 5, count: 2 }, userTimeoutMs: 15000, detectionBoundMs: 15000 },
+    harden: {
+      keepAlive: { idleSeconds: 5, intervalSeconds: 5, count: 2 },
+      userTimeoutMs: 15000,
+      detectionBoundMs: 15000,
+    },
   },
   runs,
 }

@@ -38,15 +38,30 @@ import { table } from './lib/table.mjs'
 const TARGET = join(BENCH_DIR, 'instructions', 'target.mjs')
 // For looking into one figure (none of these writes the results):
 //   --only <scenario prefix>[,<prefix>...], --variants a,b (and the baseline), --warm <n>
-//   --keep <dir>: keep each run's callgrind.out (for diff.mjs, callgrind_annotate), the target's stdout (.log) and, with
-//     --node-flags='--perf-basic-prof', V8's names for its JIT code (.map, which diff.mjs reads)
+//   --keep <dir>: keep each run's callgrind.out (for diff.mjs, callgrind_annotate), the target's stdout (.log)
+//     and, with --node-flags='--perf-basic-prof', V8's names for its JIT code (.map, which diff.mjs reads)
 //   --node-flags='<flags>': extra flags for the target's node, e.g. '--trace-gc --trace-opt --trace-deopt'
-const { values: cli } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, repeats: { type: 'string' }, keep: { type: 'string' }, warm: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, merge: { type: 'boolean' } } })
+const { values: cli } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    repeats: { type: 'string' },
+    keep: { type: 'string' },
+    warm: { type: 'string' },
+    variants: { type: 'string' },
+    'node-flags': { type: 'string' },
+    merge: { type: 'boolean' },
+  },
+})
 const NODE_FLAGS = cli['node-flags']?.split(' ').filter(Boolean) ?? []
 // A look into one figure (--only, --keep, ...) runs once: a kept output is named by scenario, variant and N only.
-const DIAGNOSTIC = ['keep', 'warm', 'variants', 'node-flags'].some((k) => cli[k] !== undefined) || (cli.only !== undefined && !cli.merge)
+const DIAGNOSTIC =
+  ['keep', 'warm', 'variants', 'node-flags'].some((k) => cli[k] !== undefined) || (cli.only !== undefined && !cli.merge)
 if (cli.merge && (cli.only === undefined || DIAGNOSTIC || QUICK)) {
-  console.error('instructions: --merge re-counts the --only scenarios, in full, into the last full run\'s results: give --only <scenario prefix>, and none of --keep, --warm, --variants, --node-flags, --quick')
+  console.error(
+    "instructions: --merge re-counts the --only scenarios, in full, into the last full run's results: " +
+      'give --only <scenario prefix>, and none of --keep, --warm, --variants, --node-flags, --quick',
+  )
   process.exit(2)
 }
 const REPEATS = cli.repeats !== undefined ? Number(cli.repeats) : QUICK || DIAGNOSTIC ? 1 : 3
@@ -65,30 +80,105 @@ try {
  * `server`: the target serves, the driver sends units; `client`: the target makes units against a peer.
  */
 const FULL = [
-  ...FRAMEWORKS.map((fw) => ({ scenario: `adapter:${fw}`, unit: 'request', variants: ['none', 'als', 'ours', 'ours-header'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests' })),
-  { scenario: 'connect', unit: 'new connection', variants: ['none', 'loaded', 'bound'], baseline: 'loaded', warm: 20000, n: [200, 1200], peer: 'sink' },
-  { scenario: 'keepalive-http', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
-  { scenario: 'keepalive-fetch', unit: 'keep-alive exchange', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http' },
-  { scenario: 'http2-stream', unit: 'stream on a shared HTTP/2 session', variants: ['none', 'als', 'scoped'], baseline: 'als', warm: 20000, n: [200, 1200], peer: 'http2' },
-  { scenario: 'ffi', unit: 'setsockopt call', variants: ['empty', 'wrapped', 'raw', 'api'], baseline: 'wrapped', warm: 20000, n: [2000, 12000], peer: 'sink' },
-  { scenario: 'hardened', unit: 'accepted connection', variants: ['none', 'hardened'], baseline: 'none', warm: 20000, n: [200, 1200], server: 'connections' },
-  { scenario: 'lifetime', unit: 'request opening a socket', variants: ['als', 'ours'], baseline: 'als', warm: 20000, n: [200, 1200], server: 'requests', peer: 'sink' },
+  ...FRAMEWORKS.map((fw) => ({
+    scenario: `adapter:${fw}`,
+    unit: 'request',
+    variants: ['none', 'als', 'ours', 'ours-header'],
+    baseline: 'als',
+    warm: 20000,
+    n: [200, 1200],
+    server: 'requests',
+  })),
+  {
+    scenario: 'connect',
+    unit: 'new connection',
+    variants: ['none', 'loaded', 'bound'],
+    baseline: 'loaded',
+    warm: 20000,
+    n: [200, 1200],
+    peer: 'sink',
+  },
+  {
+    scenario: 'keepalive-http',
+    unit: 'keep-alive exchange',
+    variants: ['none', 'als', 'scoped'],
+    baseline: 'als',
+    warm: 20000,
+    n: [200, 1200],
+    peer: 'http',
+  },
+  {
+    scenario: 'keepalive-fetch',
+    unit: 'keep-alive exchange',
+    variants: ['none', 'als', 'scoped'],
+    baseline: 'als',
+    warm: 20000,
+    n: [200, 1200],
+    peer: 'http',
+  },
+  {
+    scenario: 'http2-stream',
+    unit: 'stream on a shared HTTP/2 session',
+    variants: ['none', 'als', 'scoped'],
+    baseline: 'als',
+    warm: 20000,
+    n: [200, 1200],
+    peer: 'http2',
+  },
+  {
+    scenario: 'ffi',
+    unit: 'setsockopt call',
+    variants: ['empty', 'wrapped', 'raw', 'api'],
+    baseline: 'wrapped',
+    warm: 20000,
+    n: [2000, 12000],
+    peer: 'sink',
+  },
+  {
+    scenario: 'hardened',
+    unit: 'accepted connection',
+    variants: ['none', 'hardened'],
+    baseline: 'none',
+    warm: 20000,
+    n: [200, 1200],
+    server: 'connections',
+  },
+  {
+    scenario: 'lifetime',
+    unit: 'request opening a socket',
+    variants: ['als', 'ours'],
+    baseline: 'als',
+    warm: 20000,
+    n: [200, 1200],
+    server: 'requests',
+    peer: 'sink',
+  },
 ]
 const WARM = cli.warm === undefined ? undefined : Number(cli.warm)
-const SCENARIOS = (QUICK
-  ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 1000, n: [50, 250] }]
-  : FULL.filter((s) => cli.only === undefined || cli.only.split(',').some((prefix) => s.scenario.startsWith(prefix)))
+const SCENARIOS = (
+  QUICK
+    ? [{ ...FULL.find((s) => s.scenario === 'connect'), variants: ['loaded', 'bound'], warm: 1000, n: [50, 250] }]
+    : FULL.filter((s) => cli.only === undefined || cli.only.split(',').some((prefix) => s.scenario.startsWith(prefix)))
 )
   .map((s) => (WARM === undefined ? s : { ...s, warm: WARM }))
-  .map((s) => (cli.variants === undefined ? s : { ...s, variants: s.variants.filter((v) => v === s.baseline || cli.variants.split(',').includes(v)) }))
+  .map((s) =>
+    cli.variants === undefined
+      ? s
+      : { ...s, variants: s.variants.filter((v) => v === s.baseline || cli.variants.split(',').includes(v)) },
+  )
 
-/** A peer in this process: a sink that reads and discards, or an HTTP/1.1 or h2c server answering 'ok' (and holding /hold open). */
+/**
+ * A peer in this process: a sink that reads and discards, or an HTTP/1.1 or h2c server
+ * answering 'ok' (and holding /hold open).
+ */
 async function startPeer(kind) {
   const sockets = new Set()
   const server =
-    kind === 'http' ? http.createServer((_req, res) => res.end('ok'))
-    : kind === 'http2' ? http2.createServer((req, res) => (req.url === '/hold' ? res.writeHead(200).flushHeaders() : res.end('ok')))
-    : net.createServer((s) => s.on('error', () => {}).resume())
+    kind === 'http'
+      ? http.createServer((_req, res) => res.end('ok'))
+      : kind === 'http2'
+        ? http2.createServer((req, res) => (req.url === '/hold' ? res.writeHead(200).flushHeaders() : res.end('ok')))
+        : net.createServer((s) => s.on('error', () => {}).resume())
   // The target runs slowly under valgrind, and pauses for full GCs: no idle timeout may close its pooled socket.
   server.keepAliveTimeout = 0
   server.on('connection', (s) => {
@@ -106,7 +196,10 @@ async function startPeer(kind) {
   }
 }
 
-/** Sends `n` units to a target server: sequential GETs over `agent`'s one keep-alive connection, or connections (each closed once the server has accepted it and answered). */
+/**
+ * Sends `n` units to a target server: sequential GETs over `agent`'s one keep-alive connection, or connections (each
+ * closed once the server has accepted it and answered).
+ */
 async function drive(kind, port, n, agent) {
   if (kind === 'connections') {
     for (let i = 0; i < n; i++) {
@@ -121,7 +214,9 @@ async function drive(kind, port, n, agent) {
   // Every variant gets the same request bytes: only ours-header reads the header.
   for (let i = 0; i < n; i++) {
     await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent, headers: HEADER }, (res) => res.resume().on('end', resolve)).on('error', reject)
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent, headers: HEADER }, (res) => res.resume().on('end', resolve))
+        .on('error', reject)
     })
   }
 }
@@ -131,7 +226,23 @@ async function count(spec, variant, n) {
   const peer = spec.peer === undefined ? undefined : await startPeer(spec.peer)
   const warm = spec.server === undefined ? spec.warm : 0 // a server's warm-up comes from here
   const out = join(cli.keep ?? SCRATCH, `${spec.scenario.replace(':', '-')}.${variant}.${n}.out`)
-  const args = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--predictable', '--single-threaded', '--expose-gc', ...NODE_FLAGS, TARGET, spec.scenario, variant, String(n), String(peer?.port ?? 0), String(warm)]
+  const args = [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    '--smc-check=all-non-file',
+    `--callgrind-out-file=${out}`,
+    process.execPath,
+    '--predictable',
+    '--single-threaded',
+    '--expose-gc',
+    ...NODE_FLAGS,
+    TARGET,
+    spec.scenario,
+    variant,
+    String(n),
+    String(peer?.port ?? 0),
+    String(warm),
+  ]
   const child = spawn('valgrind', args, { cwd: BENCH_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
@@ -165,11 +276,14 @@ async function count(spec, variant, n) {
     const [code, signal] = await closed
     if (cli.keep !== undefined) {
       writeFileSync(out.replace(/\.out$/, '.log'), `${log.join('\n')}\n`)
-      // With --node-flags='--perf-basic-prof', V8 names its JIT code in /tmp/perf-<pid>.map: diff.mjs reads it beside the .out.
-      if (existsSync(`/tmp/perf-${child.pid}.map`)) renameSync(`/tmp/perf-${child.pid}.map`, out.replace(/\.out$/, '.map'))
+      // With --node-flags='--perf-basic-prof', V8 names its JIT code in
+      // /tmp/perf-<pid>.map: diff.mjs reads it beside the .out.
+      if (existsSync(`/tmp/perf-${child.pid}.map`))
+        renameSync(`/tmp/perf-${child.pid}.map`, out.replace(/\.out$/, '.map'))
     }
     const collected = /Collected : (\d+)/.exec(stderr)
-    if (code !== 0 || collected === null) throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
+    if (code !== 0 || collected === null)
+      throw new Error(`${spec.scenario} ${variant} ${n}: exit ${code ?? signal}\n${stderr.slice(-2000)}`)
     const compiling = compiled(out)
     if (cli.keep === undefined) rmSync(out)
     return Number(collected[1]) - compiling
@@ -192,7 +306,10 @@ process.on('exit', () => rmSync(SCRATCH, { recursive: true, force: true }))
  * they are the warm-up's tail, not the units' cost, and are taken out.
  */
 function compiled(file) {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 << 20 })
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  })
   let sum = 0
   for (const line of text.split('\n')) {
     const m = /^\s*([\d,]+)\s+\([^)]*\)\s+\S*v8::internal::Compiler::CompileOptimized(OSR)?\(/.exec(line)
@@ -207,19 +324,22 @@ async function instrument(pid) {
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (output += d))
   const [code] = await once(child, 'close')
-  if (code !== 0 || !output.includes('OK')) throw new Error(`callgrind_control --instr=on ${pid}: exit ${code}: ${output}`)
+  if (code !== 0 || !output.includes('OK'))
+    throw new Error(`callgrind_control --instr=on ${pid}: exit ${code}: ${output}`)
 }
 
 /** Runs the jobs `PARALLEL` at a time (valgrind is single-threaded; the machine has two CPUs). */
 async function inParallel(jobs) {
   const results = new Array(jobs.length)
   let next = 0
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (next < jobs.length) {
-      const i = next++
-      results[i] = await jobs[i]()
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < jobs.length) {
+        const i = next++
+        results[i] = await jobs[i]()
+      }
+    }),
+  )
   return results
 }
 
@@ -241,7 +361,8 @@ for (const spec of SCENARIOS) {
   const perUnit = {}
   for (const variant of spec.variants) {
     const repeats = Array.from({ length: REPEATS }, (_, r) => {
-      const at = (n) => jobs.find((j) => j.spec === spec && j.variant === variant && j.r === r && j.n === n).instructions
+      const at = (n) =>
+        jobs.find((j) => j.spec === spec && j.variant === variant && j.r === r && j.n === n).instructions
       return (at(n2) - at(n1)) / (n2 - n1)
     })
     perUnit[variant] = summarize(repeats)
@@ -249,13 +370,25 @@ for (const spec of SCENARIOS) {
   const base = perUnit[spec.baseline].median
   for (const variant of spec.variants) {
     const s = perUnit[variant]
-    rows.push({ scenario: spec.scenario, unit: spec.unit, variant, perUnit: s.median, min: s.min, max: s.max, repeats: REPEATS, vsBaseline: variant === spec.baseline ? null : s.median / base, baseline: spec.baseline })
+    rows.push({
+      scenario: spec.scenario,
+      unit: spec.unit,
+      variant,
+      perUnit: s.median,
+      min: s.min,
+      max: s.max,
+      repeats: REPEATS,
+      vsBaseline: variant === spec.baseline ? null : s.median / base,
+      baseline: spec.baseline,
+    })
   }
 }
 
 const node = process.versions.node.split('.')[0]
 const RESULT = `instructions-node${node}`
-const runCommand = `node bench/instructions.mjs${cli.only === undefined ? '' : ` --only ${cli.only} --merge`}${REPEATS === 3 ? '' : ` --repeats ${REPEATS}`}`
+const onlyFlags = cli.only === undefined ? '' : ` --only ${cli.only} --merge`
+const repeatsFlag = REPEATS === 3 ? '' : ` --repeats ${REPEATS}`
+const runCommand = `node bench/instructions.mjs${onlyFlags}${repeatsFlag}`
 let command = `${runCommand} (Node ${node})`
 if (cli.merge) {
   // The other scenarios' rows stay those of the last full run, in FULL's order.
@@ -266,22 +399,40 @@ if (cli.merge) {
   }
   const last = JSON.parse(readFileSync(path, 'utf8'))
   const fresh = new Set(SCENARIOS.map((s) => s.scenario))
-  const merged = FULL.flatMap((s) => (fresh.has(s.scenario) ? rows : last.rows).filter((r) => r.scenario === s.scenario).map((r) => ({ repeats: last.repeats, ...r })))
+  const merged = FULL.flatMap((s) =>
+    (fresh.has(s.scenario) ? rows : last.rows)
+      .filter((r) => r.scenario === s.scenario)
+      .map((r) => ({ repeats: last.repeats, ...r })),
+  )
   rows.splice(0, rows.length, ...merged)
   // The footnote quotes this as one code span: no backquotes inside.
-  command = `${last.command} at ${last.date.slice(0, 16).replace('T', ' ')} UTC; its ${[...fresh].join(', ')} rows: ${runCommand}`
+  command =
+    `${last.command} at ${last.date.slice(0, 16).replace('T', ' ')} UTC; ` +
+    `its ${[...fresh].join(', ')} rows: ${runCommand}`
 }
-console.log(`instructions (node ${process.version}, ${REPEATS} repeat${REPEATS > 1 ? 's' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s):`)
+console.log(
+  `instructions (node ${process.version}, ${REPEATS} ` +
+    `repeat${REPEATS > 1 ? 's' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s):`,
+)
 for (const r of rows) {
   const range = (r.repeats ?? REPEATS) > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : ''
-  console.log(`  ${r.scenario.padEnd(16)} ${r.variant.padEnd(12)} ${fmt(r.perUnit).padStart(10)}${range} per ${r.unit}${r.vsBaseline === null ? '' : `  ${pct(r.vsBaseline, 2)} vs ${r.baseline}`}`)
+  console.log(
+    `  ${r.scenario.padEnd(16)} ${r.variant.padEnd(12)} ${fmt(r.perUnit).padStart(10)}${range} ` +
+      `per ${r.unit}${r.vsBaseline === null ? '' : `  ${pct(r.vsBaseline, 2)} vs ${r.baseline}`}`,
+  )
 }
 
 const ratio = (scenario, variant) => rows.find((r) => r.scenario === scenario && r.variant === variant)?.vsBaseline
 const target = (what, scenario, variant, limit) => {
   const v = ratio(scenario, variant)
-  // More than 2 % below its baseline, which it contains, a figure shows the scatter between variants, not a cost: unresolved.
-  return { what, target: `≤ ${pct(limit, 0)}`, measured: v === undefined ? 'not measured' : pct(v, 2), met: v === undefined ? null : v < 0.98 ? 'unresolved' : v <= limit }
+  // More than 2 % below its baseline, which it contains, a figure shows the scatter
+  // between variants, not a cost: unresolved.
+  return {
+    what,
+    target: `≤ ${pct(limit, 0)}`,
+    measured: v === undefined ? 'not measured' : pct(v, 2),
+    met: v === undefined ? null : v < 0.98 ? 'unresolved' : v <= limit,
+  }
 }
 const targets = QUICK
   ? [target('a new bound connection vs loaded', 'connect', 'bound', 1.03)]
@@ -305,4 +456,5 @@ const markdown = table(
     r.vsBaseline === null ? 'baseline' : `${pct(r.vsBaseline, 2)} vs \`${r.baseline}\``,
   ]),
 )
-if (!DIAGNOSTIC) writeResult(RESULT, { command, repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })
+if (!DIAGNOSTIC)
+  writeResult(RESULT, { command, repeats: REPEATS, rows, targets, markdown, seconds: (Date.now() - started) / 1000 })

@@ -22,7 +22,9 @@ const REQUESTS = QUICK ? 300 : 3000
 const sockets = new Set()
 const sink = net.createServer((s) => {
   sockets.add(s)
-  s.on('error', () => {}).on('close', () => sockets.delete(s)).resume()
+  s.on('error', () => {})
+    .on('close', () => sockets.delete(s))
+    .resume()
 })
 sink.listen(0, '127.0.0.1')
 await once(sink, 'listening')
@@ -70,7 +72,10 @@ const noSocket = ratios(us('no socket, until settled'), us('no socket, plain sco
 const oneSocket = ratios(us('one socket, until settled'), us('one socket, plain scope'))
 
 console.log(`lifetime: ${REQUESTS} requests × ${ROUNDS} rounds`)
-for (const r of rows) console.log(`  ${r.name.padEnd(28)} ${fmtSummary(r.us, 2, ' µs')}  setsockopt/request ${fmt(r.setsockoptPerRequest, 2)}`)
+for (const r of rows)
+  console.log(
+    `  ${r.name.padEnd(28)} ${fmtSummary(r.us, 2, ' µs')}  setsockopt/request ${fmt(r.setsockoptPerRequest, 2)}`,
+  )
 console.log(`  no socket: until settled / plain ${pct(noSocket.median)}; one socket: ${pct(oneSocket.median)}`)
 
 writeResult('lifetime', {

@@ -23,7 +23,10 @@ import { commandFor } from './http/command.mjs'
 const HERE = join(dirname(fileURLToPath(import.meta.url)), 'http')
 // --requests N / --only <framework> / --variant none|als: a partial run while
 // developing (no result written), e.g. the frameworks' own drift without ours.
-const { values: cli } = parseArgs({ strict: false, options: { requests: { type: 'string' }, only: { type: 'string' }, variant: { type: 'string' } } })
+const { values: cli } = parseArgs({
+  strict: false,
+  options: { requests: { type: 'string' }, only: { type: 'string' }, variant: { type: 'string' } },
+})
 const VARIANT = cli.variant ?? 'ours'
 const REQUESTS = cli.requests ? Number(cli.requests) : QUICK ? 20_000 : 1_000_000
 const ADAPTERS = cli.only ? [cli.only] : FRAMEWORKS
@@ -49,7 +52,9 @@ const amountMs = (amount) => 30_000 + (amount / 500) * 1000
 teardownOnSignals()
 
 async function measureAdapter(load, upstreamPort, framework) {
-  const server = spawnChild(join(HERE, 'server.mjs'), [framework, VARIANT, '--upstream', String(upstreamPort)], { nodeArgs: ['--expose-gc'] })
+  const server = spawnChild(join(HERE, 'server.mjs'), [framework, VARIANT, '--upstream', String(upstreamPort)], {
+    nodeArgs: ['--expose-gc'],
+  })
   try {
     const { port } = await server.next('listening', START_MS)
     const url = `http://127.0.0.1:${port}/`
@@ -58,7 +63,10 @@ async function measureAdapter(load, upstreamPort, framework) {
     const send = async (amount) => {
       const run = await load.ask('run', amountMs(amount), { url, connections: CONFIG.connections, amount })
       if (run.errors || run.timeouts || run.non2xx) {
-        throw new Error(`${framework}: ${run.errors} errors, ${run.timeouts} timeouts, ${run.non2xx} non-2xx in ${run.requests} requests`)
+        throw new Error(
+          `${framework}: ${run.errors} errors, ${run.timeouts} ` +
+            `timeouts, ${run.non2xx} non-2xx in ${run.requests} requests`,
+        )
       }
       sent += run.requests
       return run
@@ -69,14 +77,17 @@ async function measureAdapter(load, upstreamPort, framework) {
       checkpoints.push({ label, requests: sent, loadSeconds: run?.seconds, ...memory })
       const s = memory.stats ?? { setsockoptCalls: '–', bound: '–' }
       console.error(
-        `  ${framework.padEnd(7)} ${label.padEnd(7)} ${fmt(sent).padStart(9)} req  heap ${mb(memory.heapUsed)}  rss ${mb(memory.rss)}  ` +
-          `ext ${mb(memory.external)}  resources ${memory.resources}  setsockopt ${s.setsockoptCalls}  bound ${s.bound}`,
+        `  ${framework.padEnd(7)} ${label.padEnd(7)} ${fmt(sent).padStart(9)} ` +
+          `req  heap ${mb(memory.heapUsed)}  rss ${mb(memory.rss)}  ` +
+          `ext ${mb(memory.external)}  resources ${memory.resources} ` +
+          ` setsockopt ${s.setsockoptCalls}  bound ${s.bound}`,
       )
     }
     await checkpoint('start')
     await checkpoint('warm-up', await send(CONFIG.warmupRequests))
     const chunk = CONFIG.requests / CONFIG.checkpoints
-    for (let i = 1; i <= CONFIG.checkpoints; i++) await checkpoint(`${Math.round((i * 100) / CONFIG.checkpoints)}%`, await send(chunk))
+    for (let i = 1; i <= CONFIG.checkpoints; i++)
+      await checkpoint(`${Math.round((i * 100) / CONFIG.checkpoints)}%`, await send(chunk))
     return analyse(checkpoints)
   } finally {
     await server.close()
@@ -97,7 +108,10 @@ function analyse(checkpoints) {
     heapGrowthPerRequest: (end.heapUsed - warm.heapUsed) / requests,
     heapSlopePerRequest: slope(after.map((c) => [c.requests, c.heapUsed])),
     rssGrowthPerRequest: (end.rss - warm.rss) / requests,
-    rssSecondHalf: { min: Math.min(...after.filter((c) => c.requests >= half.requests).map((c) => c.rss)), max: Math.max(...after.filter((c) => c.requests >= half.requests).map((c) => c.rss)) },
+    rssSecondHalf: {
+      min: Math.min(...after.filter((c) => c.requests >= half.requests).map((c) => c.rss)),
+      max: Math.max(...after.filter((c) => c.requests >= half.requests).map((c) => c.rss)),
+    },
     rssEndOverMid: end.rss / half.rss,
     maxHeapAfterGc: Math.max(...checkpoints.map((c) => c.heapUsed)),
     peakHeapUnderLoad: Math.max(...checkpoints.map((c) => c.peakHeapUsed)),
@@ -133,25 +147,53 @@ const bpr = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)} B`
 
 function tables(adapters) {
   const head = [
-    'adapter', 'heap warm-up', 'heap end', 'heap/request', 'heap slope/request', 'max heap (after GC)', 'peak heap (load)',
-    'RSS warm-up', 'RSS end', 'RSS 2nd half', 'setsockopt warm-up → end', 'bound', 'resources warm-up → end',
+    'adapter',
+    'heap warm-up',
+    'heap end',
+    'heap/request',
+    'heap slope/request',
+    'max heap (after GC)',
+    'peak heap (load)',
+    'RSS warm-up',
+    'RSS end',
+    'RSS 2nd half',
+    'setsockopt warm-up → end',
+    'bound',
+    'resources warm-up → end',
   ]
   const rows = Object.keys(adapters).map((f) => {
     const a = adapters[f]
     return [
-      f, mb(a.warmup.heapUsed), mb(a.end.heapUsed), bpr(a.heapGrowthPerRequest), bpr(a.heapSlopePerRequest), mb(a.maxHeapAfterGc), mb(a.peakHeapUnderLoad),
-      mb(a.warmup.rss), mb(a.end.rss), `${mb(a.rssSecondHalf.min)}–${mb(a.rssSecondHalf.max)}`,
-      `${a.warmup.setsockoptCalls} → ${a.end.setsockoptCalls}`, String(a.end.bound), `${a.warmup.resources} → ${a.end.resources}`,
+      f,
+      mb(a.warmup.heapUsed),
+      mb(a.end.heapUsed),
+      bpr(a.heapGrowthPerRequest),
+      bpr(a.heapSlopePerRequest),
+      mb(a.maxHeapAfterGc),
+      mb(a.peakHeapUnderLoad),
+      mb(a.warmup.rss),
+      mb(a.end.rss),
+      `${mb(a.rssSecondHalf.min)}–${mb(a.rssSecondHalf.max)}`,
+      `${a.warmup.setsockoptCalls} → ${a.end.setsockoptCalls}`,
+      String(a.end.bound),
+      `${a.warmup.resources} → ${a.end.resources}`,
     ]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const text = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n')
-  const md = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  const md = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
   return { text, md }
 }
 
 async function main() {
-  console.error(`memory bench, node ${process.version}, ${QUICK ? 'quick' : 'full'}: ${fmt(CONFIG.requests)} requests (+${fmt(CONFIG.warmupRequests)} warm-up) per adapter, ${CONFIG.connections} connections`)
+  console.error(
+    `memory bench, node ${process.version}, ${QUICK ? 'quick' : 'full'}: ${fmt(CONFIG.requests)} ` +
+      `requests (+${fmt(CONFIG.warmupRequests)} warm-up) per adapter, ${CONFIG.connections} connections`,
+  )
   const upstream = spawnChild(join(HERE, 'upstream.mjs'))
   const load = spawnChild(join(HERE, 'load.mjs'))
   const { port: upstreamPort } = await upstream.next('listening', START_MS)
@@ -173,12 +215,19 @@ async function main() {
       met: QUICK ? null : a.heapGrowthPerRequest < 1,
     })
     if (QUICK) {
-      targets.push({ what: `${f}: heap growth after warm-up, quick smoke`, target: '< 100 B/request', measured: round3(a.heapGrowthPerRequest), met: a.heapGrowthPerRequest < 100 })
+      targets.push({
+        what: `${f}: heap growth after warm-up, quick smoke`,
+        target: '< 100 B/request',
+        measured: round3(a.heapGrowthPerRequest),
+        met: a.heapGrowthPerRequest < 100,
+      })
     }
     targets.push({
       // Per pooled socket, not per request: bound when a request opens it, put back when that
       // request ends (the lifetime rule), bound again by the next exchange; then steady.
-      what: `${f}: setsockopt calls at the end (per pool socket: bound at open, put back at its opener's end, bound again by the next exchange; the value is the same every request)`,
+      what:
+        `${f}: setsockopt calls at the end (per pool socket: bound at open, put back at its ` +
+        `opener's end, bound again by the next exchange; the value is the same every request)`,
       target: `≤ ${3 * CONFIG.maxSockets}`,
       measured: a.end.setsockoptCalls,
       met: a.end.setsockoptCalls <= 3 * CONFIG.maxSockets,
@@ -199,11 +248,16 @@ async function main() {
   const command = commandFor('memory.mjs')
   const markdown = [
     commandBlock(command),
-    `Node ${process.version}. Per adapter (\`tcpUserTimeout({ seconds: ${CONFIG.seconds} })\`): ${fmt(CONFIG.warmupRequests)} warm-up requests, then ` +
-      `${fmt(CONFIG.requests)} in ${CONFIG.checkpoints} steps; each request makes one outbound call (${CONFIG.outbound}) to an upstream in its own process. ` +
-      `Load: autocannon (${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, \`amount\` per step) in its own process. ` +
-      'Memory read in the server after `global.gc()` (`--expose-gc`) at each checkpoint; heap/request: (end − warm-up) / requests; ' +
-      'slope: least-squares over the checkpoints after warm-up; peak heap (load): highest `heapUsed` sampled every 500 ms under load, without forcing a GC; ' +
+    `Node ${process.version}. Per adapter (\`tcpUserTimeout({ seconds: ${CONFIG.seconds} ` +
+      `})\`): ${fmt(CONFIG.warmupRequests)} warm-up requests, then ` +
+      `${fmt(CONFIG.requests)} in ${CONFIG.checkpoints} steps; each request makes ` +
+      `one outbound call (${CONFIG.outbound}) to an upstream in its own process. ` +
+      `Load: autocannon (${CONFIG.connections} connections, ` +
+      `pipelining ${CONFIG.pipelining}, \`amount\` per step) in its own process. ` +
+      'Memory read in the server after `global.gc()` (`--expose-gc`) ' +
+      'at each checkpoint; heap/request: (end − warm-up) / requests; ' +
+      'slope: least-squares over the checkpoints after warm-up; peak heap (load): ' +
+      'highest `heapUsed` sampled every 500 ms under load, without forcing a GC; ' +
       'resources: `process.getActiveResourcesInfo().length` (load connections closed).',
     '',
     md,

@@ -12,7 +12,14 @@
 // Needs root (namespaces); prints SKIP and exits 0 otherwise.
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { canUseNetns, cleanupNetns, cleanupOnSignals, createNetns, deleteNetns, ip } from '@tcp-user-timeout/test-utils/netns'
+import {
+  canUseNetns,
+  cleanupNetns,
+  cleanupOnSignals,
+  createNetns,
+  deleteNetns,
+  ip,
+} from '@tcp-user-timeout/test-utils/netns'
 import { nodeInNetns } from './lib/child.mjs'
 import { BENCH_DIR, QUICK, benchCommand, commandBlock, machine, skip, writeResult } from './lib/result.mjs'
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs'
@@ -104,11 +111,13 @@ function timeline(arms, writeSentMs, eventMs) {
     firstFireMs: list[0]?.dueMs ?? null,
     firstBackoffRetransmitMs: k > 0 ? list[k - 1].dueMs : null,
     // Valid only when the poller saw the arm before the last one fire into it.
-    lastArmMs: last && previous && last.dueMs !== null && previous.dueMs !== null ? round(last.dueMs - previous.dueMs) : null,
+    lastArmMs:
+      last && previous && last.dueMs !== null && previous.dueMs !== null ? round(last.dueMs - previous.dueMs) : null,
     lastArmLateMs: last?.dueMs != null ? round(eventMs - writeSentMs - last.dueMs) : null,
     // ~ the bound if the kernel counts it from that retransmission and clamps
     // the last arm to end at the bound.
-    lastDueAfterFirstBackoffMs: k > 0 && last?.dueMs != null && list[k - 1].dueMs !== null ? round(last.dueMs - list[k - 1].dueMs) : null,
+    lastDueAfterFirstBackoffMs:
+      k > 0 && last?.dueMs != null && list[k - 1].dueMs !== null ? round(last.dueMs - list[k - 1].dueMs) : null,
     dueUncertaintyMaxMs: list.length ? Math.max(...list.map((a) => a.dueUncertaintyMs ?? 0)) : null,
   }
 }
@@ -117,7 +126,9 @@ function timeline(arms, writeSentMs, eventMs) {
 async function tcpCounters(ns) {
   const names = ['TcpRetransSegs', 'TcpExtTCPTimeouts', 'TcpExtTCPLossProbes']
   const out = await new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns, 'nstat', '-saz', ...names], { timeout: 5000 }, (error, stdout) => resolve(error ? '' : stdout))
+    execFile('ip', ['netns', 'exec', ns, 'nstat', '-saz', ...names], { timeout: 5000 }, (error, stdout) =>
+      resolve(error ? '' : stdout),
+    )
   })
   return Object.fromEntries(names.map((n) => [n, Number(out.match(new RegExp(`^${n}\\s+(\\d+)`, 'm'))?.[1] ?? NaN)]))
 }
@@ -125,7 +136,8 @@ async function tcpCounters(ns) {
 const round = (x, digits = 1) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits)
 
 console.log(
-  `precision bench (${QUICK ? 'quick' : 'full'}): bounds ${BOUNDS_MS.map((b) => `${b / 1000} s`).join(', ')}, ${RUNS} runs each; ` +
+  `precision bench (${QUICK ? 'quick' : 'full'}): ` +
+    `bounds ${BOUNDS_MS.map((b) => `${b / 1000} s`).join(', ')}, ${RUNS} runs each; ` +
     `${machine().nproc} CPUs, Linux ${machine().kernel}, node ${process.version}`,
 )
 
@@ -138,9 +150,11 @@ try {
       const r = await runOne(boundMs)
       runs.push(r)
       console.log(
-        `  run ${i + 1}, bound ${boundMs / 1000} s: ${r.code} after ${fmt(r.elapsedMs, 1)} ms (overshoot ${fmt(r.overshootMs, 1)} ms); ` +
+        `  run ${i + 1}, bound ${boundMs / 1000} s: ${r.code} ` +
+          `after ${fmt(r.elapsedMs, 1)} ms (overshoot ${fmt(r.overshootMs, 1)} ms); ` +
           `timer due at ${r.timer.arms.map((a) => fmt(a.dueMs)).join(', ')} ms after the write; ` +
-          `${r.counters.TcpExtTCPLossProbes} loss probe, ${r.counters.TcpExtTCPTimeouts} RTO timeouts, ${r.counters.TcpRetransSegs} retransmitted segments`,
+          `${r.counters.TcpExtTCPLossProbes} loss probe, ${r.counters.TcpExtTCPTimeouts} ` +
+          `RTO timeouts, ${r.counters.TcpRetransSegs} retransmitted segments`,
       )
     }
   }
@@ -182,16 +196,27 @@ const perBound = BOUNDS_MS.map((boundMs) => {
 })
 
 const targets = perBound.map((b) => ({
-  what: `bound ${b.boundMs / 1000} s: median overshoot, write → ETIMEDOUT (${b.etimedout}/${b.runs} runs closed with ETIMEDOUT)`,
+  what:
+    `bound ${b.boundMs / 1000} s: median overshoot, ` +
+    `write → ETIMEDOUT (${b.etimedout}/${b.runs} runs closed with ETIMEDOUT)`,
   target: `≤ ${TARGET_OVERSHOOT_MS} ms, every run ETIMEDOUT`,
-  measured: b.overshootMs ? `${fmt(b.overshootMs.median, 1)} ms (worst ${fmt(b.overshootMs.max, 1)} ms)` : 'no ETIMEDOUT',
+  measured: b.overshootMs
+    ? `${fmt(b.overshootMs.median, 1)} ms (worst ${fmt(b.overshootMs.max, 1)} ms)`
+    : 'no ETIMEDOUT',
   met: b.overshootMs !== null && b.etimedout === b.runs && b.overshootMs.median <= TARGET_OVERSHOOT_MS,
 }))
 
 const s = (x, digits = 0) => (x ? fmtSummary(x, digits) : '–')
 
 const resultTable = table(
-  ['bound', 'ETIMEDOUT', 'write → error ms, median (min–max)', 'overshoot ms, median', 'overshoot ms, worst', 'cut → event ms (upper bound)'],
+  [
+    'bound',
+    'ETIMEDOUT',
+    'write → error ms, median (min–max)',
+    'overshoot ms, median',
+    'overshoot ms, worst',
+    'cut → event ms (upper bound)',
+  ],
   perBound.map((b) => [
     `${b.boundMs / 1000} s`,
     `${b.etimedout}/${b.runs}`,
@@ -224,11 +249,17 @@ const timerTable = table(
 // One whole timeline per bound: the run with the median overshoot.
 const examples = perBound
   .map((b) => {
-    const ok = runs.filter((r) => r.boundMs === b.boundMs && r.code === 'ETIMEDOUT').sort((x, y) => x.overshootMs - y.overshootMs)
+    const ok = runs
+      .filter((r) => r.boundMs === b.boundMs && r.code === 'ETIMEDOUT')
+      .sort((x, y) => x.overshootMs - y.overshootMs)
     const r = ok[ok.length >> 1]
     if (!r) return null
     const arms = r.timer.arms
-      .map((a) => `${fmt(a.dueMs)}${a.overdueSeenMs !== null && a.overdueSeenMs > a.dueMs ? ` (still pending at ${fmt(a.overdueSeenMs)})` : ''} [rto ${fmt(a.rtoMs)}, backoff ${a.backoff}]`)
+      .map((a) => {
+        const pending =
+          a.overdueSeenMs !== null && a.overdueSeenMs > a.dueMs ? ` (still pending at ${fmt(a.overdueSeenMs)})` : ''
+        return `${fmt(a.dueMs)}${pending} [rto ${fmt(a.rtoMs)}, backoff ${a.backoff}]`
+      })
       .join(' → ')
     return `- bound ${b.boundMs / 1000} s, error at ${fmt(r.elapsedMs, 1)} ms: timer due at ${arms}`
   })
@@ -246,19 +277,29 @@ console.log(targetsMarkdown)
 
 // What the timelines say, in numbers of this run; the claim is made only
 // when the data fit it.
-const fits = perBound.every((b) => b.lastDueAfterFirstBackoffMs && Math.abs(b.lastDueAfterFirstBackoffMs.median - b.boundMs) <= 50)
+const fits = perBound.every(
+  (b) => b.lastDueAfterFirstBackoffMs && Math.abs(b.lastDueAfterFirstBackoffMs.median - b.boundMs) <= 50,
+)
 const reading = [
   ...perBound.map(
     (b) =>
-      `- bound ${b.boundMs / 1000} s: first timer fire ${fmt(b.firstFireMs?.median)} ms after the write (loss probes counted per run: ${b.lossProbes.join('/')}), ` +
-      `first backed-off retransmission ${fmt(b.firstBackoffRetransmitMs?.median)} ms, closing arm due ${fmt(b.lastDueAfterFirstBackoffMs?.median)} ms after that ` +
-      `and run ${fmt(b.lastArmLateMs?.median)} ms late (its length ${fmt(b.lastArmMs?.median)} ms); overshoot ${fmt(b.overshootMs?.median)} ms (medians).`,
+      `- bound ${b.boundMs / 1000} s: first timer fire ${fmt(b.firstFireMs?.median)} ` +
+      `ms after the write (loss probes counted per run: ${b.lossProbes.join('/')}), ` +
+      `first backed-off retransmission ${fmt(b.firstBackoffRetransmitMs?.median)} ms, ` +
+      `closing arm due ${fmt(b.lastDueAfterFirstBackoffMs?.median)} ms after that ` +
+      `and run ${fmt(b.lastArmLateMs?.median)} ms late (its length ${fmt(b.lastArmMs?.median)} ms); ` +
+      `overshoot ${fmt(b.overshootMs?.median)} ms (medians).`,
   ),
   '',
   fits
-    ? 'For every bound the closing arm was due one bound (±50 ms) after the first backed-off retransmission: the kernel counted the bound from that retransmission, not from the write, and shortened the last arm so that it ends at the bound instead of waiting for the next backoff step. The overshoot is the time from the write to that retransmission plus how late the timer wheel ran the closing arm.'
-    : 'The closing arm was not due one bound (±50 ms) after the first backed-off retransmission for every bound: the overshoot does not decompose that way here; see the timelines.',
-  `Due times are ±${fmt(Math.max(...perBound.map((b) => b.dueUncertaintyMaxMs)))} ms at worst (half the span of the \`ss\` read that gave them).`,
+    ? 'For every bound the closing arm was due one bound (±50 ms) after the first backed-off retransmission: ' +
+      'the kernel counted the bound from that retransmission, not from the write, and shortened the last ' +
+      'arm so that it ends at the bound instead of waiting for the next backoff step. The overshoot is ' +
+      'the time from the write to that retransmission plus how late the timer wheel ran the closing arm.'
+    : 'The closing arm was not due one bound (±50 ms) after the first backed-off retransmission ' +
+      'for every bound: the overshoot does not decompose that way here; see the timelines.',
+  `Due times are ±${fmt(Math.max(...perBound.map((b) => b.dueUncertaintyMaxMs)))} ` +
+    `ms at worst (half the span of the \`ss\` read that gave them).`,
 ].join('\n')
 
 console.log()
@@ -266,11 +307,22 @@ console.log(reading)
 
 const command = benchCommand('precision')
 const markdown = `${commandBlock(command)}
-${RUNS} runs per bound, bounds interleaved; each run in a fresh network namespace, with both ends of one loopback connection in one child process and the client bound by \`setUserTimeout(socket, bound)\` (read back before the cut). After one acknowledged exchange the bench runs \`ip -n NS link set lo down\`, then tells the child to write 64 bytes. **write → error** is the child's own clock (\`performance.now()\`) from just before its \`write()\`, issued after the cut completed, to the start of its \`'error'\` handler: the first unacknowledged data, so this is the wait an application sees. **cut → event** is the orchestrator's clock from before it ran \`ip … link set lo down\` (${fmt(summarize(runs.map((r) => r.cutTookMs)).median)} ms median) to reading the child's report: an upper bound including the cut and the pipe. Overshoot = write → error − bound.
+${RUNS} runs per bound, bounds interleaved; each run in a fresh network namespace, with both ends of one loopback
+connection in one child process and the client bound by \`setUserTimeout(socket, bound)\` (read back before the cut).
+After one acknowledged exchange the bench runs \`ip -n NS link set lo down\`, then tells the child to write 64 bytes.
+**write → error** is the child's own clock (\`performance.now()\`) from just before its \`write()\`, issued after the
+cut completed, to the start of its \`'error'\` handler: the first unacknowledged data, so this is the wait an
+application sees. **cut → event** is the orchestrator's clock from before it ran \`ip … link set lo down\`
+(${fmt(summarize(runs.map((r) => r.cutTookMs)).median)} ms median) to reading the child's report: an upper bound
+including the cut and the pipe. Overshoot = write → error − bound.
 
 ${resultTable}
 
-Where the overshoot comes from: \`ss -tino\` polled inside the namespace every ${POLL_MS} ms during each run gives, for every arm of the socket's timer, when it was due to fire (ms after the write, orchestrator clock, median (min–max)); each fire is a (re)transmission, the last one the close. \`[rto, backoff]\` is the socket's state while that arm was pending. The counters are the namespace's \`nstat\` (only this connection lives there). The kernel's timer wheel rounds a timer up to its level's granularity, so an arm can run after it was due.
+Where the overshoot comes from: \`ss -tino\` polled inside the namespace every ${POLL_MS} ms during each run gives,
+for every arm of the socket's timer, when it was due to fire (ms after the write, orchestrator clock, median
+(min–max)); each fire is a (re)transmission, the last one the close. \`[rto, backoff]\` is the socket's state while
+that arm was pending. The counters are the namespace's \`nstat\` (only this connection lives there). The kernel's
+timer wheel rounds a timer up to its level's granularity, so an arm can run after it was due.
 
 ${timerTable}
 
@@ -282,7 +334,14 @@ ${targetsMarkdown}
 `
 
 writeResult('precision', {
-  config: { boundsMs: BOUNDS_MS, runsPerBound: RUNS, graceMs: GRACE_MS, writeBytes: 64, cut: 'ip -n NS link set lo down', bind: 'setUserTimeout(socket, boundMs)' },
+  config: {
+    boundsMs: BOUNDS_MS,
+    runsPerBound: RUNS,
+    graceMs: GRACE_MS,
+    writeBytes: 64,
+    cut: 'ip -n NS link set lo down',
+    bind: 'setUserTimeout(socket, boundMs)',
+  },
   perBound,
   runs,
   targets,

@@ -17,14 +17,24 @@ function load(name) {
 
 function provenance(r) {
   const m = r.machine
-  return `_Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC by \`${r.command}\`: ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, Node ${m.node}, load average ${m.loadavgAtStart.join(' / ')} at the start._`
+  return (
+    `_Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC by \`${r.command}\`: ${m.nproc} CPUs (${m.cpu}), ` +
+    `Linux ${m.kernel}, Node ${m.node}, load average ${m.loadavgAtStart.join(' / ')} at the start._`
+  )
 }
 
 function targetsTable(names) {
   const lines = ['| bench | what | target | measured | |', '|---|---|---|---|---|']
   for (const name of names) {
     for (const t of load(name)?.targets ?? []) {
-      const mark = t.met === true ? 'met' : t.met === false ? '**missed**' : t.met === 'unresolved' ? 'unresolved (below its baseline: scatter)' : 'not measured'
+      const mark =
+        t.met === true
+          ? 'met'
+          : t.met === false
+            ? '**missed**'
+            : t.met === 'unresolved'
+              ? 'unresolved (below its baseline: scatter)'
+              : 'not measured'
       lines.push(`| ${name} | ${t.what} | ${t.target} | ${t.measured} | ${mark} |`)
     }
   }
@@ -35,15 +45,20 @@ const text = readFileSync(FILE, 'utf8')
 const names = [...text.matchAll(MARKER)].map((m) => m[1]).filter((n) => n !== 'targets')
 const missing = []
 const out = text.replace(MARKER, (whole, name) => {
-  const body = name === 'targets' ? targetsTable(names) : (() => {
-    const r = load(name)
-    if (r === undefined) {
-      missing.push(name)
-      return undefined
-    }
-    return `${r.markdown.trim()}\n\n${provenance(r)}`
-  })()
+  const body =
+    name === 'targets'
+      ? targetsTable(names)
+      : (() => {
+          const r = load(name)
+          if (r === undefined) {
+            missing.push(name)
+            return undefined
+          }
+          return `${r.markdown.trim()}\n\n${provenance(r)}`
+        })()
   return body === undefined ? whole : `<!-- bench:${name} -->\n${body}\n<!-- /bench:${name} -->`
 })
 writeFileSync(FILE, out)
-console.log(`report: updated ${FILE}${missing.length ? `; no full result for ${missing.join(', ')} (left as it was)` : ''}`)
+console.log(
+  `report: updated ${FILE}${missing.length ? `; no full result for ${missing.join(', ')} (left as it was)` : ''}`,
+)

@@ -28,7 +28,10 @@ const LIMIT_MS = QUICK ? 60_000 : 30 * 60_000
 function nodeBinary(major) {
   if (major === undefined || String(major) === process.versions.node.split('.')[0]) return process.execPath
   const script = join(BENCH_DIR, '..', 'scripts', 'node-bin.sh')
-  return execFileSync('bash', [script, String(major)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+  return execFileSync('bash', [script, String(major)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim()
 }
 
 function runOne(node, script) {
@@ -62,7 +65,12 @@ for (const [name, script, major] of BENCHES) {
   const exit = await runOne(node, script)
   const path = resultPath(name)
   const fresh = existsSync(path) && statSync(path).mtimeMs >= before
-  outcomes.push({ name, exit, result: fresh ? JSON.parse(readFileSync(path, 'utf8')) : undefined, seconds: (Date.now() - before) / 1000 })
+  outcomes.push({
+    name,
+    exit,
+    result: fresh ? JSON.parse(readFileSync(path, 'utf8')) : undefined,
+    seconds: (Date.now() - before) / 1000,
+  })
 }
 
 console.log(`\n=== ${QUICK ? 'quick' : 'full'} run: ${((Date.now() - started) / 1000).toFixed(0)} s ===`)
@@ -74,7 +82,8 @@ for (const { name, exit, result, seconds } of outcomes) {
   const status = exit !== 0 ? `FAILED (${exit})` : result === undefined ? 'skipped (no result)' : 'ok'
   console.log(`${name}: ${status}, ${seconds.toFixed(0)} s`)
   for (const t of result?.targets ?? []) {
-    const mark = t.met === true ? 'met' : t.met === false ? 'MISSED' : t.met === 'unresolved' ? 'unresolved' : 'not measured'
+    const mark =
+      t.met === true ? 'met' : t.met === false ? 'MISSED' : t.met === 'unresolved' ? 'unresolved' : 'not measured'
     console.log(`  ${mark}: ${t.what}: ${t.measured} (target ${t.target})`)
   }
 }

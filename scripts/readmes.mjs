@@ -34,7 +34,10 @@ const exists = (file) => {
   }
 }
 
-/** Every document that may carry snippets, relative to the repository root: README.md, docs/*.md, packages/<name>/README.md. */
+/**
+ * Every document that may carry snippets, relative to the repository root:
+ * README.md, docs/*.md, packages/<name>/README.md.
+ */
 export function documents() {
   const pages = readdirSync(join(ROOT, 'docs'))
     .filter((name) => name.endsWith('.md'))
@@ -61,7 +64,9 @@ export function snippet(name, file = 'a document') {
   }
   const relative = [...body.matchAll(RELATIVE_LINK)].map((m) => m[1])
   if (relative.length > 0) {
-    throw new Error(`docs/snippets/${name}.md: relative link ${relative.join(', ')}; a snippet is copied into other folders and onto npm, so give its links as https://github.com/tcp-user-timeout/tcp-user-timeout-node/blob/main/...`)
+    throw new Error(
+      `docs/snippets/${name}.md: relative link ${relative.join(', ')}; a snippet is copied into other folders and onto npm, so give its links as https://github.com/tcp-user-timeout/tcp-user-timeout-node/blob/main/...`,
+    )
   }
   return body.endsWith('\n') ? body : `${body}\n`
 }

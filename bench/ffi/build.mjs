@@ -36,7 +36,13 @@ function compile(args, out) {
     execFileSync(CC, [...args, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] })
     return { path: out }
   } catch (error) {
-    return { skipped: `\`${CC} ${args.join(' ')}\` failed: ${String(error.stderr ?? error.message).trim().split('\n')[0]}` }
+    return {
+      skipped: `\`${CC} ${args.join(' ')}\` failed: ${
+        String(error.stderr ?? error.message)
+          .trim()
+          .split('\n')[0]
+      }`,
+    }
   }
 }
 
@@ -51,6 +57,7 @@ export function buildCLoop() {
 export function buildAddon() {
   const missing = compilerMissing()
   if (missing) return { skipped: missing }
-  if (!existsSync(join(NODE_INCLUDE, 'node_api.h'))) return { skipped: `no Node headers (${join(NODE_INCLUDE, 'node_api.h')} missing)` }
+  if (!existsSync(join(NODE_INCLUDE, 'node_api.h')))
+    return { skipped: `no Node headers (${join(NODE_INCLUDE, 'node_api.h')} missing)` }
   return compile(['-O2', '-shared', '-fPIC', `-I${NODE_INCLUDE}`, join(HERE, 'addon.c')], join(tmp(), 'addon.node'))
 }

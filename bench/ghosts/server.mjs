@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline'
 
 const [variant, expectedArg] = process.argv.slice(2)
 const expected = Number(expectedArg)
-if (variant !== 'heartbeat' && variant !== 'harden') throw new Error(`variant must be heartbeat or harden, got ${variant}`)
+if (variant !== 'heartbeat' && variant !== 'harden')
+  throw new Error(`variant must be heartbeat or harden, got ${variant}`)
 
 const PING_EVERY_MS = 5000
 // Two missed PINGs: a peer last heard from just after PING k is dropped at
@@ -76,7 +77,8 @@ if (core !== null) {
 
 function emitReclaimed() {
   const closes = cut.closes.sort((a, b) => a - b)
-  const q = (p) => (closes.length ? Math.round(closes[Math.min(closes.length - 1, Math.floor(p * closes.length))]) : null)
+  const q = (p) =>
+    closes.length ? Math.round(closes[Math.min(closes.length - 1, Math.floor(p * closes.length))]) : null
   emit({
     event: 'reclaimed',
     closed: closes.length,

@@ -3,7 +3,10 @@
 // N, one bar per variant. No plotting library: the repository keeps none.
 
 const COLORS = { heartbeat: '#d9722b', harden: '#2b6cb0' }
-const LABELS = { heartbeat: '(a) heartbeat 5 s, drop after 2 missed', harden: '(b) hardenServer keep-alive 5 + 2 × 5 s' }
+const LABELS = {
+  heartbeat: '(a) heartbeat 5 s, drop after 2 missed',
+  harden: '(b) hardenServer keep-alive 5 + 2 × 5 s',
+}
 const PANEL_W = 250
 const PANEL_GAP = 70
 const LEFT = 60
@@ -30,7 +33,14 @@ export function fmt(v) {
 function niceScale(max) {
   if (!(max > 0)) return { top: 1, step: 0.2 }
   const p = 10 ** Math.floor(Math.log10(max))
-  for (const [m, div] of [[1, 5], [2, 4], [2.5, 5], [4, 4], [5, 5], [10, 5]]) {
+  for (const [m, div] of [
+    [1, 5],
+    [2, 4],
+    [2.5, 5],
+    [4, 4],
+    [5, 5],
+    [10, 5],
+  ]) {
     if (m * p >= max) return { top: m * p, step: (m * p) / div }
   }
   return { top: 10 * p, step: 2 * p }
@@ -64,12 +74,18 @@ function panel(x0, title, unit, groups, variants, { refLine } = {}) {
       const bx = gx + vi * barW
       const by = y(value)
       const bh = TOP + PLOT_H - by
-      out.push(`<rect x="${bx + 2}" y="${by}" width="${barW - 4}" height="${Math.max(bh, 0.5)}" fill="${COLORS[v]}"><title>${esc(`${g.label}, ${LABELS[v]}: ${fmt(value)} ${unit}`)}</title></rect>`)
+      out.push(
+        `<rect x="${bx + 2}" y="${by}" width="${barW - 4}" height="${Math.max(bh, 0.5)}" ` +
+          `fill="${COLORS[v]}"><title>${esc(`${g.label}, ${LABELS[v]}: ${fmt(value)} ${unit}`)}</title></rect>`,
+      )
       out.push(`<text x="${bx + barW / 2}" y="${by - 5}" class="val">${esc(fmt(value))}${g.flags?.[v] ?? ''}</text>`)
       const mark = g.markers?.[v]
       // Only where the first close is visibly earlier than the last.
       if (mark !== undefined && (value - mark) / top > 0.02) {
-        out.push(`<line x1="${bx + 2}" x2="${bx + barW - 2}" y1="${y(mark)}" y2="${y(mark)}" class="mark"><title>${esc(`first closed at ${fmt(mark)} ${unit}`)}</title></line>`)
+        out.push(
+          `<line x1="${bx + 2}" x2="${bx + barW - 2}" y1="${y(mark)}" y2="${y(mark)}" ` +
+            `class="mark"><title>${esc(`first closed at ${fmt(mark)} ${unit}`)}</title></line>`,
+        )
       }
     })
     out.push(`<text x="${x0 + gi * groupW + groupW / 2}" y="${TOP + PLOT_H + 18}" class="grp">${esc(g.label)}</text>`)
@@ -101,7 +117,13 @@ export function renderSvg(runs, meta) {
     })
   const x = (i) => LEFT + i * (PANEL_W + PANEL_GAP)
   const parts = [
-    panel(x(0), 'Server CPU', `seconds in ${meta.windowSeconds} s idle`, groupsOf((r) => r.server.cpuSeconds), variants),
+    panel(
+      x(0),
+      'Server CPU',
+      `seconds in ${meta.windowSeconds} s idle`,
+      groupsOf((r) => r.server.cpuSeconds),
+      variants,
+    ),
     panel(
       x(1),
       'Server context switches',
@@ -125,7 +147,10 @@ export function renderSvg(runs, meta) {
   const legend = variants
     .map((v, i) => {
       const lx = LEFT + i * 400
-      return `<rect x="${lx}" y="40" width="12" height="12" fill="${COLORS[v]}"/><text x="${lx + 18}" y="50" class="leg">${esc(LABELS[v])}</text>`
+      return (
+        `<rect x="${lx}" y="40" width="12" height="12" fill="${COLORS[v]}"/><text ` +
+        `x="${lx + 18}" y="50" class="leg">${esc(LABELS[v])}</text>`
+      )
     })
     .join('\n')
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">

@@ -19,7 +19,10 @@ const live = new Set()
 export function spawnChild(script, args = [], { nodeArgs = [], cpu } = {}) {
   const argv = [process.execPath, ...nodeArgs, script, ...args]
   // taskset execs node: the pid is node's own.
-  const child = cpu === undefined ? spawn(argv[0], argv.slice(1), { stdio: 'pipe' }) : spawn('taskset', ['-c', cpu, ...argv], { stdio: 'pipe' })
+  const child =
+    cpu === undefined
+      ? spawn(argv[0], argv.slice(1), { stdio: 'pipe' })
+      : spawn('taskset', ['-c', cpu, ...argv], { stdio: 'pipe' })
   return jsonLinesChild(child, `${script.split('/').pop()} ${args.join(' ')}`.trim(), live)
 }
 

@@ -42,9 +42,12 @@ teardownOnSignals()
 function category(frame, below) {
   const { url, functionName } = frame.callFrame
   // The app fixture's wiring and the route it calls (checked first: its path may hold '@tcp-user-timeout').
-  if (url.includes('/test-utils/apps/') || url.endsWith('/bench/http/variants.mjs')) return functionName === 'alsMiddleware' ? 'als' : 'route'
+  if (url.includes('/test-utils/apps/') || url.endsWith('/bench/http/variants.mjs'))
+    return functionName === 'alsMiddleware' ? 'als' : 'route'
   if (/\/packages\/[^/]+\/dist\//.test(url) || url.includes('@tcp-user-timeout')) {
-    return below.some((f) => f.callFrame.functionName === 'emit' && f.callFrame.url === 'node:events') ? 'req.emit (wrapped)' : 'ours'
+    return below.some((f) => f.callFrame.functionName === 'emit' && f.callFrame.url === 'node:events')
+      ? 'req.emit (wrapped)'
+      : 'ours'
   }
   const pkg = url.match(/.*node_modules\/(@[^/]+\/[^/]+|[^/]+)\//)
   if (pkg) return `pkg:${pkg[1].replace(/^\.pnpm\/.*$/, 'pnpm')}`
@@ -67,7 +70,9 @@ function analyse(profile) {
       cur = parent.get(cur.id)
     }
     const name = node.callFrame.functionName
-    cached = cur ? { cat: category(cur, below), frame: cur } : { cat: name.startsWith('(') ? name : 'node internals', frame: node }
+    cached = cur
+      ? { cat: category(cur, below), frame: cur }
+      : { cat: name.startsWith('(') ? name : 'node internals', frame: node }
     memo.set(node.id, cached)
     return cached
   }
@@ -116,7 +121,10 @@ async function main() {
   await load.next('ready', 15_000)
   try {
     for (const framework of frameworks) {
-      console.log(`\n${framework} (${WARMUP_SECONDS} s warm-up, then ${SECONDS} s profiled at ${INTERVAL_US} µs, ${CONNECTIONS} connections, node ${process.version})`)
+      console.log(
+        `\n${framework} (${WARMUP_SECONDS} s warm-up, then ${SECONDS} s profiled ` +
+          `at ${INTERVAL_US} µs, ${CONNECTIONS} connections, node ${process.version})`,
+      )
       for (const variant of VARIANTS) report(variant, await profileOne(load, framework, variant, dir))
     }
   } finally {
@@ -132,15 +140,21 @@ function report(variant, r) {
   const busy = r.all - idle
   const n = r.requests
   const mw = variant === 'ours' ? (t.ours ?? 0) : variant === 'als' ? (t.als ?? 0) : 0
-  const top = Object.entries(t).filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 6)
+  const top = Object.entries(t)
+    .filter(([k]) => k !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
   console.log(
-    `  ${variant.padEnd(4)} ${n} requests profiled, busy ${us(busy, n)} µs/req, middleware ${us(mw, n)} µs/req (${((mw / busy) * 100).toFixed(2)}% of busy), ` +
+    `  ${variant.padEnd(4)} ${n} requests profiled, busy ${us(busy, n)} µs/req, ` +
+      `middleware ${us(mw, n)} µs/req (${((mw / busy) * 100).toFixed(2)}% of busy), ` +
       `GC ${(((t['(garbage collector)'] ?? 0) / busy) * 100).toFixed(1)}%` +
       (t['req.emit (wrapped)'] ? `, req.emit under ours' wrapper ${us(t['req.emit (wrapped)'], n)} µs/req` : ''),
   )
   console.log(`       by part: ${top.map(([k, v]) => `${k} ${((v / busy) * 100).toFixed(1)}%`).join(', ')}`)
   if (variant === 'ours') {
-    for (const [k, v] of Object.entries(r.oursFrames).sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    for (const [k, v] of Object.entries(r.oursFrames)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)) {
       console.log(`       ${us(v, n).padStart(6)} µs/req (self ${us(r.oursSelf[k] ?? 0, n)})  ${k}`)
     }
   }

@@ -26,15 +26,18 @@ if (values.upstream !== undefined) {
   // whether scopes or listeners pile up on long-lived sockets.
   agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
   const options = { host: '127.0.0.1', port: Number(values.upstream), path: '/', agent }
-  respond = () => new Promise((resolve, reject) => {
-    http.get(options, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => (body += d))
-      res.on('end', () => resolve(body))
-      res.on('error', reject)
-    }).on('error', reject)
-  })
+  respond = () =>
+    new Promise((resolve, reject) => {
+      http
+        .get(options, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (d) => (body += d))
+          res.on('end', () => resolve(body))
+          res.on('error', reject)
+        })
+        .on('error', reject)
+    })
 }
 
 const app = await startApp(framework, variant, respond)
@@ -73,9 +76,15 @@ const send = serveCommands({
     const byType = {}
     for (const r of resources) byType[r] = (byType[r] ?? 0) + 1
     const reply = {
-      heapUsed, heapTotal, rss, external, arrayBuffers,
-      peakHeapUsed: peak.heapUsed, peakRss: peak.rss,
-      resources: resources.length, resourcesByType: byType,
+      heapUsed,
+      heapTotal,
+      rss,
+      external,
+      arrayBuffers,
+      peakHeapUsed: peak.heapUsed,
+      peakRss: peak.rss,
+      resources: resources.length,
+      resourcesByType: byType,
       pool: poolSockets(),
       stats: core?.stats() ?? null,
     }

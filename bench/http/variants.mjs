@@ -30,7 +30,12 @@ export async function startApp(framework, variant, respond, options = { seconds:
   if (!VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}; one of ${VARIANTS}`)
   const floor = (app) => httpFixture(framework).als(app, als, store)
   const use = variant === 'ours' ? await useAdapter(framework, options) : variant === 'als' ? floor : undefined
-  const handler = typeof respond === 'string' ? function route() { return respond } : respond
+  const handler =
+    typeof respond === 'string'
+      ? function route() {
+          return respond
+        }
+      : respond
   // Koa: no router, the one route is the last middleware, as in Koa's own hello world.
   return createApp(framework, { use, routes: [{ method: 'GET', path: '/', handler }], router: false })
 }

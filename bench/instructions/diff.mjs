@@ -22,10 +22,13 @@ const unitsOf = (file) => Number(/\.(\d+)\.out$/.exec(file)?.[1])
 function jitNames(file) {
   const mapFile = file.replace(/\.out$/, '.map')
   if (!existsSync(mapFile)) return () => undefined
-  const entries = readFileSync(mapFile, 'utf8').split('\n').flatMap((line) => {
-    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/i.exec(line)
-    return m === null ? [] : [{ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3] }]
-  }).sort((x, y) => x.start - y.start)
+  const entries = readFileSync(mapFile, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/i.exec(line)
+      return m === null ? [] : [{ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3] }]
+    })
+    .sort((x, y) => x.start - y.start)
   return (address) => {
     let lo = 0
     let hi = entries.length - 1
@@ -41,7 +44,10 @@ function jitNames(file) {
 
 /** Self instructions per function of one callgrind output. */
 function selfCost(file) {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 << 20 })
+  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  })
   const nameOf = jitNames(file)
   const costs = new Map()
   for (const line of text.split('\n')) {
@@ -56,9 +62,22 @@ function selfCost(file) {
 
 /** A function's broad kind, by its name (callgrind's, or V8's for JIT code). */
 function kindOf(key) {
-  if (/v8::internal::(Heap|Scavenger|Scavenge|MarkCompact|MinorMarkSweep|Sweeper|IncrementalMarking|Marking|ConcurrentMarking|Evacuat|MemoryAllocator|PagedSpace|NewSpace|SemiSpace|GCTracer|Young|Mark|Compact|WeakObjects|RememberedSet|SlotSet|LargeObjectSpace|MemoryChunk|PageMetadata|MutablePageMetadata|FreeList|ObjectVisitor|BodyDescriptor|HeapObject::SizeFromMap|ArrayBufferSweeper|EphemeronHashTable|LocalHeap|IterateAndScavenge|.*Visitor)/.test(key)) return 'garbage collection'
-  if (/v8::internal::(compiler|maglev|baseline|interpreter::|Compiler|Parser|Scanner|Deoptimizer|TieringManager|OptimizingCompile|Zone|AstNode|Bytecode|Ast)/.test(key)) return 'compiling, deoptimizing'
-  if (key.startsWith('JS ')) return /\/packages\/[a-z-]+\/dist\//.test(key) ? 'JavaScript: this library' : 'JavaScript: the framework, Node, the app'
+  if (
+    /v8::internal::(Heap|Scavenger|Scavenge|MarkCompact|MinorMarkSweep|Sweeper|IncrementalMarking|Marking|ConcurrentMarking|Evacuat|MemoryAllocator|PagedSpace|NewSpace|SemiSpace|GCTracer|Young|Mark|Compact|WeakObjects|RememberedSet|SlotSet|LargeObjectSpace|MemoryChunk|PageMetadata|MutablePageMetadata|FreeList|ObjectVisitor|BodyDescriptor|HeapObject::SizeFromMap|ArrayBufferSweeper|EphemeronHashTable|LocalHeap|IterateAndScavenge|.*Visitor)/.test(
+      key,
+    )
+  )
+    return 'garbage collection'
+  if (
+    /v8::internal::(compiler|maglev|baseline|interpreter::|Compiler|Parser|Scanner|Deoptimizer|TieringManager|OptimizingCompile|Zone|AstNode|Bytecode|Ast)/.test(
+      key,
+    )
+  )
+    return 'compiling, deoptimizing'
+  if (key.startsWith('JS '))
+    return /\/packages\/[a-z-]+\/dist\//.test(key)
+      ? 'JavaScript: this library'
+      : 'JavaScript: the framework, Node, the app'
   if (/Builtins_|v8::internal::Runtime_|v8::internal::/.test(key)) return "V8's builtins and runtime"
   if (/\(unnamed JIT code\)/.test(key)) return 'JIT code (run without --perf-basic-prof)'
   return 'native: Node, libc, ffi-rs'
@@ -86,6 +105,7 @@ console.log(`per unit: ${Math.round(total).toLocaleString('en-US')} instructions
 // this library, other JavaScript, and V8's builtins and runtime.
 const byKind = new Map()
 for (const r of rows) byKind.set(kindOf(r.key), (byKind.get(kindOf(r.key)) ?? 0) + r.delta)
-for (const [kind, delta] of [...byKind].sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))) console.log(`${count(delta)}  ${kind}`)
+for (const [kind, delta] of [...byKind].sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])))
+  console.log(`${count(delta)}  ${kind}`)
 console.log('by function:')
 for (const r of rows.slice(0, Number(rowsArg ?? 30))) console.log(`${count(r.delta)}  ${r.key.slice(0, 150)}`)

@@ -16,13 +16,20 @@ import { startApp } from '../http/variants.mjs'
 const [framework, variant, n = '20000', child] = process.argv.slice(2)
 if (child === undefined) {
   const flags = ['--predictable', '--single-threaded', '--expose-gc', '--trace-gc']
-  const run = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), framework, variant, n, 'child'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  const run = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), framework, variant, n, 'child'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
   if (run.status !== 0) {
     console.error(run.stderr || run.stdout)
     process.exit(run.status ?? 1)
   }
   const count = (kind) => run.stdout.split('\n').filter((line) => line.includes(kind)).length
-  console.log(`${framework} ${variant} (node ${process.version}): ${count('Mark-Compact')} mark-compacts, ${count('Scavenge')} scavenges in ${n} ${framework === 'fetch' ? 'exchanges' : 'requests'} (start-up and one final forced GC included)`)
+  console.log(
+    `${framework} ${variant} (node ${process.version}): ${count('Mark-Compact')} ` +
+      `mark-compacts, ${count('Scavenge')} scavenges ` +
+      `in ${n} ${framework === 'fetch' ? 'exchanges' : 'requests'} (start-up and one final forced GC included)`,
+  )
 } else if (framework === 'fetch') {
   const server = http.createServer((_req, res) => res.end('ok'))
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -40,7 +47,9 @@ if (child === undefined) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   for (let i = 0; i < Number(n); i++) {
     await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: app.port, agent }, (res) => res.resume().on('end', resolve)).on('error', reject)
+      http
+        .get({ host: '127.0.0.1', port: app.port, agent }, (res) => res.resume().on('end', resolve))
+        .on('error', reject)
     })
   }
   globalThis.gc()

@@ -23,7 +23,9 @@ const [scenario, variant, unitsArg, peerArg, warmArg] = process.argv.slice(2)
 const units = Number(unitsArg)
 const warm = Number(warmArg)
 const peer = Number(peerArg)
-const core = ['loaded', 'bound', 'scoped', 'hardened', 'ours', 'ours-header'].includes(variant) ? await import('@tcp-user-timeout/core') : undefined
+const core = ['loaded', 'bound', 'scoped', 'hardened', 'ours', 'ours-header'].includes(variant)
+  ? await import('@tcp-user-timeout/core')
+  : undefined
 const als = new AsyncLocalStorage()
 const store = Object.freeze({ ms: 25_000, exempt: undefined })
 
@@ -83,7 +85,8 @@ const scenarios = {
     await serveUntilTold(app.server, app.close)
   },
 
-  // Per request that opens a socket (to the driver's sink) kept until the response closed: als | ours (the lifetime rule).
+  // Per request that opens a socket (to the driver's sink) kept until the
+  // response closed: als | ours (the lifetime rule).
   async lifetime() {
     const respond = async (_req, res) => {
       const socket = net.connect(peer, '127.0.0.1')
@@ -113,7 +116,9 @@ const scenarios = {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
     const get = () =>
       new Promise((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: peer, path: '/', agent }, (res) => res.resume().on('end', resolve)).on('error', reject)
+        http
+          .get({ host: '127.0.0.1', port: peer, path: '/', agent }, (res) => res.resume().on('end', resolve))
+          .on('error', reject)
       })
     await exchanges(get)
     agent.destroy()
@@ -140,7 +145,12 @@ const scenarios = {
       return stream
     }
     const held = await scoped(() => request('/hold'))
-    await exchanges(() => once(request('/').on('error', () => {}), 'end'))
+    await exchanges(() =>
+      once(
+        request('/').on('error', () => {}),
+        'end',
+      ),
+    )
     held.close()
     session.close()
   },
@@ -160,7 +170,14 @@ const scenarios = {
     const [pointer] = ffiRs.createPointer({ paramsType: [DataType.I32], paramsValue: [0] })
     const value = ffiRs.createExternalBuffer(pointer, 4)
     const args = [0, 6 /* IPPROTO_TCP */, 18 /* TCP_USER_TIMEOUT */, pointer, 4]
-    const params = { library: 'bench:libc', funcName: 'setsockopt', retType: DataType.I32, paramsType: [DataType.I32, DataType.I32, DataType.I32, DataType.External, DataType.I32], paramsValue: args, freeResultMemory: false }
+    const params = {
+      library: 'bench:libc',
+      funcName: 'setsockopt',
+      retType: DataType.I32,
+      paramsType: [DataType.I32, DataType.I32, DataType.I32, DataType.External, DataType.I32],
+      paramsValue: args,
+      freeResultMemory: false,
+    }
     const socket = net.connect(peer, '127.0.0.1')
     await once(socket, 'connect')
     const fd = socket._handle.fd

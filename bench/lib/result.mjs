@@ -56,7 +56,10 @@ export function commandBlock(command) {
 
 /** Prints the targets, one a line: met, MISS, or – (not measured here). */
 export function printTargets(targets) {
-  for (const t of targets) console.log(`${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`)
+  for (const t of targets)
+    console.log(
+      `${t.met === true ? 'met ' : t.met === false ? 'MISS' : '  – '}  ${t.what}: ${t.measured} (target ${t.target})`,
+    )
 }
 
 /** Prints a bench's skip reason in the form CI greps for, and exits 0. */

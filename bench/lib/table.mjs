@@ -11,6 +11,11 @@ export function table(head, rows) {
 export function targetsTable(targets) {
   return table(
     ['what', 'target', 'measured', ''],
-    targets.map((t) => [t.what, t.target, String(t.measured), t.met === 'unresolved' ? 'unresolved' : t.met ? 'met' : '**missed**']),
+    targets.map((t) => [
+      t.what,
+      t.target,
+      String(t.measured),
+      t.met === 'unresolved' ? 'unresolved' : t.met ? 'met' : '**missed**',
+    ]),
   )
 }

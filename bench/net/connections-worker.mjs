@@ -45,7 +45,11 @@ function timer() {
   return {
     per(ops) {
       const c = process.cpuUsage(cpu)
-      return { nsPerOp: Number(process.hrtime.bigint() - wall) / ops, cpuNsPerOp: ((c.user + c.system) * 1000) / ops, ops }
+      return {
+        nsPerOp: Number(process.hrtime.bigint() - wall) / ops,
+        cpuNsPerOp: ((c.user + c.system) * 1000) / ops,
+        ops,
+      }
     },
   }
 }

@@ -40,9 +40,14 @@ const field = (text, name) => {
 
 function ssOnce(ns, localPort) {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns, 'ss', '-tinoH', 'src', `127.0.0.1:${localPort}`], { timeout: SS_TIMEOUT_MS }, (error, stdout) => {
-      resolve(error ? null : stdout.replace(/\s+/g, ' ').trim())
-    })
+    execFile(
+      'ip',
+      ['netns', 'exec', ns, 'ss', '-tinoH', 'src', `127.0.0.1:${localPort}`],
+      { timeout: SS_TIMEOUT_MS },
+      (error, stdout) => {
+        resolve(error ? null : stdout.replace(/\s+/g, ' ').trim())
+      },
+    )
   })
 }
 
@@ -83,7 +88,8 @@ export function watchTimer(ns, localPort, now) {
         }
         const last = arms.at(-1)
         // A new arm: something was sent again, or the timer moved on.
-        if (!last || last.dataSegsOut !== arm.dataSegsOut || last.retries !== arm.retries || last.kind !== arm.kind) arms.push(arm)
+        if (!last || last.dataSegsOut !== arm.dataSegsOut || last.retries !== arm.retries || last.kind !== arm.kind)
+          arms.push(arm)
         else if (remaining === null) last.overdueSeenAtMs = before
         else if (last.dueAtMs === null || halfSpan < last.dueUncertaintyMs) {
           last.dueAtMs = arm.dueAtMs

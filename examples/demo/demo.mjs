@@ -95,10 +95,13 @@ async function runOnce({ mode, network, protect, log, t0, stop }) {
 
 async function runScenarios(mode, reason, network) {
   if (OPTIONS.inside) reason = process.env.TUT_DEMO_WHY ?? reason
-  const watchdog = setTimeout(() => {
-    process.stderr.write('demo: watchdog fired; the demo overran its time\n')
-    process.exit(1)
-  }, (CAP_S * 2 + 30) * 1000)
+  const watchdog = setTimeout(
+    () => {
+      process.stderr.write('demo: watchdog fired; the demo overran its time\n')
+      process.exit(1)
+    },
+    (CAP_S * 2 + 30) * 1000,
+  )
   watchdog.unref()
   process.once('SIGINT', () => process.exit(130))
   process.once('SIGTERM', () => process.exit(143))
@@ -107,7 +110,9 @@ async function runScenarios(mode, reason, network) {
   await loadFramework('express') // before the runs' clocks start
   const runs = []
   for (const protect of [false, true]) {
-    const title = protect ? `with app.use(tcpUserTimeout({ seconds: ${BUDGET_S} }))` : 'without protection (no middleware)'
+    const title = protect
+      ? `with app.use(tcpUserTimeout({ seconds: ${BUDGET_S} }))`
+      : 'without protection (no middleware)'
     out(`run ${runs.length + 1}/2: ${title}`)
     const { t0, log, stop } = timeline(fdOf)
     let result

@@ -78,10 +78,14 @@ async function answer(res, route, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals('express', () => new Promise((resolve) => {
-  server.close(() => {
-    upstream.close()
-    resolve()
-  })
-  server.closeIdleConnections()
-}))
+exitOnSignals(
+  'express',
+  () =>
+    new Promise((resolve) => {
+      server.close(() => {
+        upstream.close()
+        resolve()
+      })
+      server.closeIdleConnections()
+    }),
+)

@@ -29,7 +29,9 @@ function unary(method, request, { deadlineMs = DEADLINE_MS, header } = {}) {
   const metadata = new grpc.Metadata()
   if (header !== undefined) metadata.set('x-request-timeout-s', header)
   return new Promise((resolve, reject) =>
-    client[method](request, metadata, { deadline: Date.now() + deadlineMs }, (err, quote) => (err ? reject(err) : resolve(quote))),
+    client[method](request, metadata, { deadline: Date.now() + deadlineMs }, (err, quote) =>
+      err ? reject(err) : resolve(quote),
+    ),
   )
 }
 

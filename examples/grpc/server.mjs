@@ -46,7 +46,8 @@ const handlers = {
   },
   async watchQuotes(call) {
     try {
-      for (let i = 0; i < call.request.count && !call.cancelled; i++) call.write(await quote(call.request.symbol, '/price'))
+      for (let i = 0; i < call.request.count && !call.cancelled; i++)
+        call.write(await quote(call.request.symbol, '/price'))
       call.end()
     } catch (err) {
       // grpc-js turns an 'error' on a server stream into its status.
@@ -85,9 +86,13 @@ server.bindAsync(`127.0.0.1:${PORT}`, grpc.ServerCredentials.createInsecure(), (
 })
 
 // Stop taking calls, let those in flight finish, then exit.
-exitOnSignals('grpc', () => new Promise((resolve) => {
-  server.tryShutdown(() => {
-    upstream.close()
-    resolve()
-  })
-}))
+exitOnSignals(
+  'grpc',
+  () =>
+    new Promise((resolve) => {
+      server.tryShutdown(() => {
+        upstream.close()
+        resolve()
+      })
+    }),
+)

@@ -67,10 +67,14 @@ async function answer(c, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals('hono', () => new Promise((resolve) => {
-  server.close(() => {
-    upstream.close()
-    resolve()
-  })
-  server.closeIdleConnections()
-}))
+exitOnSignals(
+  'hono',
+  () =>
+    new Promise((resolve) => {
+      server.close(() => {
+        upstream.close()
+        resolve()
+      })
+      server.closeIdleConnections()
+    }),
+)

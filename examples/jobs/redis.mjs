@@ -19,14 +19,20 @@ export function redisFromEnv() {
   return { host: process.env.REDIS_HOST || '127.0.0.1', port: Number(process.env.REDIS_PORT || 6379) }
 }
 
-/** Resolves once `client` (a Worker, Queue or QueueEvents) is connected; exits 1 with a readable line if Redis does not answer. */
+/**
+ * Resolves once `client` (a Worker, Queue or QueueEvents) is connected; exits 1 with
+ * a readable line if Redis does not answer.
+ */
 export async function readyOrExit(name, client, connection, ms = 10_000) {
   let timer
   const late = new Promise((resolve) => (timer = setTimeout(resolve, ms, 'late')))
   const result = await Promise.race([client.waitUntilReady().then(() => 'ready'), late])
   clearTimeout(timer)
   if (result === 'late') {
-    console.error(`${name}: Redis at ${connection.host}:${connection.port} did not answer within ${ms / 1000} s (set REDIS_URL, or REDIS_HOST / REDIS_PORT)`)
+    console.error(
+      `${name}: Redis at ${connection.host}:${connection.port} did not answer ` +
+        `within ${ms / 1000} s (set REDIS_URL, or REDIS_HOST / REDIS_PORT)`,
+    )
     process.exit(1)
   }
 }

@@ -52,7 +52,9 @@ const worker = new Worker(
   }),
   { connection, concurrency: 4 },
 )
-worker.on('completed', (job, result) => console.log(`job ${job.id} (${job.name}) completed: budget ${result.budgetMs} ms`))
+worker.on('completed', (job, result) =>
+  console.log(`job ${job.id} (${job.name}) completed: budget ${result.budgetMs} ms`),
+)
 worker.on('failed', (job, err) => console.log(`job ${job?.id} (${job?.name}) failed: ${err.message}`))
 worker.on('error', (err) => console.error(`jobs example: ${err.message}`))
 // Bad job data (timeoutSeconds: "abc") never fails a job: the worker's bound
@@ -62,7 +64,10 @@ dc.subscribe(CHANNEL_ERROR, ({ error }) => console.warn(`tcp-user-timeout: ${err
 await readyOrExit('jobs example', worker, connection)
 const why = support().supported ? '' : ` (TCP_USER_TIMEOUT not set here: ${support().reason})`
 // One line, parsed by the repository's tests: keep its shape.
-console.log(`jobs example worker ready on queue "${QUEUE}" (redis ${connection.host}:${connection.port}, upstream ${UPSTREAM_URL})${why}`)
+console.log(
+  `jobs example worker ready on queue "${QUEUE}" ` +
+    `(redis ${connection.host}:${connection.port}, upstream ${UPSTREAM_URL})${why}`,
+)
 
 // Stop taking jobs, let those in flight finish, then exit.
 exitOnSignals('jobs', async () => {

@@ -85,10 +85,14 @@ async function answer(ctx, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals('koa', () => new Promise((resolve) => {
-  server.close(() => {
-    upstream.close()
-    resolve()
-  })
-  server.closeIdleConnections()
-}))
+exitOnSignals(
+  'koa',
+  () =>
+    new Promise((resolve) => {
+      server.close(() => {
+        upstream.close()
+        resolve()
+      })
+      server.closeIdleConnections()
+    }),
+)

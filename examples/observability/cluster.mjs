@@ -38,7 +38,9 @@ function startPrimary() {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`cluster metrics failed: ${error?.message}\n`)
     }
   })
-  metrics.listen(METRICS_PORT, '127.0.0.1', () => console.log(`cluster metrics on http://127.0.0.1:${metrics.address().port}/metrics`))
+  metrics.listen(METRICS_PORT, '127.0.0.1', () =>
+    console.log(`cluster metrics on http://127.0.0.1:${metrics.address().port}/metrics`),
+  )
 
   let listening = 0
   cluster.on('listening', (worker, address) => {
@@ -64,7 +66,9 @@ function startWorker() {
   // Into prom-client's global registry, the one the workers' IPC answers read.
   registerTcpUserTimeoutMetrics()
   const server = http.createServer(function answer(req, res) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: process.pid, bound: stats().bound }))
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ pid: process.pid, bound: stats().bound }))
   })
   hardenServer(server, { userTimeoutSeconds: 30 })
   server.listen(PORT, '127.0.0.1')

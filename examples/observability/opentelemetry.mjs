@@ -29,8 +29,14 @@ const COUNTERS = [
  * @param {{ prefix?: string }} [options]
  * @returns {{ observer: import('@tcp-user-timeout/core').Observer, close(): void }}
  */
-export function instrumentTcpUserTimeout(meter = metrics.getMeter('@tcp-user-timeout/core'), { prefix = 'tcp_user_timeout.' } = {}) {
-  const counters = COUNTERS.map(([field, name, description]) => [field, meter.createObservableCounter(prefix + name, { description, unit: '{socket}' })])
+export function instrumentTcpUserTimeout(
+  meter = metrics.getMeter('@tcp-user-timeout/core'),
+  { prefix = 'tcp_user_timeout.' } = {},
+) {
+  const counters = COUNTERS.map(([field, name, description]) => [
+    field,
+    meter.createObservableCounter(prefix + name, { description, unit: '{socket}' }),
+  ])
   const inForce = meter.createObservableGauge(`${prefix}bounds_in_force`, {
     description: 'Open sockets holding each TCP_USER_TIMEOUT bound (bound_ms), sockets bound since instrumenting',
     unit: '{socket}',
@@ -40,7 +46,8 @@ export function instrumentTcpUserTimeout(meter = metrics.getMeter('@tcp-user-tim
   function recordTcpUserTimeout(result) {
     const now = stats()
     for (const [field, counter] of counters) result.observe(counter, now[field])
-    for (const [ms, sockets] of Object.entries(observer.inForce())) result.observe(inForce, sockets, { bound_ms: Number(ms) })
+    for (const [ms, sockets] of Object.entries(observer.inForce()))
+      result.observe(inForce, sockets, { bound_ms: Number(ms) })
   }
   meter.addBatchObservableCallback(recordTcpUserTimeout, instruments)
   return {

@@ -24,7 +24,11 @@ export function logTcpUserTimeouts(logger, { bindLevel = 'debug' } = {}) {
   return observe(function logTcpUserTimeoutEvent(event) {
     switch (event.type) {
       case 'timeout':
-        logger.warn(event, `socket to ${event.peer ?? 'an unknown peer'} timed out: no acknowledgement within ${event.ms} ms (${event.direction})`)
+        logger.warn(
+          event,
+          `socket to ${event.peer ?? 'an unknown peer'} timed out: ` +
+            `no acknowledgement within ${event.ms} ms (${event.direction})`,
+        )
         break
       case 'error':
         logger.error(event, `tcp-user-timeout kept an error from the application: ${event.message}`)
@@ -32,7 +36,10 @@ export function logTcpUserTimeouts(logger, { bindLevel = 'debug' } = {}) {
       case 'bind':
         // A bind happens on every new socket: build nothing when the level is off.
         if (bindLevel !== 'silent' && logger.isLevelEnabled(bindLevel)) {
-          logger[bindLevel](event, event.ms === 0 ? 'socket bound put back to the system default' : `socket bounded to ${event.ms} ms`)
+          logger[bindLevel](
+            event,
+            event.ms === 0 ? 'socket bound put back to the system default' : `socket bounded to ${event.ms} ms`,
+          )
         }
         break
     }

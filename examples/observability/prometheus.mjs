@@ -12,7 +12,8 @@
 //   import client from 'prom-client'
 //   import { registerTcpUserTimeoutMetrics } from './prometheus.mjs'
 //   registerTcpUserTimeoutMetrics()                 // into client.register
-//   app.get('/metrics', async (req, res) => res.type(client.register.contentType).send(await client.register.metrics()))
+//   app.get('/metrics', async (req, res) =>
+//     res.type(client.register.contentType).send(await client.register.metrics()))
 
 import client from 'prom-client'
 import { observe, stats } from '@tcp-user-timeout/core'
@@ -20,7 +21,11 @@ import { observe, stats } from '@tcp-user-timeout/core'
 /** stats() field → counter name (without the prefix) and help. */
 const COUNTERS = [
   ['bound', 'bound_total', 'Sockets given a TCP_USER_TIMEOUT bound (binds of a non-zero bound).'],
-  ['timedOut', 'timed_out_total', 'Bound sockets the kernel closed with ETIMEDOUT: data unacknowledged for longer than the bound.'],
+  [
+    'timedOut',
+    'timed_out_total',
+    'Bound sockets the kernel closed with ETIMEDOUT: data unacknowledged for longer than the bound.',
+  ],
   ['reaped', 'reaped_total', 'Inbound sockets of a hardened server closed with ETIMEDOUT (dead clients reclaimed).'],
   ['errors', 'errors_total', 'Socket-option failures the library kept from the application.'],
 ]

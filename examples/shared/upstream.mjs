@@ -43,7 +43,8 @@ export async function callUpstream(baseUrl, path, body, timeoutMs) {
     // (the examples pass currentTimeout()).
     signal: AbortSignal.timeout(timeoutMs),
   })
-  if (!response.ok) throw Object.assign(new Error(`upstream answered ${response.status}`), { code: `HTTP_${response.status}` })
+  if (!response.ok)
+    throw Object.assign(new Error(`upstream answered ${response.status}`), { code: `HTTP_${response.status}` })
   return response.json()
 }
 
@@ -53,7 +54,10 @@ export function failure(err) {
   return { status: code === 'TimeoutError' ? 504 : 502, code }
 }
 
-/** On SIGTERM/SIGINT: `close()` (stop taking connections, finish those in flight), then exit; a second signal or 10 s force it. */
+/**
+ * On SIGTERM/SIGINT: `close()` (stop taking connections, finish those in flight),
+ * then exit; a second signal or 10 s force it.
+ */
 export function exitOnSignals(name, close) {
   let stopping = false
   const shutdown = async (signal) => {

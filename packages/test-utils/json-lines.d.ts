@@ -10,7 +10,10 @@ export interface JsonLines {
   exit(): ChildExit | undefined
   /** Everything the child wrote to stderr (for failure messages). */
   stderr(): string
-  /** The first event with this name (received or coming) at index `from` or later; rejects after `ms`, or if the child exits first. */
+  /**
+   * The first event with this name (received or coming) at index `from` or later; rejects
+   * after `ms`, or if the child exits first.
+   */
   next(event: string, ms: number, from?: number): Promise<ChildEvent>
   /** Writes one JSON line to the child's stdin. */
   send(message: object): void

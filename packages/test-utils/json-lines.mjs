@@ -52,13 +52,28 @@ export function readJsonLines(child, name, { failOnError = false } = {}) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = events.find((e, i) => i >= from && e.event === event)
-          if (found) return finish(() => (failOnError && found.error ? reject(new Error(`${name}: ${found.error}`)) : resolve(found)))
+          if (found)
+            return finish(() =>
+              failOnError && found.error ? reject(new Error(`${name}: ${found.error}`)) : resolve(found),
+            )
           if (exit) {
-            return finish(() => reject(new Error(`${name} exited (${exit.code ?? exit.signal}) before "${event}"; stderr: ${stderr.trim()}`)))
+            return finish(() =>
+              reject(
+                new Error(`${name} exited (${exit.code ?? exit.signal}) before "${event}"; stderr: ${stderr.trim()}`),
+              ),
+            )
           }
         }
         const timer = setTimeout(
-          () => finish(() => reject(new Error(`no "${event}" from ${name} within ${ms} ms; events: ${JSON.stringify(events)}; stderr: ${stderr.trim()}`))),
+          () =>
+            finish(() =>
+              reject(
+                new Error(
+                  `no "${event}" from ${name} within ${ms} ms; ` +
+                    `events: ${JSON.stringify(events)}; stderr: ${stderr.trim()}`,
+                ),
+              ),
+            ),
           ms,
         )
         function finish(settle) {

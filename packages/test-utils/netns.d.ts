@@ -11,7 +11,10 @@ export declare function canUseNetns(): NetnsSupport
 export declare function ip(args: string[]): Promise<string>
 /** What `ip` (or any command run by execFile) said on stderr, else the error's message. */
 export declare function stderrOf(error: unknown): string
-/** Creates a uniquely named namespace (`<prefix>-<pid>-<n>`, prefix default `tut`) with `lo` up; registered for teardown. */
+/**
+ * Creates a uniquely named namespace (`<prefix>-<pid>-<n>`, prefix default
+ * `tut`) with `lo` up; registered for teardown.
+ */
 export declare function createNetns(prefix?: string): Promise<string>
 /** Whether `name` was made here and not yet deleted. */
 export declare function isLiveNetns(name: string): boolean
@@ -30,7 +33,11 @@ export declare function loCounters(name: string): Promise<{ packets: number | nu
  * `fds`: at least that many descriptors (RLIMIT_NOFILE raised when the hard
  * limit is lower). stdio defaults to 'pipe'.
  */
-export declare function execInNetns(name: string, command: string[], options?: SpawnOptions & { fds?: number }): ChildProcess
+export declare function execInNetns(
+  name: string,
+  command: string[],
+  options?: SpawnOptions & { fds?: number },
+): ChildProcess
 
 export type ChildEvent = { event: string; [key: string]: unknown }
 
@@ -43,7 +50,9 @@ export interface NetnsChild {
   next(event: string, ms: number): Promise<ChildEvent>
   /** Writes one JSON line to the child's stdin. */
   send(message: object): void
-  /** Cuts `lo` in the namespace, then tells the child `{ "cmd": "cut" }`. Resolves with `performance.now()` of the cut. */
+  /**
+   * Cuts `lo` in the namespace, then tells the child `{ "cmd": "cut" }`. Resolves with `performance.now()` of the cut.
+   */
   cut(): Promise<number>
   /** Kills the child, waits for it to exit, deletes the namespace (unless shared: spawnInExistingNetns). Idempotent. */
   close(): Promise<void>

@@ -38,7 +38,8 @@ export function canUseNetns() {
 }
 
 function probe() {
-  if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (platform is ${process.platform})` }
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `network namespaces need Linux (platform is ${process.platform})` }
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     return { ok: false, reason: `network namespaces need root (uid is ${process.getuid?.()})` }
   }
@@ -121,7 +122,8 @@ export async function loCounters(name) {
 
 // Raises RLIMIT_NOFILE only when the hard limit is too low for $1 (root may
 // raise it; node itself lifts the soft limit to the hard one), then execs.
-const WITH_FDS = 'h=$(ulimit -Hn); if [ "$h" != unlimited ] && [ "$h" -lt "$1" ]; then ulimit -n "$1" || exit 97; fi; shift; exec "$@"'
+const WITH_FDS =
+  'h=$(ulimit -Hn); if [ "$h" != unlimited ] && [ "$h" -lt "$1" ]; then ulimit -n "$1" || exit 97; fi; shift; exec "$@"'
 
 /**
  * Spawns `command` (an argv) inside namespace `name`, registered so that
@@ -163,7 +165,8 @@ export async function spawnInNetns(script, args = []) {
  * at exit). Rejects for a namespace not made here.
  */
 export async function spawnInExistingNetns(ns, script, args = []) {
-  if (!liveNamespaces.has(ns)) throw new Error(`spawnInExistingNetns: ${ns} is not a namespace made by createNetns() in this process`)
+  if (!liveNamespaces.has(ns))
+    throw new Error(`spawnInExistingNetns: ${ns} is not a namespace made by createNetns() in this process`)
   return startChild(ns, script, args, false)
 }
 

@@ -3,7 +3,15 @@ import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { Agent as UndiciAgent, Pool } from 'undici'
 import { getUserTimeout, setGlobalDefault, withTimeout } from '@tcp-user-timeout/core'
-import { connected, httpGet, perSuite, perTest, startTcpSink, startUpstream, trackUndiciExchanges } from '@tcp-user-timeout/test-utils'
+import {
+  connected,
+  httpGet,
+  perSuite,
+  perTest,
+  startTcpSink,
+  startUpstream,
+  trackUndiciExchanges,
+} from '@tcp-user-timeout/test-utils'
 
 // An exchange belongs to the scope where the request was CREATED, whatever
 // context the pool later gives it a socket in, and values never leak.
@@ -22,9 +30,7 @@ describe('node:http agent', () => {
     const seconds = [3, 5, 9]
     // All three are created at once; two wait in the agent's queue and get a
     // socket the agent creates while handling the previous one's close.
-    const results = await Promise.all(
-      seconds.map((s) => withTimeout(s, () => httpGet(`${origin}/${s}`, { agent }))),
-    )
+    const results = await Promise.all(seconds.map((s) => withTimeout(s, () => httpGet(`${origin}/${s}`, { agent }))))
     expect(results.map((r) => r.inFlight)).toEqual([3000, 5000, 9000])
     expect(new Set(results.map((r) => r.socket)).size).toBe(3)
   })
@@ -78,7 +84,9 @@ describe('fetch and undici', () => {
     const seen: (number | undefined)[] = []
     for (const [i, s] of [3, 5, 9, 4].entries()) {
       const path = `/reuse-${i}`
-      await withTimeout(s, async () => (await fetch(`${origin}${path}`, { dispatcher } as unknown as RequestInit)).text())
+      await withTimeout(s, async () =>
+        (await fetch(`${origin}${path}`, { dispatcher } as unknown as RequestInit)).text(),
+      )
       const exchange = tracker.byPath.get(path)!
       seen.push(exchange.inFlight)
       sockets.add(exchange.socket)

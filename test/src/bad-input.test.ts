@@ -107,12 +107,16 @@ describe('targets', () => {
     const file = path.join(os.tmpdir(), `tut-${process.pid}-notsock`)
     const fd = fs.openSync(file, 'w')
     try {
-      expect(() => setUserTimeout(fd, 1000)).toThrow(expect.objectContaining({ code: 'TUT_ERR_SOCKOPT', errnoName: 'ENOTSOCK' }))
+      expect(() => setUserTimeout(fd, 1000)).toThrow(
+        expect.objectContaining({ code: 'TUT_ERR_SOCKOPT', errnoName: 'ENOTSOCK' }),
+      )
     } finally {
       fs.closeSync(fd)
       fs.rmSync(file)
     }
-    expect(() => setUserTimeout(fd, 1000)).toThrow(expect.objectContaining({ errnoName: 'EBADF', syscall: 'setsockopt' }))
+    expect(() => setUserTimeout(fd, 1000)).toThrow(
+      expect.objectContaining({ errnoName: 'EBADF', syscall: 'setsockopt' }),
+    )
     const { port } = await startTcpSink(suite)
     const socket = await connected(net.connect(port, '127.0.0.1'))
     socket.destroy()
@@ -136,10 +140,20 @@ describe('targets', () => {
 
   it('hardenServer validates its options', () => {
     const server = net.createServer()
-    for (const bad of [null, 5, { userTimeoutSeconds: -1 }, { keepAlive: { idleSeconds: 1 } }, { keepAlive: false }, { keepAlive: true }, { userTimeout: 5 }]) {
+    for (const bad of [
+      null,
+      5,
+      { userTimeoutSeconds: -1 },
+      { keepAlive: { idleSeconds: 1 } },
+      { keepAlive: false },
+      { keepAlive: true },
+      { userTimeout: 5 },
+    ]) {
       expect(codeOf(() => hardenServer(server, bad as never))).toBe('TUT_ERR_INVALID_OPTION')
     }
-    expect(() => hardenServer(server, { userTimeout: 5 } as never)).toThrow(/unknown option "userTimeout".*userTimeoutSeconds, keepAlive/)
+    expect(() => hardenServer(server, { userTimeout: 5 } as never)).toThrow(
+      /unknown option "userTimeout".*userTimeoutSeconds, keepAlive/,
+    )
     expect(codeOf(() => hardenServer({} as net.Server, { userTimeoutSeconds: 1 }))).toBe('TUT_ERR_INVALID_ARG')
   })
 })
@@ -156,6 +170,9 @@ it('a socket destroyed while it is still connecting (no fd yet): nothing thrown,
   await once(socket, 'close')
   dc.unsubscribe(CHANNEL_ERROR, onError)
   const after = stats()
-  expect({ errors: after.errors - before.errors, calls: after.setsockoptCalls - before.setsockoptCalls }).toEqual({ errors: 0, calls: 0 })
+  expect({ errors: after.errors - before.errors, calls: after.setsockoptCalls - before.setsockoptCalls }).toEqual({
+    errors: 0,
+    calls: 0,
+  })
   expect(published).toEqual([])
 })

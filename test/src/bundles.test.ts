@@ -28,7 +28,12 @@ const BUNDLES = [
   { name: 'ESM app as an ESM bundle', entry: 'app.mjs', format: 'esm', out: 'esm-app.mjs' },
   { name: 'ESM app as a CommonJS bundle', entry: 'app.mjs', format: 'cjs', out: 'esm-app.cjs' },
   { name: 'CommonJS app as a CommonJS bundle', entry: 'app.cjs', format: 'cjs', out: 'cjs-app.cjs' },
-  { name: 'core-only ESM app as an ESM bundle, no require banner', entry: 'core-only.mjs', format: 'esm', out: 'core-only.mjs' },
+  {
+    name: 'core-only ESM app as an ESM bundle, no require banner',
+    entry: 'core-only.mjs',
+    format: 'esm',
+    out: 'core-only.mjs',
+  },
 ] as const
 
 const suite = perSuite()
@@ -53,7 +58,14 @@ beforeAll(async () => {
       // Express's CommonJS dependencies require Node builtins ('tty', 'fs'):
       // an ESM bundle of them needs a real require, the banner every ESM
       // bundle of Express carries (the core itself does not need it).
-      banner: b.format === 'esm' && b.entry !== 'core-only.mjs' ? { js: "import { createRequire as __tutCreateRequire } from 'node:module'; const require = __tutCreateRequire(import.meta.url);" } : {},
+      banner:
+        b.format === 'esm' && b.entry !== 'core-only.mjs'
+          ? {
+              js:
+                "import { createRequire as __tutCreateRequire } from 'node:module'; " +
+                'const require = __tutCreateRequire(import.meta.url);',
+            }
+          : {},
       logLevel: 'silent',
     })
   }
@@ -76,14 +88,22 @@ describe.each(BUNDLES.map((b) => [b.name, b] as const))('esbuild bundle: %s', (_
     expect(code, 'ffi-rs is not inlined').not.toContain('isMusl')
   })
 
-  it.runIf(process.platform === 'linux')(`binds its outbound socket to ${SECONDS * 1000} ms (a request's scope; withTimeout in the core-only app), support() is true, no warning`, async () => {
-    const run = await runNode([b.out], { cwd: dir!, timeoutMs: RUN_TIMEOUT_MS, env: bundleEnv() })
-    expect(run.code, describeChild(`node ${b.out}`, run)).toBe(0)
-    const result = resultOf<{ status: number; body: { ms: number | null }; support: { supported: boolean; reason?: string } }>(run)
-    expect(result, describeChild(`node ${b.out} reported nothing`, run)).toBeDefined()
-    expect(result!.support).toEqual({ supported: true })
-    expect(result!.status).toBe(200)
-    expect(result!.body).toEqual({ ms: SECONDS * 1000 })
-    expect(run.stderr).not.toContain('TUT_WARN')
-  })
+  it.runIf(process.platform === 'linux')(
+    `binds its outbound socket to ${SECONDS * 1000} ms (a request's scope; ` +
+      `withTimeout in the core-only app), support() is true, no warning`,
+    async () => {
+      const run = await runNode([b.out], { cwd: dir!, timeoutMs: RUN_TIMEOUT_MS, env: bundleEnv() })
+      expect(run.code, describeChild(`node ${b.out}`, run)).toBe(0)
+      const result = resultOf<{
+        status: number
+        body: { ms: number | null }
+        support: { supported: boolean; reason?: string }
+      }>(run)
+      expect(result, describeChild(`node ${b.out} reported nothing`, run)).toBeDefined()
+      expect(result!.support).toEqual({ supported: true })
+      expect(result!.status).toBe(200)
+      expect(result!.body).toEqual({ ms: SECONDS * 1000 })
+      expect(run.stderr).not.toContain('TUT_WARN')
+    },
+  )
 })

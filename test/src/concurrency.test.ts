@@ -2,7 +2,15 @@ import http from 'node:http'
 import { expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { withTimeout } from '@tcp-user-timeout/core'
-import { httpGet, perSuite, perTest, shuffling, startUpstream, trackUndiciExchanges, type Teardown } from '@tcp-user-timeout/test-utils'
+import {
+  httpGet,
+  perSuite,
+  perTest,
+  shuffling,
+  startUpstream,
+  trackUndiciExchanges,
+  type Teardown,
+} from '@tcp-user-timeout/test-utils'
 
 // Many scopes with distinct values at once: each exchange must carry its own
 // request's value, read while it is on the wire. Value i is 1000 + i ms, so
@@ -65,5 +73,7 @@ it('60 scopes queued on an undici Pool limited to 2 connections: zero crossed', 
   )
   const results = Array.from({ length: 60 }, (_, i) => ({ i, inFlight: tracker.byPath.get(`/pool-${i}`)?.inFlight }))
   expect(crossed(results)).toEqual([])
-  expect(new Set(Array.from({ length: 60 }, (_, i) => tracker.byPath.get(`/pool-${i}`)?.socket)).size).toBeLessThanOrEqual(2)
+  expect(
+    new Set(Array.from({ length: 60 }, (_, i) => tracker.byPath.get(`/pool-${i}`)?.socket)).size,
+  ).toBeLessThanOrEqual(2)
 })

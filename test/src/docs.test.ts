@@ -14,7 +14,9 @@ import { describeChild, runNode } from './helpers/child.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
-/** The repository on GitHub: the packages' READMEs link to the docs pages this way, since npm shows no relative link. */
+/**
+ * The repository on GitHub: the packages' READMEs link to the docs pages this way, since npm shows no relative link.
+ */
 const REPOSITORY_WEB = 'https://github.com/tcp-user-timeout/tcp-user-timeout-node'
 const README_MAX_LINES = 250
 
@@ -42,7 +44,7 @@ function* outsideFences(text: string): Generator<[line: string, number: number]>
   let fence: string | undefined
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
+    const line = lines[i]
     const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1]
     if (fence !== undefined) {
       if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length) fence = undefined
@@ -71,7 +73,10 @@ function slug(heading: string): string {
     .replace(/ /g, '-')
 }
 
-/** The anchors of a Markdown file: one per heading (repeats get -1, -2, …, as on GitHub), and explicit `id`/`name` anchors. */
+/**
+ * The anchors of a Markdown file: one per heading (repeats get -1, -2, …, as on
+ * GitHub), and explicit `id`/`name` anchors.
+ */
 function anchors(file: string): Set<string> {
   const found = new Set<string>()
   const seen = new Map<string, number>()
@@ -83,7 +88,7 @@ function anchors(file: string): Set<string> {
       seen.set(base, n + 1)
       found.add(n === 0 ? base : `${base}-${n}`)
     }
-    for (const m of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) found.add(m[1]!)
+    for (const m of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) found.add(m[1])
   }
   return found
 }
@@ -98,7 +103,8 @@ interface Link {
 function links(file: string): Link[] {
   const out: Link[] = []
   for (const [line, number] of outsideFences(read(file))) {
-    for (const m of withoutCode(line).matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push({ file, line: number, target: m[1]! })
+    for (const m of withoutCode(line).matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g))
+      out.push({ file, line: number, target: m[1] })
   }
   return out
 }
@@ -153,9 +159,14 @@ describe('the README', () => {
   it(`is what a newcomer needs, in at most ${README_MAX_LINES} lines: the rest is in docs/`, () => {
     const text = read('README.md')
     expect(text.split('\n').length - (text.endsWith('\n') ? 1 : 0)).toBeLessThanOrEqual(README_MAX_LINES)
-    const headings = [...outsideFences(text)].map(([l]) => l).filter((l) => /^#{2,3} /.test(l)).map((l) => l.replace(/^#+ /, ''))
-    for (const section of ['Install', 'Quick start', 'Check that it works', 'Read on']) expect(headings).toContain(section)
-    for (const framework of ['Express', 'Koa', 'Fastify', 'Hono', 'NestJS', 'BullMQ']) expect(headings).toContain(framework)
+    const headings = [...outsideFences(text)]
+      .map(([l]) => l)
+      .filter((l) => /^#{2,3} /.test(l))
+      .map((l) => l.replace(/^#+ /, ''))
+    for (const section of ['Install', 'Quick start', 'Check that it works', 'Read on'])
+      expect(headings).toContain(section)
+    for (const framework of ['Express', 'Koa', 'Fastify', 'Hono', 'NestJS', 'BullMQ'])
+      expect(headings).toContain(framework)
     expect(headings.some((h) => h.startsWith('gRPC'))).toBe(true)
   })
 
@@ -166,7 +177,10 @@ describe('the README', () => {
         .filter((path): path is string => path !== undefined),
     )
     expect(PAGES.length).toBeGreaterThan(0)
-    expect(PAGES.filter((page) => !linked.has(normalize(page))), 'docs pages the README does not link').toEqual([])
+    expect(
+      PAGES.filter((page) => !linked.has(normalize(page))),
+      'docs pages the README does not link',
+    ).toEqual([])
   })
 })
 
@@ -203,32 +217,42 @@ describe('every link', () => {
         continue
       }
       if (to.anchor === undefined || to.anchor === '') continue
-      if (to.anchor === 'readme' && existsSync(join(ROOT, to.path, 'README.md'))) continue // GitHub's anchor for a folder's README
+      // GitHub's anchor for a folder's README
+      if (to.anchor === 'readme' && existsSync(join(ROOT, to.path, 'README.md'))) continue
       if (statSync(join(ROOT, to.path)).isDirectory() || !to.path.endsWith('.md')) {
         broken.push(`${where(link)}: an anchor on ${to.path}, which is not a Markdown file`)
         continue
       }
       const known = anchors(to.path)
-      if (!known.has(decodeURIComponent(to.anchor))) broken.push(`${where(link)}: no heading #${to.anchor} in ${to.path}`)
+      if (!known.has(decodeURIComponent(to.anchor)))
+        broken.push(`${where(link)}: no heading #${to.anchor} in ${to.path}`)
     }
     expect(broken).toEqual([])
   })
 })
 
 describe("a package's README", () => {
-  it.each(PACKAGES.filter((dir) => dir !== 'test-utils'))('packages/%s/README.md stands alone on npm: its install line, and relative links only to files it ships', (dir) => {
-    const file = `packages/${dir}/README.md`
-    const manifest = JSON.parse(read(`packages/${dir}/package.json`)) as { name: string; files?: string[] }
-    expect(read(file), 'its install line').toMatch(new RegExp(`^npm i(nstall)? ${manifest.name.replace('/', '\\/')}\\b`, 'm'))
-    const shipped = new Set(manifest.files ?? [])
-    const outside = links(file)
-      .filter((link) => !/^[a-z][a-z0-9+.-]*:/i.test(link.target) && !link.target.startsWith('#'))
-      .filter((link) => {
-        const path = relative(join('packages', dir), resolveLink(link)!.path)
-        return path.startsWith('..') || !shipped.has(path.split(sep)[0]!)
-      })
-    expect(outside.map(where), 'relative links that npm cannot follow (link the repository on GitHub instead)').toEqual([])
-  })
+  it.each(PACKAGES.filter((dir) => dir !== 'test-utils'))(
+    'packages/%s/README.md stands alone on npm: its install line, and relative links only to files it ships',
+    (dir) => {
+      const file = `packages/${dir}/README.md`
+      const manifest = JSON.parse(read(`packages/${dir}/package.json`)) as { name: string; files?: string[] }
+      expect(read(file), 'its install line').toMatch(
+        new RegExp(`^npm i(nstall)? ${manifest.name.replace('/', '\\/')}\\b`, 'm'),
+      )
+      const shipped = new Set(manifest.files ?? [])
+      const outside = links(file)
+        .filter((link) => !/^[a-z][a-z0-9+.-]*:/i.test(link.target) && !link.target.startsWith('#'))
+        .filter((link) => {
+          const path = relative(join('packages', dir), resolveLink(link)!.path)
+          return path.startsWith('..') || !shipped.has(path.split(sep)[0])
+        })
+      expect(
+        outside.map(where),
+        'relative links that npm cannot follow (link the repository on GitHub instead)',
+      ).toEqual([])
+    },
+  )
 })
 
 describe('"Check that it works"', () => {
@@ -242,11 +266,17 @@ describe('"Check that it works"', () => {
     })
     expect(r.code, describeChild('node --import ./check.mjs check-app.mjs', r)).toBe(0)
     const lines = r.stdout.trim().split('\n')
-    const json = (line: string | undefined) => JSON.parse(line!.replace(/^tcp-user-timeout: /, '').replace(/ \{\}$/, '')) as Record<string, unknown>
+    const json = (line: string | undefined) =>
+      JSON.parse(line!.replace(/^tcp-user-timeout: /, '').replace(/ \{\}$/, '')) as Record<string, unknown>
     expect(json(lines[0])).toEqual({ supported: true })
     const peer = expect.stringMatching(/^127\.0\.0\.1:\d+$/)
     expect(json(lines[1])).toEqual({ type: 'bind', ms: 25000, direction: 'outbound', peer })
-    expect(json(lines[2]), 'the request ended: its socket put back').toEqual({ type: 'bind', ms: 0, direction: 'outbound', peer })
+    expect(json(lines[2]), 'the request ended: its socket put back').toEqual({
+      type: 'bind',
+      ms: 0,
+      direction: 'outbound',
+      peer,
+    })
     expect(lines[3]).toMatch(/ \{\}$/) // inForce(): no open socket holds a bound at exit
     expect(json(lines[3])).toEqual({ bound: 1, timedOut: 0, errors: 0, setsockoptCalls: 2, hardened: 0, reaped: 0 })
     expect(lines).toHaveLength(4)

@@ -14,7 +14,12 @@ type Core = typeof esm
 const cjs = createRequire(import.meta.url)('@tcp-user-timeout/core') as Core
 
 const NAMES = ['InvalidArgumentError', 'OutOfRangeError', 'InvalidOptionError', 'SocketOptionError'] as const
-const BASES = { InvalidArgumentError: TypeError, OutOfRangeError: RangeError, InvalidOptionError: TypeError, SocketOptionError: Error } as const
+const BASES = {
+  InvalidArgumentError: TypeError,
+  OutOfRangeError: RangeError,
+  InvalidOptionError: TypeError,
+  SocketOptionError: Error,
+} as const
 
 /** One error of each class, thrown by the library's own functions of `core` (the file they need is closed with `t`). */
 function thrownBy(t: Teardown, core: Core): Record<(typeof NAMES)[number], Error> {
@@ -32,7 +37,9 @@ function thrownBy(t: Teardown, core: Core): Record<(typeof NAMES)[number], Error
     OutOfRangeError: caught(() => core.setUserTimeout(fd, -1)),
     InvalidOptionError: caught(() => core.hardenServer({ on() {} } as never, { bogus: 1 } as never)),
     // An explicit setsockopt on a file: ENOTSOCK from the kernel (Linux), else a constructed one.
-    SocketOptionError: core.support().supported ? caught(() => core.setUserTimeout(fd, 1000)) : new core.SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', 88),
+    SocketOptionError: core.support().supported
+      ? caught(() => core.setUserTimeout(fd, 1000))
+      : new core.SocketOptionError('setsockopt', 'TCP_USER_TIMEOUT', 88),
   }
 }
 
@@ -50,7 +57,8 @@ describe('error classes across the ESM and CommonJS builds', () => {
     const thrower = builds[from]
     const other = builds[to]
     const errors = thrownBy(perTest(ctx), thrower)
-    if (process.platform === 'linux') expect(errors.SocketOptionError).toMatchObject({ code: 'TUT_ERR_SOCKOPT', errnoName: 'ENOTSOCK' })
+    if (process.platform === 'linux')
+      expect(errors.SocketOptionError).toMatchObject({ code: 'TUT_ERR_SOCKOPT', errnoName: 'ENOTSOCK' })
     for (const name of NAMES) {
       const error = errors[name]
       expect(error, name).toBeInstanceOf(thrower[name])
@@ -67,8 +75,13 @@ describe('error classes across the ESM and CommonJS builds', () => {
   it('does not claim what is not its own: built-in errors, look-alikes, primitives', () => {
     for (const name of NAMES) {
       for (const core of [esm, cjs]) {
-        expect(new BASES[name]('plain') instanceof core[name], `a plain ${BASES[name].name} is not a ${name}`).toBe(false)
-        expect(Object.assign(new Error('x'), { code: new core[name]('setsockopt' as never, 'X', 9).code, name }) instanceof core[name]).toBe(false)
+        expect(new BASES[name]('plain') instanceof core[name], `a plain ${BASES[name].name} is not a ${name}`).toBe(
+          false,
+        )
+        expect(
+          Object.assign(new Error('x'), { code: new core[name]('setsockopt', 'X', 9).code, name }) instanceof
+            core[name],
+        ).toBe(false)
         for (const value of [null, undefined, 0, 'x', {}, Symbol('x')]) expect(value instanceof core[name]).toBe(false)
       }
     }
@@ -82,7 +95,10 @@ describe('error classes across the ESM and CommonJS builds', () => {
     expect(mine instanceof cjs.InvalidArgumentError).toBe(true)
     expect(mine instanceof TypeError).toBe(true)
     expect(mine.code).toBe('TUT_ERR_INVALID_ARG')
-    expect(new esm.InvalidArgumentError('theirs') instanceof AppArgumentError, 'a base instance is not an instance of a subclass').toBe(false)
+    expect(
+      new esm.InvalidArgumentError('theirs') instanceof AppArgumentError,
+      'a base instance is not an instance of a subclass',
+    ).toBe(false)
     expect(new cjs.InvalidArgumentError('theirs') instanceof AppArgumentError).toBe(false)
   })
 

@@ -43,7 +43,7 @@ async function start(name: Example): Promise<Running> {
   delete env.UPSTREAM_URL // each example starts its own upstream on 127.0.0.1
   const example = startNode(suite, ['server.mjs'], { cwd, env, label: `examples/${name}` })
   const [, origin] = await example.line(LISTENING, START_TIMEOUT_MS)
-  return { origin: origin!, process: example }
+  return { origin: origin, process: example }
 }
 
 function app(name: Example): Running {
@@ -71,8 +71,8 @@ async function budget(name: Example, path: string, header?: string): Promise<num
 beforeAll(async () => {
   const results = await Promise.allSettled(EXAMPLES.map(start))
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled') running.set(EXAMPLES[i]!, result.value)
-    else failedToStart.set(EXAMPLES[i]!, result.reason as Error)
+    if (result.status === 'fulfilled') running.set(EXAMPLES[i], result.value)
+    else failedToStart.set(EXAMPLES[i], result.reason as Error)
   })
 }, START_TIMEOUT_MS + 5000)
 
@@ -105,14 +105,14 @@ describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
   )
 
   it('per-route override lengthens /export to 300000 ms; its own header option still tightens', async () => {
-    const why = 'the route\'s own policy (override() / config.tcpUserTimeout) is in effect'
+    const why = "the route's own policy (override() / config.tcpUserTimeout) is in effect"
     expect(await budget(name, '/export'), why).toBe(300000)
     expect(await budget(name, '/export', '3'), why).toBe(3000)
     expect(await budget(name, '/export', '600'), why).toBe(300000)
   })
 
   it('a route that disables it has no scope, whatever the header says', async () => {
-    const why = 'the route\'s own policy (override(false) / config.tcpUserTimeout: false) is in effect'
+    const why = "the route's own policy (override(false) / config.tcpUserTimeout: false) is in effect"
     expect(await budget(name, '/health'), why).toBeNull()
     expect(await budget(name, '/health', '3'), why).toBeNull()
   })
@@ -127,7 +127,12 @@ describe.concurrent.each(EXAMPLES)('examples/%s', (name) => {
   it('concurrent requests each keep their own budget', async () => {
     const cases: [string, string | undefined, number | null][] = []
     for (let i = 0; i < 8; i++) {
-      cases.push(['/quote', String(i + 2), (i + 2) * 1000], ['/export', undefined, 300000], ['/health', undefined, null], ['/quote', undefined, 25000])
+      cases.push(
+        ['/quote', String(i + 2), (i + 2) * 1000],
+        ['/export', undefined, 300000],
+        ['/health', undefined, null],
+        ['/quote', undefined, 25000],
+      )
     }
     const got = await Promise.all(cases.map(([path, header]) => budget(name, path, header)))
     expect(got).toEqual(cases.map(([, , want]) => want))
@@ -152,7 +157,9 @@ describe.each(CALL_EXAMPLES)('examples/%s', (name) => {
     const { code } = await client.exit(REQUEST_TIMEOUT_MS)
     expect(code, client.lines.join('\n')).toBe(0)
     // Its JSON lines (stderr's, such as a runtime warning, are prefixed and left out).
-    const lines = client.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { call: string; budgetMs?: number; price?: number })
+    const lines = client.lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { call: string; budgetMs?: number; price?: number })
     const byCall = Object.fromEntries(lines.map(({ call, ...rest }) => [call, rest]))
     expect(byCall).toEqual({
       GetQuote: { budgetMs: 25_000, price: 42 },
@@ -164,7 +171,7 @@ describe.each(CALL_EXAMPLES)('examples/%s', (name) => {
       WatchQuotes: { budgetsMs: [25_000, 25_000] },
       connection: { pinnedMs: 10_000, peer: target },
     })
-    const tight = byCall['GetQuote deadline 3 s']!.budgetMs!
+    const tight = byCall['GetQuote deadline 3 s'].budgetMs!
     expect(tight).toBeGreaterThan(2000)
     expect(tight).toBeLessThanOrEqual(3000)
   })

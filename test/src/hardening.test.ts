@@ -9,7 +9,14 @@ import https from 'node:https'
 import net from 'node:net'
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_KEEPALIVE, getKeepAliveProbes, getUserTimeout, hardenServer, stats, type HardenOptions } from '@tcp-user-timeout/core'
+import {
+  DEFAULT_KEEPALIVE,
+  getKeepAliveProbes,
+  getUserTimeout,
+  hardenServer,
+  stats,
+  type HardenOptions,
+} from '@tcp-user-timeout/core'
 import { hardenServer as expressHarden, tcpUserTimeout as expressMiddleware } from '@tcp-user-timeout/express'
 import { hardenServer as koaHarden } from '@tcp-user-timeout/koa'
 import { tcpUserTimeout as fastifyPlugin } from '@tcp-user-timeout/fastify'
@@ -47,21 +54,30 @@ async function listening<S extends net.Server>(t: Teardown, server: S): Promise<
 describe('hardenServer read back on the accepted sockets of each kind of server', { concurrent: true }, () => {
   it('net.Server', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
   it('http.Server', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, http.createServer((_req, res) => res.end()))
+    const { server } = await listen(
+      t,
+      http.createServer((_req, res) => res.end()),
+    )
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
   it('https.Server (the raw TCP socket under TLS)', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, https.createServer(tlsOptions, (_req, res) => res.end()))
+    const { server } = await listen(
+      t,
+      https.createServer(tlsOptions, (_req, res) => res.end()),
+    )
     hardenServer(server, options)
     expect(await readBackAccepted(server)).toEqual(expected)
   })
@@ -82,8 +98,7 @@ describe('hardenServer read back on the accepted sockets of each kind of server'
     expect(await readBackAccepted(server)).toEqual(expected)
   })
 
-  it('Fastify: the plugin option hardenServer, applied to fastify.server; undone on close', async (ctx) => {
-    const t = perTest(ctx)
+  it('Fastify: the plugin option hardenServer, applied to fastify.server; undone on close', async () => {
     const app = Fastify()
     await app.register(fastifyPlugin, { seconds: 25, hardenServer: options })
     await app.listen({ port: 0, host: '127.0.0.1' })
@@ -111,21 +126,36 @@ describe('hardenServer defaults and validation', { concurrent: true }, () => {
   it('no options: Go-style probes 15 s / 15 s / 9, user timeout idle + interval * count = 150 s', async (ctx) => {
     const t = perTest(ctx)
     expect(DEFAULT_KEEPALIVE).toEqual({ idleSeconds: 15, intervalSeconds: 15, count: 9 })
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server)
-    expect(await readBackAccepted(server)).toEqual({ userTimeout: 150_000, probes: { enabled: true, idleSeconds: 15, intervalSeconds: 15, count: 9 } })
+    expect(await readBackAccepted(server)).toEqual({
+      userTimeout: 150_000,
+      probes: { enabled: true, idleSeconds: 15, intervalSeconds: 15, count: 9 },
+    })
   })
 
   it('only a user timeout: the default probes still catch idle ghosts', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server, { userTimeoutSeconds: 30 })
-    expect(await readBackAccepted(server)).toEqual({ userTimeout: 30_000, probes: { enabled: true, ...DEFAULT_KEEPALIVE } })
+    expect(await readBackAccepted(server)).toEqual({
+      userTimeout: 30_000,
+      probes: { enabled: true, ...DEFAULT_KEEPALIVE },
+    })
   })
 
   it('keepAlive: false leaves the probes off', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server, { userTimeoutSeconds: 30, keepAlive: false })
     const seen = await readBackAccepted(server)
     expect(seen.userTimeout).toBe(30_000)
@@ -153,11 +183,22 @@ describe("Node's own keepAlive server option: hardenServer's probes win", { conc
   }
   type Kind = keyof typeof kinds
   const matrix = (['http', 'net'] as const).flatMap((kind) =>
-    ([1000, undefined] as const).flatMap((delay) => (['before', 'after'] as const).map((when) => [kind, delay, when] as const)),
+    ([1000, undefined] as const).flatMap((delay) =>
+      (['before', 'after'] as const).map((when) => [kind, delay, when] as const),
+    ),
   )
 
-  /** A server with { keepAlive: true, keepAliveInitialDelay: delay }, hardened before or after it listens (or not at all). */
-  async function served(t: Teardown, kind: Kind, delay: number | undefined, when: 'before' | 'after' | 'never', harden: HardenOptions = options) {
+  /**
+   * A server with { keepAlive: true, keepAliveInitialDelay: delay }, hardened
+   * before or after it listens (or not at all).
+   */
+  async function served(
+    t: Teardown,
+    kind: Kind,
+    delay: number | undefined,
+    when: 'before' | 'after' | 'never',
+    harden: HardenOptions = options,
+  ) {
     const server = kinds[kind]({ keepAlive: true, ...(delay === undefined ? {} : { keepAliveInitialDelay: delay }) })
     if (when === 'before') hardenServer(server, harden)
     await listen(t, server)
@@ -165,20 +206,36 @@ describe("Node's own keepAlive server option: hardenServer's probes win", { conc
     return server
   }
 
-  it.for(['http', 'net'] as const)('%s, not hardened: Node leaves probes of 1 s idle / 1 s / 10 and no user timeout (what would override)', async (kind, ctx) => {
-    const server = await served(perTest(ctx), kind, 1000, 'never')
-    expect(await readBackAccepted(server)).toEqual({ userTimeout: 0, probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 } })
-  })
+  it.for(['http', 'net'] as const)(
+    '%s, not hardened: Node leaves probes of 1 s idle / 1 s / 10 and no user timeout (what would override)',
+    async (kind, ctx) => {
+      const server = await served(perTest(ctx), kind, 1000, 'never')
+      expect(await readBackAccepted(server)).toEqual({
+        userTimeout: 0,
+        probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 },
+      })
+    },
+  )
 
-  it.for(matrix)('%s, keepAliveInitialDelay %s, hardened %s listen: the probes and the user timeout given', async ([kind, delay, when], ctx) => {
-    const server = await served(perTest(ctx), kind, delay, when)
-    expect(await readBackAccepted(server)).toEqual(expected)
-  })
+  it.for(matrix)(
+    '%s, keepAliveInitialDelay %s, hardened %s listen: the probes and the user timeout given',
+    async ([kind, delay, when], ctx) => {
+      const server = await served(perTest(ctx), kind, delay, when)
+      expect(await readBackAccepted(server)).toEqual(expected)
+    },
+  )
 
-  it.for(['before', 'after'] as const)('keepAlive: false leaves Node\'s probes alone; the user timeout (which setKeepAlive never touches) still holds (hardened %s listen)', async (when, ctx) => {
-    const server = await served(perTest(ctx), 'http', 1000, when, { userTimeoutSeconds: 30, keepAlive: false })
-    expect(await readBackAccepted(server)).toEqual({ userTimeout: 30_000, probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 } })
-  })
+  it.for(['before', 'after'] as const)(
+    "keepAlive: false leaves Node's probes alone; the user timeout " +
+      '(which setKeepAlive never touches) still holds (hardened %s listen)',
+    async (when, ctx) => {
+      const server = await served(perTest(ctx), 'http', 1000, when, { userTimeoutSeconds: 30, keepAlive: false })
+      expect(await readBackAccepted(server)).toEqual({
+        userTimeout: 30_000,
+        probes: { enabled: true, idleSeconds: 1, intervalSeconds: 1, count: 10 },
+      })
+    },
+  )
 })
 
 describe('set once on the listener: no syscall per accepted connection', () => {
@@ -199,7 +256,10 @@ describe('set once on the listener: no syscall per accepted connection', () => {
 
   it('hardened after listen: 20 accepted sockets read the bound and the probes, at 0 setsockopt calls', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server, options)
     const { seen, cost } = await acceptMany(t, server, 20)
     expect(seen).toEqual(Array(20).fill(expected))
@@ -218,7 +278,10 @@ describe('set once on the listener: no syscall per accepted connection', () => {
 
   it("with Node's keepAlive server option: only the probes are set again on each accepted socket (4 calls), the user timeout stays inherited", async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, (s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, (s) => s.resume()),
+    )
     hardenServer(server, options)
     const { seen, cost } = await acceptMany(t, server, 5)
     expect(seen).toEqual(Array(5).fill(expected))
@@ -227,7 +290,10 @@ describe('set once on the listener: no syscall per accepted connection', () => {
 
   it('the undo puts the listener back: later connections are not hardened', async (ctx) => {
     const t = perTest(ctx)
-    const { server } = await listen(t, net.createServer((s) => s.resume()))
+    const { server } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     const undo = hardenServer(server, options)
     undo()
     const { seen } = await acceptMany(t, server, 2)
@@ -239,10 +305,17 @@ describe('set once on the listener: no syscall per accepted connection', () => {
 
   const CLUSTER = fileURLToPath(new URL('./fixtures/cluster-harden.mjs', import.meta.url))
   it.each([
-    ['round-robin (the primary accepts: the worker has no listening fd, so each accepted socket is set: 5 calls)', 'rr', 5],
+    [
+      'round-robin (the primary accepts: the worker has no listening fd, so each accepted socket is set: 5 calls)',
+      'rr',
+      5,
+    ],
     ['SCHED_NONE (the worker listens on the shared fd: set once there, 0 calls per connection)', 'none', 0],
   ])('a cluster worker, %s', async (_name, policy, perConnection) => {
-    const run = await runNode([CLUSTER, policy], { cwd: fileURLToPath(new URL('.', import.meta.url)), timeoutMs: 20_000 })
+    const run = await runNode([CLUSTER, policy], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      timeoutMs: 20_000,
+    })
     const result = resultOf<{ seen: unknown[]; setsockoptPerConnection: number }>(run)
     expect(result, describeChild('cluster-harden.mjs', run)).toBeDefined()
     expect(result!.seen).toEqual(Array(5).fill(expected))

@@ -48,25 +48,45 @@ async function warningsOf(fn: () => unknown): Promise<(Error & { code?: string }
   return seen.filter((w) => w.code?.startsWith('TUT_WARN_'))
 }
 
-const getJson = async (origin: string, path: string) => (await fetch(`${origin}${path}`)).json() as Promise<unknown>
+const getJson = async (origin: string, path: string) => (await fetch(`${origin}${path}`)).json()
 
 describe('a budget of 0 is not "off": the error says how to turn the bound off, where it was given', () => {
   it.each([
-    ['Express tcpUserTimeout', () => expressMiddleware({ seconds: 0 }), /^tcpUserTimeout\(\): seconds .*received 0\. A bound of 0 is not "off" here.*answer false from a seconds callback.*override\(false\)/],
+    [
+      'Express tcpUserTimeout',
+      () => expressMiddleware({ seconds: 0 }),
+      /^tcpUserTimeout\(\): seconds .*received 0\. A bound of 0 is not "off" here.*answer false from a seconds callback.*override\(false\)/,
+    ],
     [
       'Express override',
       () => expressOverride({ seconds: 0 }),
       /^override\(\): seconds .*received 0\. .* to turn the bound off, give override\(false\) in place of the options$/,
     ],
-    ['Koa tcpUserTimeout', () => koaMiddleware({ seconds: 0 }), /^tcpUserTimeout\(\): .*not "off" here.*\(ctx\) =>.*override\(false\)/],
+    [
+      'Koa tcpUserTimeout',
+      () => koaMiddleware({ seconds: 0 }),
+      /^tcpUserTimeout\(\): .*not "off" here.*\(ctx\) =>.*override\(false\)/,
+    ],
     [
       'Koa override',
       () => koaOverride({ seconds: 0 }),
       /^override\(\): .*give override\(false\) in place of the options$/,
     ],
-    ['workerTimeoutSeconds', () => expressMiddleware({ workerTimeoutSeconds: 0 }), /^tcpUserTimeout\(\): workerTimeoutSeconds must be a time limit.*received 0.*not "off" here/],
-    ['BullMQ maxExecutionSeconds', () => withTcpUserTimeout(async () => {}, { maxExecutionSeconds: 0 }), /^withTcpUserTimeout\(\): maxExecutionSeconds .*received 0.*not "off" here.*do not wrap the processor/],
-    ['a third-party adapter (a function name)', () => createPolicy({ seconds: 0 }, 'mine'), /^mine\(\): seconds .*received 0.*give mine\(false\) in place of the options$/],
+    [
+      'workerTimeoutSeconds',
+      () => expressMiddleware({ workerTimeoutSeconds: 0 }),
+      /^tcpUserTimeout\(\): workerTimeoutSeconds must be a time limit.*received 0.*not "off" here/,
+    ],
+    [
+      'BullMQ maxExecutionSeconds',
+      () => withTcpUserTimeout(async () => {}, { maxExecutionSeconds: 0 }),
+      /^withTcpUserTimeout\(\): maxExecutionSeconds .*received 0.*not "off" here.*do not wrap the processor/,
+    ],
+    [
+      'a third-party adapter (a function name)',
+      () => createPolicy({ seconds: 0 }, 'mine'),
+      /^mine\(\): seconds .*received 0.*give mine\(false\) in place of the options$/,
+    ],
   ])('%s', (_label, build, message) => {
     const error = thrown(build)
     expect(error.code).toBe('TUT_ERR_INVALID_OPTION')
@@ -86,7 +106,10 @@ describe('a budget of 0 is not "off": the error says how to turn the bound off, 
   it('Fastify plugin options: the registration fails with the advice', async (ctx) => {
     const t = perTest(ctx)
     const app = t.defer(Fastify(), (a) => a.close())
-    const error = await app.register(fastifyPlugin, { seconds: 0 }).then(() => null, (e: Error & { code?: string }) => e)
+    const error = await app.register(fastifyPlugin, { seconds: 0 }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    )
     expect(error?.code).toBe('TUT_ERR_INVALID_OPTION')
     expect(error?.message).toMatch(/^tcpUserTimeout\(\): .*not "off" here.*config: \{ tcpUserTimeout: false \}/)
   })
@@ -95,14 +118,18 @@ describe('a budget of 0 is not "off": the error says how to turn the bound off, 
     for (const call of [() => withTimeout(0, () => 1), () => withJobTimeout(0, () => 1)]) {
       const error = thrown(call)
       expect(error.code).toBe('TUT_ERR_OUT_OF_RANGE')
-      expect(error.message).toMatch(/received 0\. A bound of 0 is not "off" here: to run fn without a bound of its own, call fn\(\) directly/)
+      expect(error.message).toMatch(
+        /received 0\. A bound of 0 is not "off" here: to run fn without a bound of its own, call fn\(\) directly/,
+      )
     }
   })
 
   it('setGlobalDefault(0): setGlobalDefault(null) removes the default', () => {
     const error = thrown(() => setGlobalDefault(0))
     expect(error.code).toBe('TUT_ERR_OUT_OF_RANGE')
-    expect(error.message).toMatch(/received 0\. A bound of 0 is not "off" here: setGlobalDefault\(null\) removes the default/)
+    expect(error.message).toMatch(
+      /received 0\. A bound of 0 is not "off" here: setGlobalDefault\(null\) removes the default/,
+    )
   })
 })
 
@@ -110,9 +137,10 @@ describe('a budget over an hour (milliseconds by mistake) warns once per middlew
   it('a fixed seconds: what was given, that it looks like milliseconds, how to silence it', async () => {
     const warnings = await warningsOf(() => expressMiddleware({ seconds: 25000 }))
     expect(warnings.map((w) => w.code)).toEqual([warningCodes.LONG_BUDGET])
-    expect(warnings[0]!.name).toBe('TcpUserTimeoutWarning')
-    expect(warnings[0]!.message).toBe(
-      'tcpUserTimeout(): seconds: 25000 is a budget of 6.9 hours; it looks like milliseconds (25000 ms would be seconds: 25). ' +
+    expect(warnings[0].name).toBe('TcpUserTimeoutWarning')
+    expect(warnings[0].message).toBe(
+      'tcpUserTimeout(): seconds: 25000 is a budget of 6.9 hours; ' +
+        'it looks like milliseconds (25000 ms would be seconds: 25). ' +
         'Budgets are in seconds. If a budget over an hour is meant, add allowLongBudget: true to these options.',
     )
   })
@@ -125,7 +153,10 @@ describe('a budget over an hour (milliseconds by mistake) warns once per middlew
       koaMiddleware({ workerTimeoutSeconds: 30000 })
       app.get('/export', { config: { tcpUserTimeout: { seconds: 90000 } } }, async () => 'ok')
     })
-    expect(warnings.map((w) => w.message.split(' is a budget')[0])).toEqual(['tcpUserTimeout(): workerTimeoutSeconds: 30000', 'GET /export config.tcpUserTimeout: seconds: 90000'])
+    expect(warnings.map((w) => w.message.split(' is a budget')[0])).toEqual([
+      'tcpUserTimeout(): workerTimeoutSeconds: 30000',
+      'GET /export config.tcpUserTimeout: seconds: 90000',
+    ])
   })
 
   it('allowLongBudget: true says it is meant; an hour exactly is no warning; BullMQ jobs of hours never warn', async () => {
@@ -138,8 +169,12 @@ describe('a budget over an hour (milliseconds by mistake) warns once per middlew
     })
     expect(warnings).toEqual([])
     // BullMQ has no allowLongBudget: nothing to silence.
-    expect(() => withTcpUserTimeout(async () => {}, { maxExecutionSeconds: 30, allowLongBudget: true } as never)).toThrow(/unknown option "allowLongBudget"/)
-    expect(() => expressMiddleware({ seconds: 25, allowLongBudget: 'yes' } as never)).toThrow(/allowLongBudget must be true or false, received "yes"/)
+    expect(() =>
+      withTcpUserTimeout(async () => {}, { maxExecutionSeconds: 30, allowLongBudget: true } as never),
+    ).toThrow(/unknown option "allowLongBudget"/)
+    expect(() => expressMiddleware({ seconds: 25, allowLongBudget: 'yes' } as never)).toThrow(
+      /allowLongBudget must be true or false, received "yes"/,
+    )
   })
 
   it('a seconds callback answering 25000 at request time: the request is served with it, one warning for the middleware', async (ctx) => {
@@ -156,16 +191,23 @@ describe('a budget over an hour (milliseconds by mistake) warns once per middlew
     })
     expect(answers).toEqual([{ ms: 25000 }, { ms: 25000000 }, { ms: 25000000 }, { ms: 25000 }])
     expect(warnings.map((w) => w.code)).toEqual([warningCodes.LONG_BUDGET])
-    expect(warnings[0]!.message).toMatch(/^tcpUserTimeout\(\): a seconds callback answer of 25000 is a budget of 6\.9 hours; it looks like milliseconds.*allowLongBudget: true/)
+    expect(warnings[0].message).toMatch(
+      /^tcpUserTimeout\(\): a seconds callback answer of 25000 is a budget of 6\.9 hours; it looks like milliseconds.*allowLongBudget: true/,
+    )
   })
 })
 
 describe.each([
   ['Express 5', express5],
-  ['Express 4', express4 as unknown as typeof express5],
+  ['Express 4', express4],
 ])('%s: middleware registered after routes warns once, TUT_WARN_LATE_REGISTRATION', (_name, express) => {
   /** An app built by `build`, served; `paths` requested in turn; the warnings they drew. */
-  async function run(t: Teardown, build: (app: ReturnType<typeof express5>) => void, paths: string[], afterListen?: (app: ReturnType<typeof express5>) => void) {
+  async function run(
+    t: Teardown,
+    build: (app: ReturnType<typeof express5>) => void,
+    paths: string[],
+    afterListen?: (app: ReturnType<typeof express5>) => void,
+  ) {
     const app = express()
     build(app)
     const server = await listen(t, http.createServer(app))
@@ -179,45 +221,62 @@ describe.each([
   const ms = (_req: unknown, res: { json(v: unknown): void }) => res.json({ ms: currentTimeout() ?? null })
 
   it('routes declared before: they run unbound, and the first request the middleware sees warns, naming them and the fix', async (ctx) => {
-    const { answers, warnings } = await run(perTest(ctx), (app) => {
-      app.get('/early', ms)
-      app.post('/early', ms)
-      app.use(expressMiddleware({ seconds: 25 }))
-      app.get('/late', ms)
-    }, ['/early', '/late', '/late', '/early'])
+    const { answers, warnings } = await run(
+      perTest(ctx),
+      (app) => {
+        app.get('/early', ms)
+        app.post('/early', ms)
+        app.use(expressMiddleware({ seconds: 25 }))
+        app.get('/late', ms)
+      },
+      ['/early', '/late', '/late', '/early'],
+    )
     expect(answers).toEqual([{ ms: null }, { ms: 25000 }, { ms: 25000 }, { ms: null }])
     expect(warnings.map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
-    expect(warnings[0]!.message).toBe(
+    expect(warnings[0].message).toBe(
       'tcpUserTimeout() was registered after GET /early, POST /early: their requests never reach it and run unbound. ' +
-        'Call app.use(tcpUserTimeout(...)) before declaring the routes; a route meant to run unbound takes override(false) in its list.',
+        'Call app.use(tcpUserTimeout(...)) before declaring the routes; ' +
+        'a route meant to run unbound takes override(false) in its list.',
     )
   })
 
   it('no warning for the normal order, override() in a route, routers mounted after, a middleware under a path, or routes added at init (NestJS)', async (ctx) => {
     const t = perTest(ctx)
-    const { answers, warnings } = await run(t, (app) => {
-      app.use(expressMiddleware({ seconds: 25 }))
-      app.get('/a', ms)
-      app.get('/off', expressOverride(false), ms)
-      app.get('/long', expressOverride({ seconds: 300 }), ms)
-      const router = express.Router()
-      router.get('/r', ms)
-      app.use('/api', router)
-    }, ['/a', '/off', '/long', '/api/r'])
+    const { answers, warnings } = await run(
+      t,
+      (app) => {
+        app.use(expressMiddleware({ seconds: 25 }))
+        app.get('/a', ms)
+        app.get('/off', expressOverride(false), ms)
+        app.get('/long', expressOverride({ seconds: 300 }), ms)
+        const router = express.Router()
+        router.get('/r', ms)
+        app.use('/api', router)
+      },
+      ['/a', '/off', '/long', '/api/r'],
+    )
     expect(answers).toEqual([{ ms: 25000 }, { ms: null }, { ms: 300000 }, { ms: 25000 }])
-    const underPath = await run(t, (app) => {
-      app.get('/health', ms)
-      app.use('/api', expressMiddleware({ seconds: 25 }))
-      app.get('/api/x', ms)
-    }, ['/api/x', '/health'])
+    const underPath = await run(
+      t,
+      (app) => {
+        app.get('/health', ms)
+        app.use('/api', expressMiddleware({ seconds: 25 }))
+        app.get('/api/x', ms)
+      },
+      ['/api/x', '/health'],
+    )
     expect(underPath.answers).toEqual([{ ms: 25000 }, { ms: null }])
     // NestJS: app.use() before listen, its controllers' routes added to the app at init, once the server exists.
-    const nestLike = await run(t, (app) => app.use(expressMiddleware({ seconds: 25 })), ['/controller'], (app) => app.get('/controller', ms))
+    const nestLike = await run(
+      t,
+      (app) => app.use(expressMiddleware({ seconds: 25 })),
+      ['/controller'],
+      (app) => app.get('/controller', ms),
+    )
     expect(nestLike.answers).toEqual([{ ms: 25000 }])
     expect([...warnings, ...underPath.warnings, ...nestLike.warnings]).toEqual([])
   })
 })
-
 
 describe('Fastify: routes declared before the plugin loaded', () => {
   const ms = async () => ({ ms: currentTimeout() ?? null })
@@ -238,7 +297,9 @@ describe('Fastify: routes declared before the plugin loaded', () => {
     })
     expect(answers).toEqual([{ ms: 25000 }, { ms: 300000 }, { ms: null }, { ms: 300000 }, { ms: 25000 }])
     expect(warnings.map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
-    expect(warnings[0]!.message).toMatch(/the route GET \/own was declared before the plugin loaded, so its config\.tcpUserTimeout is checked at its first request, not at startup\. .*await app\.register\(tcpUserTimeout/)
+    expect(warnings[0].message).toMatch(
+      /the route GET \/own was declared before the plugin loaded, so its config\.tcpUserTimeout is checked at its first request, not at startup\. .*await app\.register\(tcpUserTimeout/,
+    )
   })
 
   it('awaited registration: no warning, route config checked at declaration', async (ctx) => {

@@ -42,7 +42,7 @@ async function start(platform: Platform): Promise<Running> {
   delete env.NODE_NO_WARNINGS
   const app = startNode(suite, [`dist/${platform}.js`], { cwd: EXAMPLE, env, label: `examples/nestjs ${platform}` })
   const [, origin] = await app.line(LISTENING, START_TIMEOUT_MS)
-  return { origin: origin!, process: app, upstream }
+  return { origin: origin, process: app, upstream }
 }
 
 function app(platform: Platform): Running {
@@ -68,13 +68,14 @@ async function call(platform: Platform, path: string, init: ExampleRequest = {})
 beforeAll(async () => {
   const results = await Promise.allSettled(PLATFORMS.map(start))
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled') running.set(PLATFORMS[i]!, result.value)
-    else failedToStart.set(PLATFORMS[i]!, result.reason as Error)
+    if (result.status === 'fulfilled') running.set(PLATFORMS[i], result.value)
+    else failedToStart.set(PLATFORMS[i], result.reason as Error)
   })
 }, START_TIMEOUT_MS + 5000)
 
 const kernel = support()
-if (!kernel.supported) console.log(`nestjs.test: socket read-backs skip: TCP_USER_TIMEOUT unsupported here (${kernel.reason})`)
+if (!kernel.supported)
+  console.log(`nestjs.test: socket read-backs skip: TCP_USER_TIMEOUT unsupported here (${kernel.reason})`)
 const onKernel = kernel.supported || process.env.CI ? it : it.skip
 
 describe.each(PLATFORMS)('examples/nestjs on %s', (platform) => {
@@ -89,8 +90,9 @@ describe.each(PLATFORMS)('examples/nestjs on %s', (platform) => {
     expect((await call(platform, '/quote', { header: '60' })).budgetMs).toBe(25000)
   })
 
-  it('the route\'s own policy replaces it on /export: 300000 ms, its header option still tightens', async () => {
-    const why = platform === 'express' ? 'override() through the middleware consumer' : '@RouteConfig({ tcpUserTimeout })'
+  it("the route's own policy replaces it on /export: 300000 ms, its header option still tightens", async () => {
+    const why =
+      platform === 'express' ? 'override() through the middleware consumer' : '@RouteConfig({ tcpUserTimeout })'
     expect((await call(platform, '/export')).budgetMs, why).toBe(300000)
     expect((await call(platform, '/export', { header: '3' })).budgetMs, why).toBe(3000)
   })
@@ -100,13 +102,13 @@ describe.each(PLATFORMS)('examples/nestjs on %s', (platform) => {
     expect((await call(platform, '/health', { header: '3' })).budgetMs).toBeNull()
   })
 
-  it('a JSON POST keeps its scope through Nest\'s body parsing', async () => {
+  it("a JSON POST keeps its scope through Nest's body parsing", async () => {
     const body = await call(platform, '/orders', { json: { sku: 'demo-1' }, header: '7' })
     expect(body.budgetMs).toBe(7000)
     expect(body.upstream?.path).toBe('/price')
   })
 
-  onKernel('a socket the handler opens holds the request\'s bound (getUserTimeout)', async () => {
+  onKernel("a socket the handler opens holds the request's bound (getUserTimeout)", async () => {
     expect(await call(platform, '/socket')).toMatchObject({ budgetMs: 25000, socketMs: 25000 })
     expect(await call(platform, '/socket', { header: '4' })).toMatchObject({ budgetMs: 4000, socketMs: 4000 })
   })
@@ -136,14 +138,20 @@ describe.each(PLATFORMS)('examples/nestjs on %s', (platform) => {
 })
 
 describe('shutdown', () => {
-  it.concurrent.each(PLATFORMS)('examples/nestjs %s printed no TUT_WARN warning and exits 0 on SIGTERM', async (platform) => {
-    const { process: example } = app(platform)
-    const { code, signal } = await example.stop(STOP_TIMEOUT_MS)
-    const output = example.lines.join('\n')
-    expect({ code, signal }, output).toEqual({ code: 0, signal: null })
-    expect(output).toMatch(/SIGTERM, shutting down/)
-    // Nest's registration order (adapter first, then its middleware and
-    // routes) must not trip the adapters' "registered after the routes" check.
-    expect(example.lines.filter((l) => /TUT_WARN|Warning/.test(l)), output).toEqual([])
-  })
+  it.concurrent.each(PLATFORMS)(
+    'examples/nestjs %s printed no TUT_WARN warning and exits 0 on SIGTERM',
+    async (platform) => {
+      const { process: example } = app(platform)
+      const { code, signal } = await example.stop(STOP_TIMEOUT_MS)
+      const output = example.lines.join('\n')
+      expect({ code, signal }, output).toEqual({ code: 0, signal: null })
+      expect(output).toMatch(/SIGTERM, shutting down/)
+      // Nest's registration order (adapter first, then its middleware and
+      // routes) must not trip the adapters' "registered after the routes" check.
+      expect(
+        example.lines.filter((l) => /TUT_WARN|Warning/.test(l)),
+        output,
+      ).toEqual([])
+    },
+  )
 })

@@ -10,7 +10,16 @@ import dc from 'node:diagnostics_channel'
 import net from 'node:net'
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { CHANNEL_BIND, getUserTimeout, install, installed, stats, uninstall, withTimeout, type BindMessage } from '@tcp-user-timeout/core'
+import {
+  CHANNEL_BIND,
+  getUserTimeout,
+  install,
+  installed,
+  stats,
+  uninstall,
+  withTimeout,
+  type BindMessage,
+} from '@tcp-user-timeout/core'
 import { perTest, startTcpSink, type Teardown } from '@tcp-user-timeout/test-utils'
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
@@ -24,7 +33,7 @@ function nodesOwnConnect(): Connect {
   uninstall()
   const own = net.Socket.prototype.connect as Connect
   install()
-  expect(net.Socket.prototype.connect).not.toBe(own as unknown)
+  expect(net.Socket.prototype.connect).not.toBe(own)
   return own
 }
 
@@ -61,7 +70,9 @@ describe(`client sockets on Node ${process.version}`, () => {
       const t = perTest(ctx)
       const own = nodesOwnConnect()
       const { port } = await startTcpSink(t)
-      const { socket, binds } = await bindsOf(t, () => withTimeout(3, () => own.call(new net.Socket(), port, '127.0.0.1')))
+      const { socket, binds } = await bindsOf(t, () =>
+        withTimeout(3, () => own.call(new net.Socket(), port, '127.0.0.1')),
+      )
       expect(getUserTimeout(socket)).toBe(connectPublishes ? 3000 : 0)
       expect(binds).toEqual(connectPublishes ? [3000] : [])
     },

@@ -18,7 +18,9 @@ import { describe, expect, it } from 'vitest'
 import { CHANNEL_BIND, CHANNEL_ERROR, hardenServer, setGlobalDefault, stats, withTimeout } from '@tcp-user-timeout/core'
 import { connected, perSuite, perTest, type Teardown } from '@tcp-user-timeout/test-utils'
 
-const dir = perSuite().defer(mkdtempSync(join(tmpdir(), 'tut-ipc-')), (d) => rmSync(d, { recursive: true, force: true }))
+const dir = perSuite().defer(mkdtempSync(join(tmpdir(), 'tut-ipc-')), (d) =>
+  rmSync(d, { recursive: true, force: true }),
+)
 let n = 0
 
 /** Listens on a unix socket path of its own; closed with `t`. */
@@ -49,7 +51,11 @@ function untouched(t: Teardown): () => void {
   const before = stats()
   return () => {
     const after = stats()
-    expect({ calls: after.setsockoptCalls - before.setsockoptCalls, errors: after.errors - before.errors, hardened: after.hardened - before.hardened }).toEqual({ calls: 0, errors: 0, hardened: 0 })
+    expect({
+      calls: after.setsockoptCalls - before.setsockoptCalls,
+      errors: after.errors - before.errors,
+      hardened: after.hardened - before.hardened,
+    }).toEqual({ calls: 0, errors: 0, hardened: 0 })
     expect(published).toEqual([])
   }
 }
@@ -64,13 +70,17 @@ describe('no syscall, no error, no message', () => {
     const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 2 }), (a) => a.destroy())
     const bodies = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        withTimeout(i + 1, () =>
-          new Promise<string>((resolve, reject) => {
-            http.get({ socketPath, path: `/${i}`, agent }, (res) => {
-              let body = ''
-              res.on('data', (c) => (body += c)).on('end', () => resolve(body))
-            }).on('error', reject)
-          }),
+        withTimeout(
+          i + 1,
+          () =>
+            new Promise<string>((resolve, reject) => {
+              http
+                .get({ socketPath, path: `/${i}`, agent }, (res) => {
+                  let body = ''
+                  res.on('data', (c) => (body += String(c))).on('end', () => resolve(body))
+                })
+                .on('error', reject)
+            }),
         ),
       ),
     )
@@ -84,7 +94,9 @@ describe('no syscall, no error, no message', () => {
     const socketPath = await listenOnPath(t, hello())
     const dispatcher = t.defer(new Agent({ connect: { socketPath }, connections: 2 }), (d) => d.close())
     const bodies = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => withTimeout(i + 1, async () => (await request(`http://localhost/${i}`, { dispatcher })).body.text())),
+      Array.from({ length: 10 }, (_, i) =>
+        withTimeout(i + 1, async () => (await request(`http://localhost/${i}`, { dispatcher })).body.text()),
+      ),
     )
     expect(bodies).toEqual(Array.from({ length: 10 }, (_, i) => `ok /${i}`))
     expectUntouched()
@@ -93,10 +105,19 @@ describe('no syscall, no error, no message', () => {
   it('a raw unix-socket client: net.connect(path) and new net.Socket().connect({ path }) inside a scope', async (ctx) => {
     const t = perTest(ctx)
     const expectUntouched = untouched(t)
-    const path = await listenOnPath(t, net.createServer((s) => s.end()))
+    const path = await listenOnPath(
+      t,
+      net.createServer((s) => s.end()),
+    )
     const destroy = (socket: net.Socket) => socket.destroy()
-    const a = t.defer(withTimeout(5, () => net.connect(path)), destroy)
-    const b = t.defer(withTimeout(5, () => new net.Socket().connect({ path })), destroy)
+    const a = t.defer(
+      withTimeout(5, () => net.connect(path)),
+      destroy,
+    )
+    const b = t.defer(
+      withTimeout(5, () => new net.Socket().connect({ path })),
+      destroy,
+    )
     await Promise.all([connected(a), connected(b)])
     expectUntouched()
   })
@@ -109,10 +130,12 @@ describe('no syscall, no error, no message', () => {
     const socketPath = await listenOnPath(t, server)
     for (let i = 0; i < 3; i++) {
       const body = await new Promise<string>((resolve, reject) => {
-        http.get({ socketPath, path: '/', agent: false }, (res) => {
-          let text = ''
-          res.on('data', (c) => (text += c)).on('end', () => resolve(text))
-        }).on('error', reject)
+        http
+          .get({ socketPath, path: '/', agent: false }, (res) => {
+            let text = ''
+            res.on('data', (c) => (text += String(c))).on('end', () => resolve(text))
+          })
+          .on('error', reject)
       })
       expect(body).toBe('ok')
     }

@@ -75,7 +75,10 @@ async function timeOutInARequest(t: Teardown): Promise<Relayed> {
 /** A socket to a sink, bound by `withTimeout(seconds)` and held open with the test: a bound in force. */
 async function holdBound(t: Teardown, seconds: number): Promise<net.Socket> {
   const { port } = await startTcpSink(t)
-  const socket = t.defer(withTimeout(seconds, () => net.connect(port, '127.0.0.1')), (s) => s.destroy())
+  const socket = t.defer(
+    withTimeout(seconds, () => net.connect(port, '127.0.0.1')),
+    (s) => s.destroy(),
+  )
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
   expect(getUserTimeout(socket)).toBe(seconds * 1000)
   return socket
@@ -96,14 +99,25 @@ describe('examples/observability', () => {
   it('pino.mjs: a warn line for the timeout and a debug line for the bind, with peer, bound and direction; an error line', async (ctx) => {
     const t = perTest(ctx)
     const lines: Record<string, unknown>[] = []
-    const logger = pino({ level: 'debug', base: null, timestamp: false }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    const logger = pino(
+      { level: 'debug', base: null, timestamp: false },
+      { write: (line: string) => void lines.push(JSON.parse(line)) },
+    )
     const { logTcpUserTimeouts } = await example('pino.mjs')
     t.defer(logTcpUserTimeouts(logger), (o: { close(): void }) => o.close())
 
     const { upstream } = await timeOutInARequest(t)
     const timeouts = lines.filter((l) => l.type === 'timeout')
     expect(timeouts).toEqual([
-      { level: 40, type: 'timeout', ms: 1000, direction: 'outbound', peer: upstream, code: 'ETIMEDOUT', msg: `socket to ${upstream} timed out: no acknowledgement within 1000 ms (outbound)` },
+      {
+        level: 40,
+        type: 'timeout',
+        ms: 1000,
+        direction: 'outbound',
+        peer: upstream,
+        code: 'ETIMEDOUT',
+        msg: `socket to ${upstream} timed out: no acknowledgement within 1000 ms (outbound)`,
+      },
     ])
     expect(lines.filter((l) => l.type === 'bind' && l.peer === upstream)).toEqual([
       { level: 20, type: 'bind', ms: 1000, direction: 'outbound', peer: upstream, msg: 'socket bounded to 1000 ms' },
@@ -112,7 +126,11 @@ describe('examples/observability', () => {
     // A seconds callback that throws: the request goes on with the default, the log says why.
     const broken = t.defer(
       await createApp('express', {
-        use: await useAdapter('express', { seconds: () => { throw new Error('bug in the callback') } }),
+        use: await useAdapter('express', {
+          seconds: () => {
+            throw new Error('bug in the callback')
+          },
+        }),
         routes: [{ method: 'GET', path: '/', handler: () => 'ok' }],
       }),
       (a) => a.close(),
@@ -120,7 +138,13 @@ describe('examples/observability', () => {
     const res = await fetch(broken.origin, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
     expect(await res.text()).toBe('ok')
     expect(lines.filter((l) => l.type === 'error')).toEqual([
-      { level: 50, type: 'error', code: 'TUT_ERR_INVALID_OPTION', message: expect.stringMatching(/callback threw \(bug in the callback\)/), msg: expect.stringMatching(/^tcp-user-timeout kept an error from the application: /) },
+      {
+        level: 50,
+        type: 'error',
+        code: 'TUT_ERR_INVALID_OPTION',
+        message: expect.stringMatching(/callback threw \(bug in the callback\)/),
+        msg: expect.stringMatching(/^tcp-user-timeout kept an error from the application: /),
+      },
     ])
   })
 
@@ -162,7 +186,10 @@ describe('examples/observability', () => {
     const exporter = new otel.InMemoryMetricExporter(otel.AggregationTemporality.CUMULATIVE)
     // Exported on forceFlush only: the interval is far beyond the test.
     const reader = new otel.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 600_000 })
-    const provider = t.defer(new otel.MeterProvider({ readers: [reader] }), (p: { getMeter(name: string): unknown; shutdown(): Promise<void> }) => p.shutdown())
+    const provider = t.defer(
+      new otel.MeterProvider({ readers: [reader] }),
+      (p: { getMeter(name: string): unknown; shutdown(): Promise<void> }) => p.shutdown(),
+    )
     const { instrumentTcpUserTimeout } = await example('opentelemetry.mjs')
     t.defer(instrumentTcpUserTimeout(provider.getMeter('observability-test')), (i: { close(): void }) => i.close())
 
@@ -173,7 +200,12 @@ describe('examples/observability', () => {
     for (const resource of exporter.getMetrics()) {
       for (const scope of resource.scopeMetrics) {
         for (const metric of scope.metrics) {
-          points[metric.descriptor.name] = metric.dataPoints.map((p: { value: number; attributes: Record<string, unknown> }) => ({ value: p.value, attributes: p.attributes }))
+          points[metric.descriptor.name] = metric.dataPoints.map(
+            (p: { value: number; attributes: Record<string, unknown> }) => ({
+              value: p.value,
+              attributes: p.attributes,
+            }),
+          )
         }
       }
     }
@@ -190,7 +222,11 @@ describe('examples/observability', () => {
     const t = perTest(ctx)
     const WORKERS = 2
     const CONNECTIONS = 4
-    const primary = startNode(t, ['cluster.mjs'], { cwd: DIR, env: { ...process.env, PORT: '0', METRICS_PORT: '0', WORKERS: String(WORKERS) }, label: 'examples/observability/cluster.mjs' })
+    const primary = startNode(t, ['cluster.mjs'], {
+      cwd: DIR,
+      env: { ...process.env, PORT: '0', METRICS_PORT: '0', WORKERS: String(WORKERS) },
+      label: 'examples/observability/cluster.mjs',
+    })
     const [, metricsUrl] = await primary.line(/cluster metrics on (http:\/\/\S+\/metrics)/, 15_000)
     const [, appOrigin] = await primary.line(/\d+ workers listening on (http:\/\/127\.0\.0\.1:\d+)/, 15_000)
 
@@ -198,23 +234,28 @@ describe('examples/observability', () => {
     const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }), (a) => a.destroy())
     const sockets = new Set<net.Socket>()
     const answers = await Promise.all(
-      Array.from({ length: CONNECTIONS }, () =>
-        new Promise<{ pid: number; bound: number }>((resolve, reject) => {
-          http
-            .get(appOrigin!, { agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }, (res) => {
-              let body = ''
-              res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(JSON.parse(body)))
-            })
-            .on('socket', (socket: net.Socket) => sockets.add(socket))
-            .on('error', reject)
-        }),
+      Array.from(
+        { length: CONNECTIONS },
+        () =>
+          new Promise<{ pid: number; bound: number }>((resolve, reject) => {
+            http
+              .get(appOrigin, { agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }, (res) => {
+                let body = ''
+                res
+                  .setEncoding('utf8')
+                  .on('data', (c: string) => (body += c))
+                  .on('end', () => resolve(JSON.parse(body)))
+              })
+              .on('socket', (socket: net.Socket) => sockets.add(socket))
+              .on('error', reject)
+          }),
       ),
     )
     const pids = new Set(answers.map((a) => a.pid))
     console.log(`[cluster] ${CONNECTIONS} connections served by ${pids.size} of ${WORKERS} workers`)
     expect(sockets.size).toBe(CONNECTIONS)
 
-    const res = await fetch(metricsUrl!, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
     const text = await res.text()
     expect(res.status, text).toBe(200)
     expect(samples(text)).toMatchObject({

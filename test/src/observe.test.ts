@@ -35,7 +35,11 @@ function observed(t: Teardown, listener?: (event: TcpUserTimeoutEvent) => void) 
   const observer: Observer = t.defer(
     observe((event) => {
       events.push(event)
-      for (const w of waiters) if (w.match(event)) (waiters.delete(w), w.resolve(event))
+      for (const w of waiters) {
+        if (!w.match(event)) continue
+        waiters.delete(w)
+        w.resolve(event)
+      }
       listener?.(event)
     }),
     (o) => o.close(),
@@ -45,15 +49,25 @@ function observed(t: Teardown, listener?: (event: TcpUserTimeoutEvent) => void) 
     const seen = events.find(match)
     if (seen) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (e: TcpUserTimeoutEvent) => (clearTimeout(timer), resolve(e)) }
-      const timer = setTimeout(() => (waiters.delete(waiter), reject(new Error(`no ${what} event within ${EVENT_TIMEOUT_MS} ms`))), EVENT_TIMEOUT_MS)
+      const waiter = {
+        match,
+        resolve: (e: TcpUserTimeoutEvent) => {
+          clearTimeout(timer)
+          resolve(e)
+        },
+      }
+      const timer = setTimeout(() => {
+        waiters.delete(waiter)
+        reject(new Error(`no ${what} event within ${EVENT_TIMEOUT_MS} ms`))
+      }, EVENT_TIMEOUT_MS)
       waiters.add(waiter)
     })
   }
   return { observer, events, next }
 }
 
-const bindOf = (socket: net.Socket, ms: number) => (e: TcpUserTimeoutEvent) => e.type === 'bind' && e.socket === socket && e.ms === ms
+const bindOf = (socket: net.Socket, ms: number) => (e: TcpUserTimeoutEvent) =>
+  e.type === 'bind' && e.socket === socket && e.ms === ms
 
 function connect(t: Teardown, port: number, seconds?: number): net.Socket {
   const dial = () => net.connect(port, '127.0.0.1')
@@ -77,7 +91,12 @@ describe('observe()', () => {
     const event = await next(bindOf(client, 2000), 'bind')
     expect(getUserTimeout(client)).toBe(2000)
     expect({ ...event }).toEqual({ type: 'bind', ms: 2000, direction: 'outbound', peer: `127.0.0.1:${port}` })
-    expect(JSON.parse(JSON.stringify(event))).toEqual({ type: 'bind', ms: 2000, direction: 'outbound', peer: `127.0.0.1:${port}` })
+    expect(JSON.parse(JSON.stringify(event))).toEqual({
+      type: 'bind',
+      ms: 2000,
+      direction: 'outbound',
+      peer: `127.0.0.1:${port}`,
+    })
     expect(Object.keys(event)).not.toContain('socket')
     expect(event.socket).toBe(client)
   })
@@ -91,7 +110,11 @@ describe('observe()', () => {
     const a = connect(t, port, 2)
     const b = connect(t, port, 3)
     const c = connect(t, port, 3)
-    await Promise.all([next(bindOf(a, 2000), 'bind a'), next(bindOf(b, 3000), 'bind b'), next(bindOf(c, 3000), 'bind c')])
+    await Promise.all([
+      next(bindOf(a, 2000), 'bind a'),
+      next(bindOf(b, 3000), 'bind b'),
+      next(bindOf(c, 3000), 'bind c'),
+    ])
     expect([getUserTimeout(a), getUserTimeout(b), getUserTimeout(c)]).toEqual([2000, 3000, 3000])
     expect(observer.inForce()).toEqual({ 2000: 1, 3000: 2 })
 
@@ -143,7 +166,13 @@ describe('observe()', () => {
 
     const event = await next((e) => e.type === 'timeout' && e.socket === client, 'timeout')
     expect(watch.error?.error.code).toBe('ETIMEDOUT')
-    expect(JSON.parse(JSON.stringify(event))).toEqual({ type: 'timeout', ms: 1000, direction: 'outbound', peer: `${srv.host}:${srv.port}`, code: 'ETIMEDOUT' })
+    expect(JSON.parse(JSON.stringify(event))).toEqual({
+      type: 'timeout',
+      ms: 1000,
+      direction: 'outbound',
+      peer: `${srv.host}:${srv.port}`,
+      code: 'ETIMEDOUT',
+    })
     await watch.closed()
     expect(stats().timedOut).toBe(timedOutBefore + 1)
     expect(observer.inForce()).toEqual({})
@@ -152,10 +181,19 @@ describe('observe()', () => {
   it('an error the library kept from the application: code and message, the error itself not enumerable', async (ctx) => {
     const t = perTest(ctx)
     const { next } = observed(t)
-    const policy = createPolicy({ seconds: () => { throw new Error('bug in the callback') }, workerTimeoutSeconds: 30 })
+    const policy = createPolicy({
+      seconds: () => {
+        throw new Error('bug in the callback')
+      },
+      workerTimeoutSeconds: 30,
+    })
     expect(policy.resolve({})?.ms).toBe(25000) // the request goes on with the default
     const event = await next((e) => e.type === 'error', 'error')
-    expect(JSON.parse(JSON.stringify(event))).toEqual({ type: 'error', code: 'TUT_ERR_INVALID_OPTION', message: expect.stringMatching(/callback threw \(bug in the callback\)/) })
+    expect(JSON.parse(JSON.stringify(event))).toEqual({
+      type: 'error',
+      code: 'TUT_ERR_INVALID_OPTION',
+      message: expect.stringMatching(/callback threw \(bug in the callback\)/),
+    })
     expect(event.socket).toBeNull()
     expect(event.error).toBeInstanceOf(Error)
   })
@@ -205,10 +243,13 @@ describe('observe()', () => {
     process.on('warning', onWarning)
     t.add(() => process.off('warning', onWarning))
     let calls = 0
-    t.defer(observe(() => {
-      calls++
-      throw new Error('listener bug')
-    }), (o) => o.close())
+    t.defer(
+      observe(() => {
+        calls++
+        throw new Error('listener bug')
+      }),
+      (o) => o.close(),
+    )
     const { next } = observed(t)
 
     const a = connect(t, port, 2)
@@ -220,10 +261,15 @@ describe('observe()', () => {
     await new Promise((resolve) => setImmediate(resolve))
     const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'TUT_WARN_LISTENER_THREW')
     expect(ours).toHaveLength(1)
-    expect(ours[0]!.message).toMatch(/an observe\(\) listener threw \(Error: listener bug\)/)
+    expect(ours[0].message).toMatch(/an observe\(\) listener threw \(Error: listener bug\)/)
   })
 
   it('a listener that is not a function is a coded configuration error', () => {
-    expect(() => observe('log' as never)).toThrow(expect.objectContaining({ code: 'TUT_ERR_INVALID_ARG', message: expect.stringMatching(/listener must be a function or omitted, received "log"/) }))
+    expect(() => observe('log' as never)).toThrow(
+      expect.objectContaining({
+        code: 'TUT_ERR_INVALID_ARG',
+        message: expect.stringMatching(/listener must be a function or omitted, received "log"/),
+      }),
+    )
   })
 })

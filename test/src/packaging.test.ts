@@ -1,5 +1,13 @@
 import {
-  copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -53,7 +61,8 @@ const INSTALL_TIMEOUT_MS = 75_000
 const TOOL_TIMEOUT_MS = 30_000
 const PING_TIMEOUT_MS = 15_000
 const SCRIPT_TIMEOUT_MS = 30_000
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
+const IN_CI =
+  process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
 
 /**
  * What a package's entry exports (checked in both builds, and nothing else:
@@ -89,9 +98,23 @@ interface Publishable extends ExportSpec {
 
 /** What neither entry of the core exports: its internals. */
 const CORE_INTERNALS = [
-  'createScope', 'runUnscoped', 'compileExemptHosts', 'enterRequest', 'describe',
-  'parseDeadlineHeader', 'channels', 'publishError', 'shared', 'UNBOUNDED', 'secondsToMs', 'requestMs',
-  'placeOf', 'readOptions', 'option', 'validateBudgets', 'callbackMs',
+  'createScope',
+  'runUnscoped',
+  'compileExemptHosts',
+  'enterRequest',
+  'describe',
+  'parseDeadlineHeader',
+  'channels',
+  'publishError',
+  'shared',
+  'UNBOUNDED',
+  'secondsToMs',
+  'requestMs',
+  'placeOf',
+  'readOptions',
+  'option',
+  'validateBudgets',
+  'callbackMs',
 ]
 
 const CORE: Publishable = {
@@ -100,9 +123,24 @@ const CORE: Publishable = {
   docs: ['ADAPTERS.md'],
   // What an application uses; each is documented in docs/core.md.
   functions: [
-    'setUserTimeout', 'getUserTimeout', 'setKeepAliveProbes', 'getKeepAliveProbes', 'support',
-    'withTimeout', 'withJobTimeout', 'currentTimeout', 'setGlobalDefault', 'globalDefault', 'headroom',
-    'hardenServer', 'stats', 'resetStats', 'observe', 'install', 'uninstall', 'installed',
+    'setUserTimeout',
+    'getUserTimeout',
+    'setKeepAliveProbes',
+    'getKeepAliveProbes',
+    'support',
+    'withTimeout',
+    'withJobTimeout',
+    'currentTimeout',
+    'setGlobalDefault',
+    'globalDefault',
+    'headroom',
+    'hardenServer',
+    'stats',
+    'resetStats',
+    'observe',
+    'install',
+    'uninstall',
+    'installed',
   ],
   errors: {
     InvalidArgumentError: { base: 'TypeError', code: 'TUT_ERR_INVALID_ARG' },
@@ -122,16 +160,53 @@ const CORE: Publishable = {
       INVALID_OPTION: 'TUT_ERR_INVALID_OPTION',
       SOCKOPT: 'TUT_ERR_SOCKOPT',
     },
-    warningCodes: { NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE', LONG_BUDGET: 'TUT_WARN_LONG_BUDGET', LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION', LISTENER_THREW: 'TUT_WARN_LISTENER_THREW', GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED' },
+    warningCodes: {
+      NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
+      LONG_BUDGET: 'TUT_WARN_LONG_BUDGET',
+      LATE_REGISTRATION: 'TUT_WARN_LATE_REGISTRATION',
+      LISTENER_THREW: 'TUT_WARN_LISTENER_THREW',
+      GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED',
+    },
   },
-  absent: [...CORE_INTERNALS, 'createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening', 'warn', 'describeValue'],
+  absent: [
+    ...CORE_INTERNALS,
+    'createPolicy',
+    'runInScope',
+    'currentScope',
+    'runUntilSettled',
+    'scopeResponseBody',
+    'reportOnce',
+    'readBudget',
+    'wrap',
+    'unwrap',
+    'isWrapped',
+    'createScopeEnd',
+    'resolveHardening',
+    'warn',
+    'describeValue',
+  ],
 }
 
 /** What an adapter author uses (packages/core/ADAPTERS.md). */
 const CORE_ADAPTER: Entry = {
   name: '@tcp-user-timeout/core/adapter',
   file: 'adapter',
-  functions: ['createPolicy', 'runInScope', 'currentScope', 'runUntilSettled', 'scopeResponseBody', 'reportOnce', 'readBudget', 'wrap', 'unwrap', 'isWrapped', 'createScopeEnd', 'resolveHardening', 'warn', 'describeValue'],
+  functions: [
+    'createPolicy',
+    'runInScope',
+    'currentScope',
+    'runUntilSettled',
+    'scopeResponseBody',
+    'reportOnce',
+    'readBudget',
+    'wrap',
+    'unwrap',
+    'isWrapped',
+    'createScopeEnd',
+    'resolveHardening',
+    'warn',
+    'describeValue',
+  ],
   absent: [...CORE_INTERNALS, 'withTimeout', 'InvalidOptionError'],
 }
 const ENTRIES: Entry[] = [CORE_ADAPTER]
@@ -193,7 +268,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   const worker = async () => {
     while (next < items.length) {
       const i = next++
-      results[i] = await fn(items[i]!)
+      results[i] = await fn(items[i])
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
@@ -255,7 +330,8 @@ interface PackageManifest {
 }
 
 /** The repository every package links to, from the root package.json: `git+https://….git`, and its web address. */
-const REPOSITORY = (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { repository: { url: string } }).repository.url
+const REPOSITORY = (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { repository: { url: string } })
+  .repository.url
 const REPOSITORY_WEB = REPOSITORY.replace(/^git\+/, '').replace(/\.git$/, '')
 
 const suite = perSuite()
@@ -271,49 +347,79 @@ function needInstall(ctx: TestContext): void {
   if (unavailable !== undefined) ctx.skip(unavailable)
 }
 
-beforeAll(async () => {
-  for (const pkg of PUBLISHABLE) {
-    const dist = join(PACKAGES_DIR, pkg.dir, 'dist')
-    if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'index.cjs'))) {
-      throw new Error(`${pkg.name}: no build in ${dist}; run \`pnpm build\` first`)
+beforeAll(
+  async () => {
+    for (const pkg of PUBLISHABLE) {
+      const dist = join(PACKAGES_DIR, pkg.dir, 'dist')
+      if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'index.cjs'))) {
+        throw new Error(`${pkg.name}: no build in ${dist}; run \`pnpm build\` first`)
+      }
     }
-  }
-  const root = suite.defer(mkdtempSync(join(tmpdir(), 'tut-packaging-')), (d) => rmSync(d, { recursive: true, force: true }))
-  const tarballs = join(root, 'tarballs')
-  app = join(root, 'app')
-  bare = join(root, 'no-optional')
-  mkdirSync(tarballs)
-  mkdirSync(app)
-  mkdirSync(bare)
+    const root = suite.defer(mkdtempSync(join(tmpdir(), 'tut-packaging-')), (d) =>
+      rmSync(d, { recursive: true, force: true }),
+    )
+    const tarballs = join(root, 'tarballs')
+    app = join(root, 'app')
+    bare = join(root, 'no-optional')
+    mkdirSync(tarballs)
+    mkdirSync(app)
+    mkdirSync(bare)
 
-  // Pack the packages as the README tells a user to (scripts/pack.sh: pnpm
-  // pack of each publishable package into one folder).
-  await runOk('scripts/pack.sh', 'bash', [PACK_SCRIPT, tarballs], { cwd: REPO_DIR, timeoutMs: PACK_TIMEOUT_MS * 2 })
-  await pool(PUBLISHABLE, 2, async (pkg) => {
-    const tgz = join(tarballs, `${pkg.name.replace('@', '').replace('/', '-')}-${readManifest(join(PACKAGES_DIR, pkg.dir, 'package.json')).version}.tgz`)
-    if (!existsSync(tgz)) throw new Error(`scripts/pack.sh made no ${tgz}`)
-    const list = await runOk(`tar -tzf ${tgz}`, 'tar', ['-tzf', tgz], { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS })
-    const manifest = await runOk(`tar -xzOf ${tgz} package/package.json`, 'tar', ['-xzOf', tgz, 'package/package.json'], { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS })
-    packed.set(pkg.name, {
-      pkg,
-      tarball: tgz,
-      files: list.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, '')),
-      manifest: JSON.parse(manifest.stdout) as PackageManifest,
+    // Pack the packages as the README tells a user to (scripts/pack.sh: pnpm
+    // pack of each publishable package into one folder).
+    await runOk('scripts/pack.sh', 'bash', [PACK_SCRIPT, tarballs], { cwd: REPO_DIR, timeoutMs: PACK_TIMEOUT_MS * 2 })
+    await pool(PUBLISHABLE, 2, async (pkg) => {
+      const version = readManifest(join(PACKAGES_DIR, pkg.dir, 'package.json')).version
+      const tgz = join(tarballs, `${pkg.name.replace('@', '').replace('/', '-')}-${version}.tgz`)
+      if (!existsSync(tgz)) throw new Error(`scripts/pack.sh made no ${tgz}`)
+      const list = await runOk(`tar -tzf ${tgz}`, 'tar', ['-tzf', tgz], { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS })
+      const manifest = await runOk(
+        `tar -xzOf ${tgz} package/package.json`,
+        'tar',
+        ['-xzOf', tgz, 'package/package.json'],
+        { cwd: tarballs, timeoutMs: TOOL_TIMEOUT_MS },
+      )
+      packed.set(pkg.name, {
+        pkg,
+        tarball: tgz,
+        files: list.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((f) => f.replace(/^package\//, '')),
+        manifest: JSON.parse(manifest.stdout) as PackageManifest,
+      })
     })
-  })
 
-  // A user's project: the tarballs, and the frameworks they are used with.
-  const dependencies: Record<string, string> = { ...peerVersions() }
-  for (const { pkg, tarball } of packed.values()) dependencies[pkg.name] = `file:${tarball}`
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tut-packaging-app', private: true, version: '0.0.0', dependencies }, null, 2))
-  const spec = { packages: PUBLISHABLE, entries: ENTRIES, adapters: ADAPTERS }
-  writeFileSync(join(app, 'spec.json'), JSON.stringify(spec, null, 2))
-  for (const file of ['checks.mjs', 'esm.mjs', 'cjs.cjs', 'use.mjs']) copyFileSync(join(FIXTURES, file), join(app, file))
-  cpSync(APPS, join(app, 'apps'), { recursive: true })
-  const core = get(CORE.name)
-  writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'tut-no-optional-app', private: true, version: '0.0.0', dependencies: { [CORE.name]: `file:${core.tarball}` } }, null, 2))
-  copyFileSync(join(FIXTURES, 'no-binary.mjs'), join(bare, 'no-binary.mjs'))
-}, PACK_TIMEOUT_MS * 2 + 15_000)
+    // A user's project: the tarballs, and the frameworks they are used with.
+    const dependencies: Record<string, string> = { ...peerVersions() }
+    for (const { pkg, tarball } of packed.values()) dependencies[pkg.name] = `file:${tarball}`
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'tut-packaging-app', private: true, version: '0.0.0', dependencies }, null, 2),
+    )
+    const spec = { packages: PUBLISHABLE, entries: ENTRIES, adapters: ADAPTERS }
+    writeFileSync(join(app, 'spec.json'), JSON.stringify(spec, null, 2))
+    for (const file of ['checks.mjs', 'esm.mjs', 'cjs.cjs', 'use.mjs'])
+      copyFileSync(join(FIXTURES, file), join(app, file))
+    cpSync(APPS, join(app, 'apps'), { recursive: true })
+    const core = get(CORE.name)
+    writeFileSync(
+      join(bare, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'tut-no-optional-app',
+          private: true,
+          version: '0.0.0',
+          dependencies: { [CORE.name]: `file:${core.tarball}` },
+        },
+        null,
+        2,
+      ),
+    )
+    copyFileSync(join(FIXTURES, 'no-binary.mjs'), join(bare, 'no-binary.mjs'))
+  },
+  PACK_TIMEOUT_MS * 2 + 15_000,
+)
 
 /**
  * npm install of the scratch project. The registry is pinged first: reachable,
@@ -333,14 +439,26 @@ async function installScratch(): Promise<void> {
 async function installProject(dir: string, extra: string[]): Promise<string | undefined> {
   const env = cleanEnv()
   const flags = ['--no-audit', '--no-fund', '--loglevel=error', ...extra]
-  const ping = await run('npm', ['ping', '--fetch-retries=0', `--fetch-timeout=${PING_TIMEOUT_MS}`, '--loglevel=error'], { cwd: dir, timeoutMs: PING_TIMEOUT_MS + 5_000, env })
+  const ping = await run(
+    'npm',
+    ['ping', '--fetch-retries=0', `--fetch-timeout=${PING_TIMEOUT_MS}`, '--loglevel=error'],
+    { cwd: dir, timeoutMs: PING_TIMEOUT_MS + 5_000, env },
+  )
   const reachable = ping.code === 0
-  const install = await run('npm', ['install', ...flags, reachable ? '--prefer-offline' : '--offline'], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS, env })
+  const install = await run('npm', ['install', ...flags, reachable ? '--prefer-offline' : '--offline'], {
+    cwd: dir,
+    timeoutMs: INSTALL_TIMEOUT_MS,
+    env,
+  })
   if (install.code === 0) return undefined
   const what = `npm install ${extra.join(' ')} (scratch project ${dir})`
   if (reachable) throw new Error(describeRun(what, install))
   const why = `the npm registry is unreachable (npm ping: ${ping.timedOut ? 'timed out' : (/\b(E[A-Z_]{3,})\b/.exec(ping.stderr)?.[1] ?? `exit ${ping.code}`)}) and npm's cache cannot install the scratch project offline`
-  if (IN_CI) throw new Error(`${why}; CI must install the packed packages\n${describeRun('npm ping', ping)}\n${describeRun(`${what} --offline`, install)}`)
+  if (IN_CI)
+    throw new Error(
+      `${why}; CI must install the packed ` +
+        `packages\n${describeRun('npm ping', ping)}\n${describeRun(`${what} --offline`, install)}`,
+    )
   const skip = `packaging: ${why}; skipping the tests that load the packed packages (they fail under CI)`
   console.warn(skip)
   return skip
@@ -372,27 +490,37 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
     const { files } = get(name)
     const entries = ['index', ...ENTRIES.filter((e) => e.name.startsWith(`${name}/`)).map((e) => e.file)]
     const docs = ['README.md', ...(pkg.docs ?? [])]
-    for (const required of ['package.json', 'LICENSE', ...docs, ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`])]) {
+    for (const required of [
+      'package.json',
+      'LICENSE',
+      ...docs,
+      ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`]),
+    ]) {
       expect(files, `${name}: ${required} missing from the tarball`).toContain(required)
     }
     const stray = files.filter((f) => {
       if (!f.startsWith('dist/')) return !['package.json', 'LICENSE', ...docs].includes(f)
-      return /\/(src|test|tests|__tests__)\//.test(f) || /\.(test|spec)\./.test(f) || (/\.[cm]?tsx?$/.test(f) && !/\.d\.c?ts$/.test(f))
+      return (
+        /\/(src|test|tests|__tests__)\//.test(f) ||
+        /\.(test|spec)\./.test(f) ||
+        (/\.[cm]?tsx?$/.test(f) && !/\.d\.c?ts$/.test(f))
+      )
     })
     expect(stray, `${name}: files that should not ship`).toEqual([])
   })
 
   it('points main, module, types and every exports target at files it ships', () => {
     const { files, manifest } = get(name)
-    for (const target of manifestTargets(manifest)) expect(files, `${name}: package.json points at ${target}`).toContain(target)
+    for (const target of manifestTargets(manifest))
+      expect(files, `${name}: package.json points at ${target}`).toContain(target)
     expect(manifest.exports?.['.']).toMatchObject({
       import: { types: './dist/index.d.ts', default: './dist/index.js' },
       require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
     })
     // types first in each condition block (TypeScript takes the first match).
     const dot = manifest.exports?.['.'] as Record<string, Record<string, string>>
-    expect(Object.keys(dot.import!)[0]).toBe('types')
-    expect(Object.keys(dot.require!)[0]).toBe('types')
+    expect(Object.keys(dot.import)[0]).toBe('types')
+    expect(Object.keys(dot.require)[0]).toBe('types')
     // Subpaths: each with both builds and their types, and the same shape.
     const subpaths = Object.keys(manifest.exports ?? {}).filter((k) => k !== '.' && k !== './package.json')
     const entries = ENTRIES.filter((e) => e.name.startsWith(`${name}/`))
@@ -427,7 +555,11 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
 
   it("carries its npm page's metadata: repository, homepage, bugs, keywords, license, files, sideEffects", () => {
     const { manifest } = get(name)
-    expect(manifest.repository, `${name}: repository`).toEqual({ type: 'git', url: REPOSITORY, directory: `packages/${pkg.dir}` })
+    expect(manifest.repository, `${name}: repository`).toEqual({
+      type: 'git',
+      url: REPOSITORY,
+      directory: `packages/${pkg.dir}`,
+    })
     expect(manifest.homepage, `${name}: homepage`).toBe(`${REPOSITORY_WEB}/tree/main/packages/${pkg.dir}#readme`)
     expect(manifest.bugs, `${name}: bugs`).toEqual({ url: `${REPOSITORY_WEB}/issues` })
     expect(manifest.keywords, `${name}: keywords`).toEqual(expect.arrayContaining(['TCP_USER_TIMEOUT', 'timeout']))
@@ -439,19 +571,27 @@ describe.each(PUBLISHABLE.map((p) => [p.name, p] as const))('%s tarball', (name,
 
   it('has a README that stands alone on the npm page: how to install it, and no links out of the package', () => {
     const readme = readFileSync(join(PACKAGES_DIR, pkg.dir, 'README.md'), 'utf8')
-    expect(readme, `${name}: README install line`).toMatch(new RegExp(`^npm i(nstall)? ${name.replace('/', '\\/')}\\b`, 'm'))
+    expect(readme, `${name}: README install line`).toMatch(
+      new RegExp(`^npm i(nstall)? ${name.replace('/', '\\/')}\\b`, 'm'),
+    )
     const outward = [...readme.matchAll(/\]\((\.\.\/[^)]*)\)/g)].map((m) => m[1])
     expect(outward, `${name}: README links that leave the package (broken on npm)`).toEqual([])
   })
 
   it('passes publint --strict', async () => {
-    const r = await run(join(BIN, 'publint'), ['run', get(name).tarball, '--strict'], { cwd: TEST_DIR, timeoutMs: TOOL_TIMEOUT_MS })
+    const r = await run(join(BIN, 'publint'), ['run', get(name).tarball, '--strict'], {
+      cwd: TEST_DIR,
+      timeoutMs: TOOL_TIMEOUT_MS,
+    })
     expect(r.code, describeRun(`publint ${name}`, r)).toBe(0)
     expect(r.stdout).toContain('All good!')
   })
 
   it('passes arethetypeswrong (profile strict)', async () => {
-    const r = await run(join(BIN, 'attw'), [get(name).tarball, '--format', 'json'], { cwd: TEST_DIR, timeoutMs: TOOL_TIMEOUT_MS })
+    const r = await run(join(BIN, 'attw'), [get(name).tarball, '--format', 'json'], {
+      cwd: TEST_DIR,
+      timeoutMs: TOOL_TIMEOUT_MS,
+    })
     expect(r.code, describeRun(`attw ${name}`, r)).toBe(0)
     const result = JSON.parse(r.stdout) as { analysis: { types: { kind: string }; problems: unknown[] } }
     expect(result.analysis.types.kind, `${name}: ships its own types`).toBe('included')
@@ -464,13 +604,19 @@ describe("the core's two entries are one build (the workspace's dist, no install
   const jsFiles = (ext: string) => readdirSync(DIST).filter((f) => f.endsWith(ext))
 
   it.each(['.js', '.cjs'])('%s: each module is in one file only, the entries import their shared chunk', (ext) => {
-    // A module written once: those both entries use (the shared state, the error classes, the hooks) in the shared chunk.
+    // A module written once: those both entries use (the shared state, the error
+    // classes, the hooks) in the shared chunk.
     const holders = (marker: string) => jsFiles(ext).filter((f) => readFileSync(join(DIST, f), 'utf8').includes(marker))
-    for (const marker of ['Symbol.for("tcp-user-timeout.state")', 'Symbol.for("tcp-user-timeout.error.InvalidOptionError")', 'function install(']) {
+    for (const marker of [
+      'Symbol.for("tcp-user-timeout.state")',
+      'Symbol.for("tcp-user-timeout.error.InvalidOptionError")',
+      'function install(',
+    ]) {
       expect(holders(marker), `${marker} in dist/*${ext}`).toEqual([expect.stringMatching(/^chunk-/)])
     }
     expect(holders('function enterRequest(')).toEqual([`adapter${ext}`])
-    for (const entry of ['index', 'adapter']) expect(readFileSync(join(DIST, `${entry}${ext}`), 'utf8')).toMatch(/chunk-[\w-]+\.c?js/)
+    for (const entry of ['index', 'adapter'])
+      expect(readFileSync(join(DIST, `${entry}${ext}`), 'utf8')).toMatch(/chunk-[\w-]+\.c?js/)
   })
 
   it('each build runs one copy of each module for both entries: the same classes, the same scopes', async () => {
@@ -486,7 +632,9 @@ describe("the core's two entries are one build (the workspace's dist, no install
         thrown = error
       }
       expect((thrown as Error).constructor).toBe(core.InvalidOptionError)
-      expect(adapter.runInScope(adapter.createPolicy({ seconds: 4 }).resolve({}), () => core.currentTimeout())).toBe(4000)
+      expect(adapter.runInScope(adapter.createPolicy({ seconds: 4 }).resolve({}), () => core.currentTimeout())).toBe(
+        4000,
+      )
     }
   })
 })
@@ -517,7 +665,9 @@ describe('the packed packages, installed with npm', () => {
   it('installs from the tarballs alone: one core, from its tarball', (ctx) => {
     needInstall(ctx)
     // The adapters' "@tcp-user-timeout/core": "^0.1.0" is met by the packed core, not a registry copy or a second one.
-    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; version?: string }> }
+    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { resolved?: string; version?: string }>
+    }
     const cores = Object.keys(lock.packages).filter((p) => p.endsWith('node_modules/@tcp-user-timeout/core'))
     expect(cores).toEqual(['node_modules/@tcp-user-timeout/core'])
     for (const { pkg, tarball } of packed.values()) {
@@ -533,7 +683,9 @@ describe('the packed packages, installed with npm', () => {
     }
     for (const entry of ENTRIES) {
       const pkg = PUBLISHABLE.find((p) => entry.name.startsWith(`${p.name}/`))!
-      expect(esm.resolved[entry.name]).toBe(pathToFileURL(join(app, 'node_modules', pkg.name, 'dist', `${entry.file}.js`)).href)
+      expect(esm.resolved[entry.name]).toBe(
+        pathToFileURL(join(app, 'node_modules', pkg.name, 'dist', `${entry.file}.js`)).href,
+      )
     }
     if (process.platform === 'linux') expect(esm.bindCalls).toBeGreaterThanOrEqual(1)
   })
@@ -575,31 +727,49 @@ describe('the packed packages, installed with npm', () => {
         invalid,
       },
       // A18's default pin (20 s) on the client's connection; none where the option cannot be set.
-      call: { quote: { ms: 25_000 }, tightened: { ms: 3_000 }, invalid, pinned: { ms: process.platform === 'linux' ? 20_000 : null } },
+      call: {
+        quote: { ms: 25_000 },
+        tightened: { ms: 3_000 },
+        invalid,
+        pinned: { ms: process.platform === 'linux' ? 20_000 : null },
+      },
     }
     const apps = ADAPTERS.filter((a) => expected[a.kind] !== undefined)
-    const hardens = (a: (typeof apps)[number]) => (a.kind === 'http' ? { hardened: a.exports.functions.includes('hardenServer') } : {})
-    expect(result).toEqual(Object.fromEntries(apps.map((a) => [a.name, { ...(expected[a.kind] as object), ...hardens(a) }])))
+    const hardens = (a: (typeof apps)[number]) =>
+      a.kind === 'http' ? { hardened: a.exports.functions.includes('hardenServer') } : {}
+    expect(result).toEqual(
+      Object.fromEntries(apps.map((a) => [a.name, { ...(expected[a.kind] as object), ...hardens(a) }])),
+    )
   })
 })
 
 describe('the packed core, installed with npm install --omit=optional (ffi-rs without its native binary)', () => {
   let skip: string | undefined
 
-  beforeAll(async () => {
-    skip = await installProject(bare, ['--omit=optional'])
-  }, PING_TIMEOUT_MS + 5_000 + INSTALL_TIMEOUT_MS + 5_000)
+  beforeAll(
+    async () => {
+      skip = await installProject(bare, ['--omit=optional'])
+    },
+    PING_TIMEOUT_MS + 5_000 + INSTALL_TIMEOUT_MS + 5_000,
+  )
 
-  it.runIf(process.platform === 'linux')('says why in support() and in exactly one process warning, and never throws', async (ctx) => {
-    if (skip !== undefined) ctx.skip(skip)
-    // The install really left the binary out (otherwise this proves nothing).
-    expect(existsSync(join(bare, 'node_modules', 'ffi-rs', 'package.json'))).toBe(true)
-    expect(existsSync(join(bare, 'node_modules', '@yuuang')), 'no @yuuang/ffi-rs-* package was installed').toBe(false)
+  it.runIf(process.platform === 'linux')(
+    'says why in support() and in exactly one process warning, and never throws',
+    async (ctx) => {
+      if (skip !== undefined) ctx.skip(skip)
+      // The install really left the binary out (otherwise this proves nothing).
+      expect(existsSync(join(bare, 'node_modules', 'ffi-rs', 'package.json'))).toBe(true)
+      expect(existsSync(join(bare, 'node_modules', '@yuuang')), 'no @yuuang/ffi-rs-* package was installed').toBe(false)
 
-    const r = await run(process.execPath, ['no-binary.mjs'], { cwd: bare, timeoutMs: SCRIPT_TIMEOUT_MS, env: cleanEnv() })
-    const result = expectNoBinding('node no-binary.mjs', r)
-    expect(result.support.reason).toMatch(/ffi-rs/)
-    expect(result.support.reason).toContain(`@yuuang/ffi-rs-linux-${process.arch}`)
-    expect(result.support.reason).toContain('--omit=optional')
-  })
+      const r = await run(process.execPath, ['no-binary.mjs'], {
+        cwd: bare,
+        timeoutMs: SCRIPT_TIMEOUT_MS,
+        env: cleanEnv(),
+      })
+      const result = expectNoBinding('node no-binary.mjs', r)
+      expect(result.support.reason).toMatch(/ffi-rs/)
+      expect(result.support.reason).toContain(`@yuuang/ffi-rs-linux-${process.arch}`)
+      expect(result.support.reason).toContain('--omit=optional')
+    },
+  )
 })

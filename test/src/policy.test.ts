@@ -16,16 +16,26 @@ const req = {}
  * `header` as the request's value of the policy's header.
  */
 const msOf = (policy: Policy<unknown>, header?: unknown) => {
-  const raw = Object.assign(new EventEmitter(), { headers: policy.header === undefined ? {} : { [policy.header]: header } })
-  return policy.run(req, raw as never, new EventEmitter() as never, () => currentTimeout() ?? null)
+  const raw = Object.assign(new EventEmitter(), {
+    headers: policy.header === undefined ? {} : { [policy.header]: header },
+  })
+  return policy.run(req, raw as never, new EventEmitter(), () => currentTimeout() ?? null)
 }
 
 describe('options are validated when the middleware is built', () => {
   it.each([
     ['nothing', {}, /needs a budget/],
     ['a string budget', { seconds: '25' }, /seconds must be a number of seconds, received "25"/],
-    ['zero', { seconds: 0 }, /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received 0\. A bound of 0 is not "off" here/],
-    ['a typo of allowLongBudget', { seconds: 25, allowLongBudgets: true }, /unknown option "allowLongBudgets"; the options are .*allowLongBudget$/],
+    [
+      'zero',
+      { seconds: 0 },
+      /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received 0\. A bound of 0 is not "off" here/,
+    ],
+    [
+      'a typo of allowLongBudget',
+      { seconds: 25, allowLongBudgets: true },
+      /unknown option "allowLongBudgets"; the options are .*allowLongBudget$/,
+    ],
     ['both budgets', { seconds: 25, workerTimeoutSeconds: 30 }, /not both/],
     ['an unknown option', { second: 25 }, /unknown option "second"/],
     ['a bad header name', { seconds: 25, header: 'x bad' }, /HTTP header name/],
@@ -34,7 +44,9 @@ describe('options are validated when the middleware is built', () => {
     ['bad exempt hosts', { seconds: 25, exemptHosts: 'db' }, /exemptHosts must be an array/],
     ['not an object', 25, /takes an options object/],
   ])('%s', (_label, options, message) => {
-    expect(() => createPolicy(options as never)).toThrow(expect.objectContaining({ code: 'TUT_ERR_INVALID_OPTION', name: 'InvalidOptionError' }))
+    expect(() => createPolicy(options as never)).toThrow(
+      expect.objectContaining({ code: 'TUT_ERR_INVALID_OPTION', name: 'InvalidOptionError' }),
+    )
     expect(() => createPolicy(options as never)).toThrow(message)
   })
 })
@@ -66,13 +78,18 @@ describe('budgets', () => {
     let i = 0
     const policy = createPolicy({ seconds: () => answers[i++] as number, workerTimeoutSeconds: 30 })
     const got = answers.map(() => msOf(policy))
-    const throwing = createPolicy({ seconds: () => { throw new Error('bug') }, workerTimeoutSeconds: 30 })
+    const throwing = createPolicy({
+      seconds: () => {
+        throw new Error('bug')
+      },
+      workerTimeoutSeconds: 30,
+    })
     expect(msOf(throwing)).toBe(25000)
     dc.unsubscribe(CHANNEL_ERROR, onError)
     expect(got).toEqual(answers.map(() => 25000))
     expect(published).toHaveLength(2) // once per middleware, not once per request
-    expect(published[0]!.error.message).toMatch(/returned "25"/)
-    expect(published[1]!.error.message).toMatch(/threw \(bug\)/)
+    expect(published[0].error.message).toMatch(/returned "25"/)
+    expect(published[1].error.message).toMatch(/threw \(bug\)/)
   })
 })
 
@@ -106,15 +123,24 @@ describe('a header can only tighten', () => {
     expect([msOf(grpc, '5S'), msOf(grpc, '100m'), msOf(grpc, '1H'), msOf(grpc, '2M'), msOf(grpc, '3000000u')]).toEqual([
       5000, 1000, 25000, 25000, 3000,
     ])
-    expect([msOf(grpc, '5'), msOf(grpc, '5s'), msOf(grpc, '123456789S'), msOf(grpc, '0S')]).toEqual([25000, 25000, 25000, 25000])
+    expect([msOf(grpc, '5'), msOf(grpc, '5s'), msOf(grpc, '123456789S'), msOf(grpc, '0S')]).toEqual([
+      25000, 25000, 25000, 25000,
+    ])
   })
 
   it('parses each format as it reads it, and leaves anything malformed out (the floor lowered to 1 ms to see the parsed value)', () => {
     const floor = 0.001
     expect(msOf(createPolicy({ seconds: 25, header: 'x-t', minSeconds: floor }), '1.5')).toBe(1500)
     expect(msOf(createPolicy({ seconds: 25, header: 'x-t', minSeconds: floor }), ' 2 ')).toBe(2000)
-    expect(msOf(createPolicy({ seconds: 25, header: 'x-t', headerFormat: 'milliseconds', minSeconds: floor }), '1.5')).toBe(25000)
-    expect(msOf(createPolicy({ seconds: 25, header: 'grpc-timeout', headerFormat: 'grpc-timeout', minSeconds: floor }), '10n')).toBe(1)
+    expect(
+      msOf(createPolicy({ seconds: 25, header: 'x-t', headerFormat: 'milliseconds', minSeconds: floor }), '1.5'),
+    ).toBe(25000)
+    expect(
+      msOf(
+        createPolicy({ seconds: 25, header: 'grpc-timeout', headerFormat: 'grpc-timeout', minSeconds: floor }),
+        '10n',
+      ),
+    ).toBe(1)
   })
 })
 
@@ -123,7 +149,13 @@ describe('a header converts as the options do: one conversion, exact for every v
   // policy resolves is the header's own value.
   const MAX_SECONDS = 2_147_483.647
   const open = (headerFormat?: 'milliseconds' | 'grpc-timeout') =>
-    createPolicy({ seconds: MAX_SECONDS, allowLongBudget: true, header: 'x-t', minSeconds: 0.001, ...(headerFormat && { headerFormat }) })
+    createPolicy({
+      seconds: MAX_SECONDS,
+      allowLongBudget: true,
+      header: 'x-t',
+      minSeconds: 0.001,
+      ...(headerFormat && { headerFormat }),
+    })
   const seconds = open()
   /** What `seconds: n` as an option gives. */
   const asOption = (n: number) => msOf(createPolicy({ seconds: n, allowLongBudget: true }))
@@ -133,15 +165,18 @@ describe('a header converts as the options do: one conversion, exact for every v
     return Number(whole) * 1000 + Number(fraction.padEnd(3, '0'))
   }
   /** `ms` written as seconds with 3 decimals ('8.140'), and as the shortest form of the number (8.14). */
-  const written = (ms: number) => [`${(ms - (ms % 1000)) / 1000}.${String(ms % 1000).padStart(3, '0')}`, String(ms / 1000)]
+  const written = (ms: number) => [
+    `${(ms - (ms % 1000)) / 1000}.${String(ms % 1000).padStart(3, '0')}`,
+    String(ms / 1000),
+  ]
   // A seeded generator: the same "random" values on every run.
-  const random = (seed: number) => () => ((seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32)
+  const random = (seed: number) => () => (seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32
 
   it("'8.14' is 8140 ms, as seconds: 8.14 is (rounding up made it 8141)", () => {
     expect([msOf(seconds, '8.14'), asOption(8.14)]).toEqual([8140, 8140])
   })
 
-  it('every seconds value 0.001..30.000 (step 0.001, both spellings) and 20,000 random ones up to the maximum give the option\'s ms, exactly', () => {
+  it("every seconds value 0.001..30.000 (step 0.001, both spellings) and 20,000 random ones up to the maximum give the option's ms, exactly", () => {
     const next = random(0x5eed)
     const all = Array.from({ length: 30_000 }, (_, i) => i + 1)
     const sampled = Array.from({ length: 20_000 }, () => 1 + Math.floor(next() * 2_147_483_647))
@@ -155,7 +190,7 @@ describe('a header converts as the options do: one conversion, exact for every v
     expect(wrong).toEqual([])
   })
 
-  it('past the kernel\'s maximum (9 digits and 3 decimals allowed): the configured budget, never more, never a throw', () => {
+  it("past the kernel's maximum (9 digits and 3 decimals allowed): the configured budget, never more, never a throw", () => {
     const next = random(0xfade)
     for (let i = 0; i < 2_000; i++) {
       const ms = 2_147_483_648 + Math.floor(next() * (999_999_999_999 - 2_147_483_648))
@@ -185,9 +220,13 @@ describe('a header converts as the options do: one conversion, exact for every v
     for (const n of [1, 999, 1000, 1001, 3000, 3_000_000, 99_999_999]) {
       expect([msOf(grpc, `${n}u`), msOf(grpc, `${n}n`)]).toEqual([up(n, 1000), up(n, 1_000_000)])
     }
-    expect([msOf(grpc, '1H'), msOf(grpc, '596M'), msOf(grpc, '1000000u'), msOf(grpc, '1n'), msOf(grpc, '99999999n')]).toEqual([
-      3_600_000, 35_760_000, 1000, 1, 100,
-    ])
+    expect([
+      msOf(grpc, '1H'),
+      msOf(grpc, '596M'),
+      msOf(grpc, '1000000u'),
+      msOf(grpc, '1n'),
+      msOf(grpc, '99999999n'),
+    ]).toEqual([3_600_000, 35_760_000, 1000, 1, 100])
   })
 })
 
@@ -212,7 +251,10 @@ describe('a budget asked for as a number (resolve(req, askedMs): what BullMQ giv
     expect(readBudget(0.0001)).toEqual({ ms: 1 })
     expect([readBudget(undefined), readBudget(null)]).toEqual([undefined, undefined])
     expect([readBudget('3'), readBudget(NaN), readBudget(0), readBudget(1e300)]).toEqual([
-      { rejected: 'it is "3"' }, { rejected: 'it is NaN' }, { rejected: 'it is 0' }, { rejected: 'it is 1e+300' },
+      { rejected: 'it is "3"' },
+      { rejected: 'it is NaN' },
+      { rejected: 'it is 0' },
+      { rejected: 'it is 1e+300' },
     ])
   })
 })
@@ -325,7 +367,10 @@ it('reportOnce publishes the first error it is given on tcp-user-timeout:error (
   report(new Error('first'))
   report(new Error('second'))
   reportOnce()(new Error('another reporter'))
-  expect(published.map((m) => [m.socket, m.error.message])).toEqual([[null, 'first'], [null, 'another reporter']])
+  expect(published.map((m) => [m.socket, m.error.message])).toEqual([
+    [null, 'first'],
+    [null, 'another reporter'],
+  ])
 })
 
 it('a request allocates no scope: equal budgets share one frozen scope', () => {

@@ -18,9 +18,16 @@ interface Seen {
 
 it('a node:http agent, global fetch and an npm undici Pool warmed before the import: scoped exchanges over their sockets leave them at 0', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [fixture], { timeout: 20_000 })
-  const r = JSON.parse(stdout) as { warm: Record<string, Seen>; scoped: Record<string, Seen>; boundByScopedOnWarm: number; fresh: Seen }
+  const r = JSON.parse(stdout) as {
+    warm: Record<string, Seen>
+    scoped: Record<string, Seen>
+    boundByScopedOnWarm: number
+    fresh: Seen
+  }
   for (const client of ['agent', 'fetch', 'pool']) {
-    expect(r.scoped[client].port, `${client}: the scoped exchange did not reuse the warm socket`).toBe(r.warm[client].port)
+    expect(r.scoped[client].port, `${client}: the scoped exchange did not reuse the warm socket`).toBe(
+      r.warm[client].port,
+    )
     expect(r.scoped[client].value, `${client}: a pre-import socket was bound by a scope`).toBe(0)
   }
   expect(r.boundByScopedOnWarm).toBe(0)

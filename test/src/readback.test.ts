@@ -29,7 +29,12 @@ interface Servers {
 }
 
 async function startServers(t: Teardown): Promise<Servers> {
-  const [tcp, tlsServer, httpServer, httpsServer] = await Promise.all([startTcpSink(t), startTlsSink(t), startUpstream(t), startHttpsUpstream(t)])
+  const [tcp, tlsServer, httpServer, httpsServer] = await Promise.all([
+    startTcpSink(t),
+    startTlsSink(t),
+    startUpstream(t),
+    startHttpsUpstream(t),
+  ])
   return { tcp, tls: tlsServer, http: httpServer, https: httpsServer }
 }
 
@@ -48,14 +53,17 @@ async function fetched(origin: string, path: string): Promise<number | undefined
 }
 
 const clientPaths: Record<string, ClientPath> = {
-  'net.connect': async (s, t) => getUserTimeout(await connected(t.defer(net.connect(s.tcp.port, '127.0.0.1'), destroy))),
+  'net.connect': async (s, t) =>
+    getUserTimeout(await connected(t.defer(net.connect(s.tcp.port, '127.0.0.1'), destroy))),
   'new net.Socket().connect() (what pg does)': async (s, t) => {
     const socket = t.defer(new net.Socket(), destroy)
     socket.connect({ port: s.tcp.port, host: '127.0.0.1' })
     return getUserTimeout(await connected(socket))
   },
   'tls.connect': async (s, t) =>
-    getUserTimeout(await connected(t.defer(tls.connect({ port: s.tls.port, host: '127.0.0.1', ca }), destroy), 'secureConnect')),
+    getUserTimeout(
+      await connected(t.defer(tls.connect({ port: s.tls.port, host: '127.0.0.1', ca }), destroy), 'secureConnect'),
+    ),
   'http.get': async (s) => (await httpGet(`${s.http.origin}/`)).inFlight,
   'https.get': async (s) => (await httpGet(`${s.https.origin}/`, { ca })).inFlight,
   'fetch over http': (s, _t, tag) => fetched(s.http.origin, `/fetch-http-${tag}`),

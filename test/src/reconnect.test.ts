@@ -15,7 +15,11 @@ function socket(t: Teardown): net.Socket {
 }
 
 /** Closes the connection, then connects the same Socket object again; resolves at the new 'connect'. */
-async function reconnect(s: net.Socket, port: number, within: <R>(fn: () => R) => R = (fn) => fn()): Promise<net.Socket> {
+async function reconnect(
+  s: net.Socket,
+  port: number,
+  within: <R>(fn: () => R) => R = (fn) => fn(),
+): Promise<net.Socket> {
   s.destroy()
   await once(s, 'close')
   expect(getUserTimeout(s), 'a closed socket has no fd to read').toBeUndefined()

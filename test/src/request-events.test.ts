@@ -22,7 +22,11 @@ beforeAll(async () => {
   suite.add(() => {
     AsyncLocalStorage.prototype.run = run
   })
-  AsyncLocalStorage.prototype.run = function countRuns(this: AsyncLocalStorage<unknown>, store: unknown, ...rest: unknown[]) {
+  AsyncLocalStorage.prototype.run = function countRuns(
+    this: AsyncLocalStorage<unknown>,
+    store: unknown,
+    ...rest: unknown[]
+  ) {
     if ((store as { ms?: unknown } | undefined)?.ms === SECONDS * 1000) runs++
     return Reflect.apply(run, this, [store, ...rest]) as unknown
   } as typeof run
@@ -49,15 +53,18 @@ function request(agent: http.Agent, method: string, body?: string): Promise<stri
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: '/', agent }, (res) => {
       let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text))
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => (text += d))
+        .on('end', () => resolve(text))
     })
     req.on('error', reject)
     req.end(body)
   })
 }
 
-describe('a request\'s own events', () => {
-  it('a GET answered before its body was read costs one run of the scope: Node\'s clearIncoming runs outside it', async (ctx) => {
+describe("a request's own events", () => {
+  it("a GET answered before its body was read costs one run of the scope: Node's clearIncoming runs outside it", async (ctx) => {
     const agent = oneConnection(perTest(ctx))
     await request(agent, 'GET')
     runs = 0
@@ -65,7 +72,7 @@ describe('a request\'s own events', () => {
     expect(runs).toBe(20)
   })
 
-  it('an \'end\' listener of the application still runs in the request\'s scope', async (ctx) => {
+  it("an 'end' listener of the application still runs in the request's scope", async (ctx) => {
     const agent = oneConnection(perTest(ctx))
     expect(await request(agent, 'POST', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
   })

@@ -18,11 +18,23 @@ import {
   withTimeout,
   type BindMessage,
 } from '@tcp-user-timeout/core'
-import { connected, httpGet, listen, perTest, startTcpSink, startUpstream, type Teardown } from '@tcp-user-timeout/test-utils'
+import {
+  connected,
+  httpGet,
+  listen,
+  perTest,
+  startTcpSink,
+  startUpstream,
+  type Teardown,
+} from '@tcp-user-timeout/test-utils'
 
 const destroy = (socket: net.Socket) => socket.destroy()
 
-async function acceptedSocket(t: Teardown, server: net.Server, port: number): Promise<{ client: net.Socket; accepted: net.Socket }> {
+async function acceptedSocket(
+  t: Teardown,
+  server: net.Server,
+  port: number,
+): Promise<{ client: net.Socket; accepted: net.Socket }> {
   const accepted = once(server, 'connection') as Promise<[net.Socket]>
   const client = await connected(t.defer(net.connect(port, '127.0.0.1'), destroy))
   return { client, accepted: (await accepted)[0] }
@@ -31,11 +43,22 @@ async function acceptedSocket(t: Teardown, server: net.Server, port: number): Pr
 describe('hardenServer', () => {
   it('binds every accepted socket: user timeout and keep-alive probes read back; the undo stops it', async (ctx) => {
     const t = perTest(ctx)
-    const { server, port } = await listen(t, net.createServer((s) => s.resume()))
-    const undo = hardenServer(server, { userTimeoutSeconds: 20, keepAlive: { idleSeconds: 15, intervalSeconds: 5, count: 3 } })
+    const { server, port } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
+    const undo = hardenServer(server, {
+      userTimeoutSeconds: 20,
+      keepAlive: { idleSeconds: 15, intervalSeconds: 5, count: 3 },
+    })
     const hardened = await acceptedSocket(t, server, port)
     expect(getUserTimeout(hardened.accepted)).toBe(20000)
-    expect(getKeepAliveProbes(hardened.accepted)).toEqual({ enabled: true, idleSeconds: 15, intervalSeconds: 5, count: 3 })
+    expect(getKeepAliveProbes(hardened.accepted)).toEqual({
+      enabled: true,
+      idleSeconds: 15,
+      intervalSeconds: 5,
+      count: 3,
+    })
     expect(getUserTimeout(hardened.client)).toBe(0) // the client side is not the server's business
     undo()
     const plain = await acceptedSocket(t, server, port)
@@ -45,7 +68,10 @@ describe('hardenServer', () => {
 
   it('with keep-alive only, the user timeout is idle + interval * count', async (ctx) => {
     const t = perTest(ctx)
-    const { server, port } = await listen(t, http.createServer((_q, r) => r.end()))
+    const { server, port } = await listen(
+      t,
+      http.createServer((_q, r) => r.end()),
+    )
     hardenServer(server, { keepAlive: { idleSeconds: 10, intervalSeconds: 2, count: 4 } })
     const { accepted } = await acceptedSocket(t, server, port)
     expect(getUserTimeout(accepted)).toBe(18000)
@@ -54,7 +80,10 @@ describe('hardenServer', () => {
   it('counts hardened sockets', async (ctx) => {
     const t = perTest(ctx)
     const before = stats().hardened
-    const { server, port } = await listen(t, net.createServer((s) => s.resume()))
+    const { server, port } = await listen(
+      t,
+      net.createServer((s) => s.resume()),
+    )
     hardenServer(server, { userTimeoutSeconds: 5 })
     await acceptedSocket(t, server, port)
     expect(stats().hardened).toBe(before + 1)

@@ -30,7 +30,9 @@ describe('adapter options', () => {
 
   test('TcpUserTimeoutOptions<Req>: the seconds callback gets Req', () => {
     expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: 25 })
-    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: (req: Req) => (req.path === '/r' ? 120 : 25) })
+    expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({
+      seconds: (req: Req) => (req.path === '/r' ? 120 : 25),
+    })
     expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: () => false as const })
     expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({ seconds: () => undefined })
     expect<TcpUserTimeoutOptions<Req>>().type.toBeAssignableFrom({
@@ -43,7 +45,9 @@ describe('adapter options', () => {
     // Wrong options, written as a user writes them (contextually typed, so literals do not widen).
     expect(createPolicy<Req>({ seconds: '25' })).type.toRaiseError("Type 'string' is not assignable")
     expect(createPolicy<Req>({ seconds: () => '25' })).type.toRaiseError("Type 'string' is not assignable")
-    expect(createPolicy<Req>({ seconds: 25, headerFormat: 'minutes' })).type.toRaiseError(`Type '"minutes"' is not assignable`)
+    expect(createPolicy<Req>({ seconds: 25, headerFormat: 'minutes' })).type.toRaiseError(
+      `Type '"minutes"' is not assignable`,
+    )
     expect(createPolicy<Req>({ seconds: 25, exemptHosts: 'a' })).type.toRaiseError("Type 'string' is not assignable")
     expect(createPolicy<Req>({ secs: 25 })).type.toRaiseError("'secs' does not exist")
     expect(createPolicy<Req>({ seconds: 25, headerFormat: 'milliseconds' })).type.not.toRaiseError()
@@ -81,7 +85,6 @@ describe('adapter options', () => {
     expect<Scope['ms']>().type.toBe<number | undefined>()
   })
 })
-
 
 test('running in a scope', () => {
   expect(runInScope(scope, () => 42)).type.toBe<number>()

@@ -41,7 +41,9 @@ describe('require()d core', () => {
 describe('require()d adapters', () => {
   test('express', () => {
     expect(expressAdapter.tcpUserTimeout({ seconds: 25 })).type.toBe<express.RequestHandler>()
-    expect(express().use(expressAdapter.tcpUserTimeout({ seconds: (req) => (req.path === '/r' ? 120 : 25) }))).type.not.toRaiseError()
+    expect(
+      express().use(expressAdapter.tcpUserTimeout({ seconds: (req) => (req.path === '/r' ? 120 : 25) })),
+    ).type.not.toRaiseError()
     expect(express().get('/h', expressAdapter.override(false), (_req, res) => res.end())).type.not.toRaiseError()
     expect(expressAdapter.hardenServer).type.toBe<typeof core.hardenServer>()
     expect(expressAdapter.tcpUserTimeout({ seconds: '25' })).type.toRaiseError()
@@ -49,7 +51,9 @@ describe('require()d adapters', () => {
 
   test('koa', () => {
     expect(koaAdapter.tcpUserTimeout({ seconds: 25 })).type.toBe<Koa.Middleware>()
-    expect(new Koa().use(koaAdapter.tcpUserTimeout({ seconds: (ctx) => (ctx.path === '/r' ? 120 : 25) }))).type.not.toRaiseError()
+    expect(
+      new Koa().use(koaAdapter.tcpUserTimeout({ seconds: (ctx) => (ctx.path === '/r' ? 120 : 25) })),
+    ).type.not.toRaiseError()
     expect(koaAdapter.override(true)).type.toRaiseError()
   })
 

@@ -129,7 +129,9 @@ describe('server hardening', () => {
     expect(hardenServer(server)).type.toBe<() => void>()
     expect(hardenServer(http.createServer())).type.toBe<() => void>()
     expect(hardenServer(server, { userTimeoutSeconds: 30 })).type.toBe<() => void>()
-    expect(hardenServer(server, { keepAlive: { idleSeconds: 30, intervalSeconds: 10, count: 3 } })).type.toBe<() => void>()
+    expect(hardenServer(server, { keepAlive: { idleSeconds: 30, intervalSeconds: 10, count: 3 } })).type.toBe<
+      () => void
+    >()
     expect(hardenServer(server, { keepAlive: false, userTimeoutSeconds: 30 })).type.toBe<() => void>()
   })
 
@@ -149,7 +151,14 @@ describe('server hardening', () => {
 describe('stats and diagnostics', () => {
   test('stats()', () => {
     expect(stats()).type.toBe<Stats>()
-    expect<Stats>().type.toBe<{ bound: number; timedOut: number; errors: number; setsockoptCalls: number; hardened: number; reaped: number }>()
+    expect<Stats>().type.toBe<{
+      bound: number
+      timedOut: number
+      errors: number
+      setsockoptCalls: number
+      hardened: number
+      reaped: number
+    }>()
     expect(resetStats()).type.toBe<void>()
   })
 
@@ -158,7 +167,6 @@ describe('stats and diagnostics', () => {
     expect(CHANNEL_TIMEOUT).type.toBe<'tcp-user-timeout:timeout'>()
     expect(CHANNEL_ERROR).type.toBe<'tcp-user-timeout:error'>()
   })
-
 
   test('messages', () => {
     expect<BindMessage>().type.toBe<{
@@ -194,7 +202,9 @@ describe('errors', () => {
     expect(codes.OUT_OF_RANGE).type.toBe<'TUT_ERR_OUT_OF_RANGE'>()
     expect(codes.INVALID_OPTION).type.toBe<'TUT_ERR_INVALID_OPTION'>()
     expect(codes.SOCKOPT).type.toBe<'TUT_ERR_SOCKOPT'>()
-    expect<ErrorCode>().type.toBe<'TUT_ERR_INVALID_ARG' | 'TUT_ERR_OUT_OF_RANGE' | 'TUT_ERR_INVALID_OPTION' | 'TUT_ERR_SOCKOPT'>()
+    expect<ErrorCode>().type.toBe<
+      'TUT_ERR_INVALID_ARG' | 'TUT_ERR_OUT_OF_RANGE' | 'TUT_ERR_INVALID_OPTION' | 'TUT_ERR_SOCKOPT'
+    >()
   })
 
   test('error classes: their base and a literal `.code`', () => {
@@ -215,7 +225,8 @@ describe('errors', () => {
   })
 
   test('`.code` narrows an unknown error', () => {
-    const narrow = (error: InvalidOptionError | SocketOptionError) => (error.code === 'TUT_ERR_SOCKOPT' ? error.errnoName : error.message)
+    const narrow = (error: InvalidOptionError | SocketOptionError) =>
+      error.code === 'TUT_ERR_SOCKOPT' ? error.errnoName : error.message
     expect(narrow).type.toBe<(error: InvalidOptionError | SocketOptionError) => string>()
   })
 })

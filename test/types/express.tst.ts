@@ -1,8 +1,14 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import { describe, expect, test } from 'tstyche'
-import { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
+import type { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
 import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
-import { hardenServer, override, tcpUserTimeout, type ExpressTcpUserTimeoutOptions, type HardenOptions } from '@tcp-user-timeout/express'
+import {
+  hardenServer,
+  override,
+  tcpUserTimeout,
+  type ExpressTcpUserTimeoutOptions,
+  type HardenOptions,
+} from '@tcp-user-timeout/express'
 
 const app = express()
 const router = Router()
@@ -11,7 +17,9 @@ declare const handler: (req: Request, res: Response) => void
 describe('tcpUserTimeout(options)', () => {
   test('is an Express RequestHandler', () => {
     expect(tcpUserTimeout({ seconds: 25 })).type.toBe<RequestHandler>()
-    expect(tcpUserTimeout({ seconds: 25, header: 'x-request-timeout-s' })).type.toBeAssignableTo<(req: Request, res: Response, next: NextFunction) => unknown>()
+    expect(tcpUserTimeout({ seconds: 25, header: 'x-request-timeout-s' })).type.toBeAssignableTo<
+      (req: Request, res: Response, next: NextFunction) => unknown
+    >()
   })
 
   test('goes into app.use and a router', () => {
@@ -28,7 +36,9 @@ describe('tcpUserTimeout(options)', () => {
         return req.path.startsWith('/reports') ? 120 : 25
       },
     })
-    expect(tcpUserTimeout({ seconds: (req) => (req.query['fast'] === undefined ? undefined : false) })).type.toBe<RequestHandler>()
+    expect(
+      tcpUserTimeout({ seconds: (req) => (req.query['fast'] === undefined ? undefined : false) }),
+    ).type.toBe<RequestHandler>()
     expect<ExpressTcpUserTimeoutOptions>().type.toBe<TcpUserTimeoutOptions<Request>>()
   })
 
@@ -41,7 +51,9 @@ describe('tcpUserTimeout(options)', () => {
     expect(tcpUserTimeout({ seconds: () => 'fast' })).type.toRaiseError("Type 'string' is not assignable")
     expect(tcpUserTimeout({ seconds: 25, headerFormat: 'ms' })).type.toRaiseError(`Type '"ms"' is not assignable`)
     expect(tcpUserTimeout({ seconds: 25, header: true })).type.toRaiseError("Type 'boolean' is not assignable")
-    expect(tcpUserTimeout({ seconds: 25, exemptHosts: 'metadata' })).type.toRaiseError("Type 'string' is not assignable")
+    expect(tcpUserTimeout({ seconds: 25, exemptHosts: 'metadata' })).type.toRaiseError(
+      "Type 'string' is not assignable",
+    )
     expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError("'secs' does not exist")
   })
 
@@ -54,17 +66,27 @@ describe('tcpUserTimeout(options)', () => {
   // The messages a user reads name public types (the adapter's own, or the
   // core's documented SecondsBudgetOptions), never an internal one.
   test('common mistakes read well', () => {
-    expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError("'secs' does not exist in type 'ExpressTcpUserTimeoutOptions'")
+    expect(tcpUserTimeout({ secs: 25 })).type.toRaiseError(
+      "'secs' does not exist in type 'ExpressTcpUserTimeoutOptions'",
+    )
     expect(tcpUserTimeout({ seconds: 25, headr: 'x-t' })).type.toRaiseError("Did you mean to write 'header'?")
-    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError("Property 'seconds' is missing in type '{ header: string; }' but required in type 'SecondsBudgetOptions<")
-    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<")
-    expect(override({ seconds: 300, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<")
+    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError(
+      "Property 'seconds' is missing in type '{ header: string; }' but required in type 'SecondsBudgetOptions<",
+    )
+    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError(
+      "Type 'number' is not assignable to type 'SecondsCallback<",
+    )
+    expect(override({ seconds: 300, workerTimeoutSeconds: 30 })).type.toRaiseError(
+      "Type 'number' is not assignable to type 'SecondsCallback<",
+    )
   })
 
   test('allowLongBudget', () => {
     expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
     expect(tcpUserTimeout({ workerTimeoutSeconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
-    expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: 'yes' })).type.toRaiseError("Type 'string' is not assignable to type 'boolean")
+    expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: 'yes' })).type.toRaiseError(
+      "Type 'string' is not assignable to type 'boolean",
+    )
   })
 })
 
@@ -74,7 +96,9 @@ describe('override(options | false)', () => {
     expect(override({ seconds: 300, header: 'x-request-timeout-s' })).type.toBe<RequestHandler>()
     expect(app.get('/health', override(false), handler)).type.not.toRaiseError()
     expect(app.get('/export', override({ seconds: 300 }), handler)).type.not.toRaiseError()
-    expect(router.post('/x', override({ seconds: (req) => (req.method === 'POST' ? 60 : 30) }), handler)).type.not.toRaiseError()
+    expect(
+      router.post('/x', override({ seconds: (req) => (req.method === 'POST' ? 60 : 30) }), handler),
+    ).type.not.toRaiseError()
   })
 
   test('wrong options are errors', () => {

@@ -1,7 +1,7 @@
 import { serve, type HttpBindings } from '@hono/node-server'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { describe, expect, test } from 'tstyche'
-import { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
+import type { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
 import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { hardenServer, override, tcpUserTimeout, type HonoTcpUserTimeoutOptions } from '@tcp-user-timeout/hono'
 
@@ -24,7 +24,9 @@ describe('tcpUserTimeout(options)', () => {
         return c.req.path.startsWith('/reports') ? 120 : 25
       },
     })
-    expect(tcpUserTimeout({ seconds: (c) => (c.req.header('x-fast') === '' ? undefined : false) })).type.toBe<MiddlewareHandler>()
+    expect(
+      tcpUserTimeout({ seconds: (c) => (c.req.header('x-fast') === '' ? undefined : false) }),
+    ).type.toBe<MiddlewareHandler>()
     expect<HonoTcpUserTimeoutOptions>().type.toBe<TcpUserTimeoutOptions<Context>>()
   })
 

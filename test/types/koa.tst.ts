@@ -1,7 +1,7 @@
 import Router from '@koa/router'
 import Koa, { type Context, type Middleware } from 'koa'
 import { describe, expect, test } from 'tstyche'
-import { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
+import type { hardenServer as coreHardenServer } from '@tcp-user-timeout/core'
 import type { TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import { hardenServer, override, tcpUserTimeout, type KoaTcpUserTimeoutOptions } from '@tcp-user-timeout/koa'
 
@@ -36,8 +36,12 @@ describe('tcpUserTimeout(options)', () => {
   })
 
   test('common mistakes name public types', () => {
-    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError("but required in type 'SecondsBudgetOptions<Context>'")
-    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError("Type 'number' is not assignable to type 'SecondsCallback<Context>'")
+    expect(tcpUserTimeout({ header: 'x-request-timeout-s' })).type.toRaiseError(
+      "but required in type 'SecondsBudgetOptions<Context>'",
+    )
+    expect(tcpUserTimeout({ seconds: 25, workerTimeoutSeconds: 30 })).type.toRaiseError(
+      "Type 'number' is not assignable to type 'SecondsCallback<Context>'",
+    )
     expect(tcpUserTimeout({ seconds: () => undefined, workerTimeoutSeconds: 30 })).type.not.toRaiseError()
     expect(tcpUserTimeout({ seconds: 7200, allowLongBudget: true })).type.not.toRaiseError()
   })
@@ -47,12 +51,16 @@ describe('override(options | false)', () => {
   test('is a Middleware for a @koa/router route', () => {
     expect(override(false)).type.toBe<Middleware>()
     expect(override({ seconds: 300, header: 'x-request-timeout-s' })).type.toBe<Middleware>()
-    expect(router.get('/health', override(false), (ctx) => {
-      ctx.body = 'ok'
-    })).type.not.toRaiseError()
-    expect(router.get('/export', override({ seconds: 300 }), async (ctx) => {
-      ctx.body = 'ok'
-    })).type.not.toRaiseError()
+    expect(
+      router.get('/health', override(false), (ctx) => {
+        ctx.body = 'ok'
+      }),
+    ).type.not.toRaiseError()
+    expect(
+      router.get('/export', override({ seconds: 300 }), async (ctx) => {
+        ctx.body = 'ok'
+      }),
+    ).type.not.toRaiseError()
     expect(app.use(router.routes()).use(router.allowedMethods())).type.not.toRaiseError()
   })
 

@@ -3,7 +3,10 @@
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 
-/** Resolves with { status, statusText, body } | { callerError } | { hanging }, each with `at` (performance.now()), and the request. */
+/**
+ * Resolves with { status, statusText, body } | { callerError } | { hanging }, each with
+ * `at` (performance.now()), and the request.
+ */
 export async function callApp(port, capS, log) {
   let req = null
   const outcome = await new Promise((resolve) => {

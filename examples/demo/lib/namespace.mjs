@@ -5,7 +5,14 @@
 // namespace's loopback (`ip link set lo down|up`) and reads the answer on
 // stdin. Only loopback inside that namespace is ever used.
 import readline from 'node:readline'
-import { canUseNetns, cleanupNetns, createNetns, execInNetns, setLoopback, stderrOf } from '@tcp-user-timeout/test-utils/netns'
+import {
+  canUseNetns,
+  cleanupNetns,
+  createNetns,
+  execInNetns,
+  setLoopback,
+  stderrOf,
+} from '@tcp-user-timeout/test-utils/netns'
 import { out } from './print.mjs'
 
 const CONTROL = '@@tut-demo' // prefix of the inner process's requests to the parent
@@ -16,7 +23,10 @@ export function chooseMode(requested) {
   if (requested === 'wedge') return { mode: 'wedge', reason: 'forced with --mode=wedge' }
   const netns = canUseNetns()
   if (netns.ok) {
-    return { mode: 'partition', reason: requested === 'partition' ? 'forced with --mode=partition' : 'running as root with `ip netns` available' }
+    return {
+      mode: 'partition',
+      reason: requested === 'partition' ? 'forced with --mode=partition' : 'running as root with `ip netns` available',
+    }
   }
   if (requested === 'partition') {
     process.stderr.write(`demo: --mode=partition is not possible here: ${netns.reason}\n`)

@@ -25,11 +25,14 @@ try {
   usage(err.message)
 }
 if (values.help) usage()
-if (!['auto', 'partition', 'wedge'].includes(values.mode)) usage(`--mode must be auto, partition or wedge, got ${values.mode}`)
+if (!['auto', 'partition', 'wedge'].includes(values.mode))
+  usage(`--mode must be auto, partition or wedge, got ${values.mode}`)
 const cap = Number(values.cap)
 const seconds = Number(values.seconds)
-if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) usage(`--seconds must be in (0, 60], got ${values.seconds}`)
-if (!Number.isFinite(cap) || cap < seconds + 3 || cap > 120) usage(`--cap must be in [seconds + 3, 120], got ${values.cap}`)
+if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60)
+  usage(`--seconds must be in (0, 60], got ${values.seconds}`)
+if (!Number.isFinite(cap) || cap < seconds + 3 || cap > 120)
+  usage(`--cap must be in [seconds + 3, 120], got ${values.cap}`)
 
 /** mode: the one asked for; inside: this is the process the partition parent runs in its namespace. */
 export const OPTIONS = Object.freeze({ mode: values.mode, inside: values.inside })

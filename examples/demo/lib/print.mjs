@@ -30,7 +30,10 @@ export function printHeader({ mode, reason, network, maxChunks }) {
     out('  the upstream accepts the connection and never reads from it (pauseOnConnect);')
     out(`  the handler uploads 64 KiB chunks until the buffers stay full (at most ${maxChunks} chunks)`)
   }
-  out(`node ${process.version}, kernel ${os.release()}, TCP_USER_TIMEOUT ${sup.supported ? 'supported' : `NOT supported (${sup.reason ?? 'no reason given'})`}`)
+  out(
+    `node ${process.version}, kernel ${os.release()}, ` +
+      `TCP_USER_TIMEOUT ${sup.supported ? 'supported' : `NOT supported (${sup.reason ?? 'no reason given'})`}`,
+  )
   out()
 }
 
@@ -45,7 +48,8 @@ export function timeline(fdOf) {
   const log = (what) => {
     if (on) out(`  +${((performance.now() - t0) / 1000).toFixed(2).padStart(5)} s  ${what}`)
   }
-  const onBind = ({ socket, ms, direction }) => log(`${CHANNEL_BIND}: ${direction} socket fd ${fdOf(socket)} -> ${ms} ms`)
+  const onBind = ({ socket, ms, direction }) =>
+    log(`${CHANNEL_BIND}: ${direction} socket fd ${fdOf(socket)} -> ${ms} ms`)
   const onTimeout = ({ ms }) => log(`${CHANNEL_TIMEOUT}: kernel closed the socket (bound ${ms} ms)`)
   dc.subscribe(CHANNEL_BIND, onBind)
   dc.subscribe(CHANNEL_TIMEOUT, onTimeout)
@@ -66,18 +70,26 @@ export function printTable(runs, capS) {
   const add = (label, f) => rows.push([label, ...runs.map((r) => cell(r, r.failed ? 0 : f(r)))])
   add('upstream TCP_USER_TIMEOUT', (r) => describeBound(r.boundMs))
   add('request hung for', (r) => (r.hanging ? `still hanging after ${capS} s (cut off by the demo)` : fmtS(r.elapsed)))
-  add('caller got', (r) => (r.hanging ? 'nothing yet' : r.status ? `${r.status} ${r.statusText}` : `error ${r.callerError}`))
+  add('caller got', (r) =>
+    r.hanging ? 'nothing yet' : r.status ? `${r.status} ${r.statusText}` : `error ${r.callerError}`,
+  )
   add('upstream error', (r) =>
-    r.upstreamError ? `${r.upstreamError}${r.errorAfterDark !== null ? `, ${fmtS(r.errorAfterDark)} after it went dark` : ''}` : 'none, the kernel keeps retrying',
+    r.upstreamError
+      ? `${r.upstreamError}${r.errorAfterDark !== null ? `, ${fmtS(r.errorAfterDark)} after it went dark` : ''}`
+      : 'none, the kernel keeps retrying',
   )
-  add('upstream socket reclaimed', (r) =>
-    r.reclaimed
-      ? `yes: destroyed, fd ${r.fd} closed`
-      : `no: ${r.destroyed ? 'destroyed' : 'open'}, fd ${r.fd} ${r.fdClosed ? 'closed' : 'held'}${r.queued ? `, ${(r.queued / 1048576).toFixed(1)} MiB queued` : ''}`,
-  )
+  add('upstream socket reclaimed', (r) => {
+    if (r.reclaimed) return `yes: destroyed, fd ${r.fd} closed`
+    const queued = r.queued ? `, ${(r.queued / 1048576).toFixed(1)} MiB queued` : ''
+    return `no: ${r.destroyed ? 'destroyed' : 'open'}, fd ${r.fd} ${r.fdClosed ? 'closed' : 'held'}${queued}`
+  })
   add('core stats(): bound / timedOut', (r) => `${r.bound} / ${r.timedOut}`)
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))
-  const line = (row) => row.map((c, i) => String(c).padEnd(widths[i])).join(' | ').trimEnd()
+  const line = (row) =>
+    row
+      .map((c, i) => String(c).padEnd(widths[i]))
+      .join(' | ')
+      .trimEnd()
   out(line(rows[0]))
   out(widths.map((w) => '-'.repeat(w)).join('-+-'))
   for (const row of rows.slice(1)) out(line(row))
@@ -87,17 +99,22 @@ export function printTable(runs, capS) {
 export function verdict([plain, guarded], capS) {
   const problems = []
   if (plain.failed) problems.push(`the unprotected run failed: ${plain.failed.message}`)
-  else if (!plain.hanging) problems.push('the unprotected request did not hang until the cap (the upstream never went dark?)')
+  else if (!plain.hanging)
+    problems.push('the unprotected request did not hang until the cap (the upstream never went dark?)')
   if (guarded.failed) problems.push(`the protected run failed: ${guarded.failed.message}`)
   else {
     if (guarded.hanging) problems.push('the protected request was still hanging at the cap')
-    if (guarded.upstreamError !== 'ETIMEDOUT') problems.push(`the protected upstream call got ${guarded.upstreamError ?? 'no error'}, not ETIMEDOUT`)
+    if (guarded.upstreamError !== 'ETIMEDOUT')
+      problems.push(`the protected upstream call got ${guarded.upstreamError ?? 'no error'}, not ETIMEDOUT`)
     if (guarded.status !== 504) problems.push(`the protected caller got ${guarded.status ?? 'no response'}, not 504`)
     if (!guarded.reclaimed) problems.push('the protected upstream socket was not reclaimed')
   }
   out()
   if (problems.length === 0) {
-    out(`PASS: with the bound the request failed in ${fmtS(guarded.elapsed)} with ETIMEDOUT and its socket was reclaimed;`)
+    out(
+      `PASS: with the bound the request failed in ${fmtS(guarded.elapsed)} ` +
+        `with ETIMEDOUT and its socket was reclaimed;`,
+    )
     out(`      without it the request was still hanging after ${capS} s.`)
     return 0
   }

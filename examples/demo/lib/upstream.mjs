@@ -69,7 +69,10 @@ function postToUpstream(port, state, network, log) {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ sku: 'demo-1', qty: 1 })
     const req = http.request({
-      host: '127.0.0.1', port, method: 'POST', path: '/price',
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/price',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     })
     req.on('error', reject)
@@ -100,7 +103,13 @@ function postToUpstream(port, state, network, log) {
 /** Wedge mode: upload a large body to an upstream that never reads. */
 function uploadToUpstream(port, state, _network, log) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { 'content-type': 'application/octet-stream' } })
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/upload',
+      headers: { 'content-type': 'application/octet-stream' },
+    })
     req.on('error', reject)
     req.on('response', (res) => {
       res.resume()
@@ -135,7 +144,10 @@ function uploadToUpstream(port, state, _network, log) {
         }
         const wedged = () => {
           state.darkAt = performance.now()
-          log(`wedge: buffers full after ${n} chunks (${((n * CHUNK) / 1048576).toFixed(1)} MiB), no 'drain' for 300 ms; the upstream reads nothing`)
+          log(
+            `wedge: buffers full after ${n} chunks (${((n * CHUNK) / 1048576).toFixed(1)} MiB), ` +
+              `no 'drain' for 300 ms; the upstream reads nothing`,
+          )
           // If the upstream ever read again, the upload would finish here.
           req.once('drain', () => req.end())
         }

@@ -16,7 +16,9 @@ export class ExpressAppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer) {
-    consumer.apply(override({ seconds: 300, header: BUDGET_HEADER })).forRoutes({ path: 'export', method: RequestMethod.GET })
+    consumer
+      .apply(override({ seconds: 300, header: BUDGET_HEADER }))
+      .forRoutes({ path: 'export', method: RequestMethod.GET })
     consumer.apply(override(false)).forRoutes({ path: 'health', method: RequestMethod.GET })
   }
 }

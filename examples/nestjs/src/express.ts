@@ -18,7 +18,9 @@ const PORT = Number(process.env.PORT ?? 3000)
 // Started before any request: its sockets are boot sockets, which no request scope touches.
 const upstream = await upstreamFromEnv()
 
-const app = await NestFactory.create<NestExpressApplication>(ExpressAppModule.forUpstream(upstream.url), { logger: ['error', 'warn'] })
+const app = await NestFactory.create<NestExpressApplication>(ExpressAppModule.forUpstream(upstream.url), {
+  logger: ['error', 'warn'],
+})
 
 // Right after create: Nest mounts its body parser, the modules' middleware
 // and the routes later (at listen), all after this, so all of them run in the
@@ -34,7 +36,10 @@ try {
 }
 const why = support().supported ? '' : ` (TCP_USER_TIMEOUT not set here: ${support().reason})`
 // One line, parsed by the repository's tests: keep its shape.
-console.log(`nestjs express example listening on ${(await app.getUrl()).replace('[::1]', '127.0.0.1')} (upstream ${upstream.url})${why}`)
+console.log(
+  `nestjs express example listening ` +
+    `on ${(await app.getUrl()).replace('[::1]', '127.0.0.1')} (upstream ${upstream.url})${why}`,
+)
 
 // app.close() stops the server and lets requests in flight finish.
 exitOnSignals('nestjs express', async () => {

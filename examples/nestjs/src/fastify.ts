@@ -18,7 +18,11 @@ const PORT = Number(process.env.PORT ?? 3000)
 // Started before any request: its sockets are boot sockets, which no request scope touches.
 const upstream = await upstreamFromEnv()
 
-const app = await NestFactory.create<NestFastifyApplication>(AppModule.forUpstream(upstream.url), new FastifyAdapter(), { logger: ['error', 'warn'] })
+const app = await NestFactory.create<NestFastifyApplication>(
+  AppModule.forUpstream(upstream.url),
+  new FastifyAdapter(),
+  { logger: ['error', 'warn'] },
+)
 
 // Registered, and awaited, before Nest declares the controllers' routes (at
 // listen): the plugin then reads each route's `@RouteConfig({ tcpUserTimeout })`

@@ -24,7 +24,8 @@ export function readJobBudget(job: unknown, key: string): RequestBudget | undefi
 export function describeJob(job: unknown): string {
   try {
     const { id, name } = job as { id?: unknown; name?: unknown }
-    return `job ${typeof id === 'string' ? id : describeValue(id)}${typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''}`
+    const named = typeof name === 'string' ? ` ("${name.slice(0, 40)}")` : ''
+    return `job ${typeof id === 'string' ? id : describeValue(id)}${named}`
   } catch {
     return 'a job'
   }

@@ -20,7 +20,10 @@ export interface BullMQLimitOptions<Job = unknown> extends BullMQSharedOptions {
 
 /** Options with the bound in `seconds`: a number, or a callback of the job. */
 export interface BullMQSecondsOptions<Job = unknown> extends BullMQSharedOptions {
-  /** Not with a fixed `seconds`, which is the whole bound: give `maxExecutionSeconds` alone, or with a `seconds` callback. */
+  /**
+   * Not with a fixed `seconds`, which is the whole bound: give
+   * `maxExecutionSeconds` alone, or with a `seconds` callback.
+   */
   maxExecutionSeconds?: undefined
   /** The bound in seconds, or a callback of the job: undefined or false → no bound for that job. */
   seconds: number | SecondsCallback<Job>

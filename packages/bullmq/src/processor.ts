@@ -8,6 +8,7 @@ const NAME = 'withTcpUserTimeout'
 const LABEL: PolicyApi = { api: NAME, framework: 'bullmq', keys: BULLMQ_KEYS }
 
 /** A processor: BullMQ's `(job, token?, signal?) => Promise`, or a sandboxed file's `(job) => ...`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any processor, whatever its job's type
 export type AnyProcessor = (job: any, ...rest: any[]) => unknown
 
 /**
@@ -29,8 +30,10 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
 ): P {
   if (typeof processor !== 'function') {
     throw new InvalidArgumentError(
-      `${NAME}(processor, options): processor must be a function (job, token, signal) => Promise, received ${describeValue(processor)}; ` +
-        'a sandboxed processor (a file path or URL) runs in another process: wrap the function that file exports instead',
+      `${NAME}(processor, options): processor must be a function (job, ` +
+        `token, signal) => Promise, received ${describeValue(processor)}; ` +
+        'a sandboxed processor (a file path or URL) ' +
+        'runs in another process: wrap the function that file exports instead',
     )
   }
   // BullMQ's options are the policy's, under BullMQ's names (BULLMQ_KEYS).
@@ -45,7 +48,8 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
     report(
       new InvalidArgumentError(
         `${NAME}(): ${describeJob(job)} has data.${jobDataKey} that is not a budget: ${budget.rejected}; ` +
-          `it must be a number of seconds > 0 (it can only tighten the bound); the configured bound applies. Reported once per processor.`,
+          `it must be a number of seconds > 0 (it can only tighten the bound); ` +
+          `the configured bound applies. Reported once per processor.`,
       ),
     )
     return undefined
@@ -67,6 +71,7 @@ export function withTcpUserTimeout<P extends AnyProcessor>(
 function checkJobDataKey(key: unknown): string | undefined {
   if (key === undefined || (typeof key === 'string' && key.length > 0 && key.length <= 200)) return key
   throw new InvalidOptionError(
-    `${NAME}(): jobDataKey must be the name of a key of job.data (a non-empty string), received ${describeValue(key)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
+    `${NAME}(): jobDataKey must be the name of a key of job.data (a non-empty string), ` +
+      `received ${describeValue(key)}; e.g. { jobDataKey: 'timeoutSeconds' }`,
   )
 }

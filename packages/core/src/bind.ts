@@ -1,7 +1,16 @@
 import type { Socket } from 'node:net'
 import { lease } from './lease.js'
 import { boundOf, shared, type Scope } from './shared.js'
-import { attachState, LEAVE_ALONE, Owner, SocketState, stateOf, sync, SYSTEM_DEFAULT, type Want } from './socket-state.js'
+import {
+  attachState,
+  LEAVE_ALONE,
+  Owner,
+  SocketState,
+  stateOf,
+  sync,
+  SYSTEM_DEFAULT,
+  type Want,
+} from './socket-state.js'
 
 /** An exchange created outside any scope: unscoped work. */
 export const OUTSIDE = null

@@ -16,7 +16,10 @@ export function contain<T>(work: () => T, fallback: T): T {
   }
 }
 
-/** Counts a failure of the library's own work in `stats().errors` and publishes it on `tcp-user-timeout:error`. Never throws. */
+/**
+ * Counts a failure of the library's own work in `stats().errors` and publishes it
+ * on `tcp-user-timeout:error`. Never throws.
+ */
 export function reportInternal(error: unknown): void {
   try {
     shared.counters.errors++

@@ -21,7 +21,10 @@ export interface BindMessage {
   ms: number
   /** `outbound`: a client socket of this process; `inbound`: accepted by a hardened server. */
   direction: 'outbound' | 'inbound'
-  /** The peer: the address being dialled while the socket connects, as it was when a bound was first set (undefined where not known). */
+  /**
+   * The peer: the address being dialled while the socket connects, as it was when a bound
+   * was first set (undefined where not known).
+   */
   remoteAddress: string | undefined
   remotePort: number | undefined
 }

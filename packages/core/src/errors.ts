@@ -64,7 +64,11 @@ function brand(Class: Function, key: symbol): void {
     value(this: Function, instance: unknown): boolean {
       // A user's subclass inherits this: it keeps the prototype-chain check.
       if (this !== Class) return Function.prototype[Symbol.hasInstance].call(this, instance)
-      return (typeof instance === 'object' || typeof instance === 'function') && instance !== null && (instance as Record<symbol, unknown>)[key] === true
+      return (
+        (typeof instance === 'object' || typeof instance === 'function') &&
+        instance !== null &&
+        (instance as Record<symbol, unknown>)[key] === true
+      )
     },
   })
 }

@@ -20,7 +20,8 @@ export function compileExemptHosts(hosts: unknown, name = 'exemptHosts'): HostMa
     else if (host instanceof RegExp) patterns.push(new RegExp(host.source, host.flags.replace(/[gy]/g, '')))
     else {
       throw new InvalidOptionError(
-        `${name}[${i}] must be a non-empty string or a RegExp, received ${describe(host)}; e.g. exemptHosts: ['db.internal', /\\.cache\\.local$/]`,
+        `${name}[${i}] must be a non-empty string or a RegExp, ` +
+          `received ${describe(host)}; e.g. exemptHosts: ['db.internal', /\\.cache\\.local$/]`,
       )
     }
   }

@@ -12,7 +12,14 @@ export type { HardenOptions } from './server.js'
 export { stats, resetStats, CHANNEL_BIND, CHANNEL_TIMEOUT, CHANNEL_ERROR } from './diagnostics.js'
 export type { Stats, BindMessage, TimeoutMessage, ErrorMessage } from './diagnostics.js'
 export { observe, type Observer, type TcpUserTimeoutEvent } from './observe.js'
-export { codes, warningCodes, InvalidArgumentError, OutOfRangeError, InvalidOptionError, SocketOptionError } from './errors.js'
+export {
+  codes,
+  warningCodes,
+  InvalidArgumentError,
+  OutOfRangeError,
+  InvalidOptionError,
+  SocketOptionError,
+} from './errors.js'
 export type { ErrorCode, WarningCode } from './errors.js'
 export { install, uninstall, installed } from './hooks/install.js'
 export { MAX_MS } from './validate.js'

@@ -52,7 +52,10 @@ export function runUntilSettled<R>(scope: Scope, fn: () => R): R {
   return result
 }
 
-/** A ScopeEnd to close by hand (a job settling, a gRPC call ending): `close` may be passed around unbound, and only its first call counts. */
+/**
+ * A ScopeEnd to close by hand (a job settling, a gRPC call ending): `close` may be passed around
+ * unbound, and only its first call counts.
+ */
 export interface ClosableScopeEnd extends ScopeEnd {
   readonly closed: boolean
   readonly close: () => void
@@ -76,7 +79,10 @@ class Ending implements ClosableScopeEnd {
   }
 }
 
-/** A socket `scope` opened (at connect, or at its first exchange) is returned to the global default when the scope's request ends. */
+/**
+ * A socket `scope` opened (at connect, or at its first exchange) is returned to the
+ * global default when the scope's request ends.
+ */
 export function lease(socket: Socket, state: SocketState, scope: Scope): void {
   const end = scope.end
   if (end === undefined || end.closed === true) return
@@ -85,7 +91,10 @@ export function lease(socket: Socket, state: SocketState, scope: Scope): void {
   current.sockets.push(socket)
 }
 
-/** A multiplexed connection that a request's stream holds: looked at again when the request ends (it may end before its stream). */
+/**
+ * A multiplexed connection that a request's stream holds: looked at again when the
+ * request ends (it may end before its stream).
+ */
 export function leaseStream(socket: Socket, end: ScopeEnd): void {
   if (end.closed === true) return
   const current = leaseOf(end)
@@ -130,4 +139,3 @@ function release(current: SocketLease): void {
   }
   current.sockets.length = 0
 }
-

@@ -31,12 +31,20 @@ const STREAMS_DECIDE = new Set([Owner.Boot, Owner.Scope, Owner.Exempt, Owner.Mul
  * lifetime rule's reset for such a connection.
  */
 export function claimStream(stream: Http2StreamLike, scope: Capture): void {
-  if (scope === null || scope === undefined || scope.ms === undefined || scope.end?.closed === true || stream[kClaim] !== undefined) return
+  if (
+    scope === null ||
+    scope === undefined ||
+    scope.ms === undefined ||
+    scope.end?.closed === true ||
+    stream[kClaim] !== undefined
+  )
+    return
   const socket = sessionSocket(stream.session)
   if (socket === undefined) return
   const state = stateOf(socket) ?? adopt(socket)
   if (!STREAMS_DECIDE.has(state.owner)) return
   if (scope.exempt !== undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a header value, never an object
     const host = hostOfOrigin(`http://${String(stream.sentHeaders?.[':authority'] ?? '')}`)
     if (host !== '' && scope.exempt(host)) return
   }
@@ -82,8 +90,10 @@ function carrier(value: unknown): Socket | undefined {
   let socket = value as (Socket & { stream?: unknown; _parent?: unknown }) | undefined
   if (socket === null || typeof socket !== 'object') return undefined
   // A JSStreamSocket: the stream it wraps.
-  if (socket.constructor?.name === 'JSStreamSocket' && socket.stream !== null && typeof socket.stream === 'object') socket = socket.stream as typeof socket
+  if (socket.constructor?.name === 'JSStreamSocket' && socket.stream !== null && typeof socket.stream === 'object')
+    socket = socket.stream as typeof socket
   const parent = socket._parent as Socket | null | undefined
-  if (parent !== null && typeof parent === 'object' && stateOf(socket) === undefined && stateOf(parent) !== undefined) return parent
+  if (parent !== null && typeof parent === 'object' && stateOf(socket) === undefined && stateOf(parent) !== undefined)
+    return parent
   return typeof socket.once === 'function' ? socket : undefined
 }

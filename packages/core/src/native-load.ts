@@ -94,7 +94,11 @@ export function loadBinding(): Binding {
  * unmaps nothing and the flags are accepted: harmless.
  */
 function pin(ffi: FfiRs, file: string | undefined): string | undefined {
-  if (file === undefined) return `ffi-rs's native binary was not found among the loaded modules, so it cannot be kept loaded (a worker thread exiting could crash the process)`
+  if (file === undefined)
+    return (
+      `ffi-rs's native binary was not found among the loaded modules, ` +
+      `so it cannot be kept loaded (a worker thread exiting could crash the process)`
+    )
   try {
     const handle = ffi.load({
       library: LIBRARY,
@@ -102,8 +106,10 @@ function pin(ffi: FfiRs, file: string | undefined): string | undefined {
       retType: ffi.DataType.External,
       paramsType: [ffi.DataType.String, ffi.DataType.I32],
       paramsValue: [file, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE],
-    }) as unknown as Parameters<FfiRs['isNullPointer']>[0]
-    return ffi.isNullPointer(handle) ? `dlopen(${file}, RTLD_NOLOAD | RTLD_NODELETE) returned NULL, so ffi-rs's binary cannot be kept loaded` : undefined
+    })
+    return ffi.isNullPointer(handle)
+      ? `dlopen(${file}, RTLD_NOLOAD | RTLD_NODELETE) returned NULL, so ffi-rs's binary cannot be kept loaded`
+      : undefined
   } catch (error) {
     return `ffi-rs's binary could not be kept loaded (${message(error)})`
   }
@@ -131,7 +137,7 @@ function binaryOf(ffi: FfiRs): { file: string; load: Load } | undefined {
     if (cache === null || typeof cache !== 'object') continue
     for (const file of Object.keys(cache)) {
       if (!file.endsWith('.node')) continue
-      const exports = (cache[file] as CachedModule)?.exports as { open?: unknown; load?: unknown } | undefined
+      const exports = cache[file]?.exports as { open?: unknown; load?: unknown } | undefined
       if (exports?.open === ffi.open && typeof exports.load === 'function') return { file, load: exports.load as Load }
     }
   }
@@ -170,13 +176,22 @@ function bind(ffi: FfiRs, load: Load): Native {
     library: LIBRARY,
     funcName: 'getsockopt',
     retType: DataType.I32,
-    paramsType: [DataType.I32, DataType.I32, DataType.I32, ffi.arrayConstructor({ type: DataType.U8Array, length: 4 }), ffi.arrayConstructor({ type: DataType.U8Array, length: 4 })],
+    paramsType: [
+      DataType.I32,
+      DataType.I32,
+      DataType.I32,
+      ffi.arrayConstructor({ type: DataType.U8Array, length: 4 }),
+      ffi.arrayConstructor({ type: DataType.U8Array, length: 4 }),
+    ],
     paramsValue: getArgs,
     freeResultMemory: false,
   }
 
   function errnoOf(params: typeof setParams | typeof getParams): number {
-    const result = load({ ...params, errno: true } as Parameters<Load>[0]) as unknown as { value: number; errnoCode: number }
+    const result = load({ ...params, errno: true }) as unknown as {
+      value: number
+      errnoCode: number
+    }
     return result.value === -1 ? result.errnoCode || EIO /* failed without an errno */ : 0
   }
 
@@ -215,14 +230,26 @@ function bind(ffi: FfiRs, load: Load): Native {
 function explainRequireFailure(error: unknown): string {
   const text = message(error)
   if ((error as { code?: unknown } | null)?.code === 'ERR_DLOPEN_DISABLED') {
-    return `Node's permission model does not allow native addons, and ffi-rs, which sets the socket options, is one (${text}): run node with --allow-addons`
+    return (
+      `Node's permission model does not allow native addons, and ffi-rs, ` +
+      `which sets the socket options, is one (${text}): run node with --allow-addons`
+    )
   }
   const missing = /Cannot find module '([^']+)'/.exec(text)?.[1]
   if (missing === 'ffi-rs') {
-    return `ffi-rs, the native binding this library sets socket options through, is not installed or not resolvable from ${nodeRequire.resolve.paths('ffi-rs')?.[0] ?? 'here'}; install it (it is a dependency of @tcp-user-timeout/core), and if you bundle your app, mark ffi-rs external and ship node_modules/ffi-rs with the bundle`
+    return (
+      `ffi-rs, the native binding this library sets socket options through, ` +
+      `is not installed or not resolvable from ${nodeRequire.resolve.paths('ffi-rs')?.[0] ?? 'here'}; ` +
+      `install it (it is a dependency of @tcp-user-timeout/core), and if you bundle your app, ` +
+      `mark ffi-rs external and ship node_modules/ffi-rs with the bundle`
+    )
   }
   if (missing?.startsWith('@yuuang/ffi-rs-')) {
-    return `ffi-rs is installed without its native binary ${missing} (an optional dependency, left out by \`npm install --omit=optional\`, \`--no-optional\` or a lockfile made on another platform); reinstall without --omit=optional on this platform (${process.platform}-${process.arch})`
+    return (
+      `ffi-rs is installed without its native binary ${missing} (an optional dependency, ` +
+      `left out by \`npm install --omit=optional\`, \`--no-optional\` or a lockfile made on another platform); ` +
+      `reinstall without --omit=optional on this platform (${process.platform}-${process.arch})`
+    )
   }
   return `ffi-rs's native binding could not be loaded (${text}); this platform or libc may be unsupported by ffi-rs`
 }

@@ -62,7 +62,9 @@ function acquire(): Held | { reason: string } {
     }
     if (attempt !== 'busy') return attempt
     if (Date.now() >= deadline) {
-      return { reason: `another thread held the lock that serializes ffi-rs's first use for more than ${LOCK_TIMEOUT_MS} ms` }
+      return {
+        reason: `another thread held the lock that serializes ffi-rs's first use for more than ${LOCK_TIMEOUT_MS} ms`,
+      }
     }
     Atomics.wait(sleeper, 0, 0, pause)
   }
@@ -92,7 +94,10 @@ function bindName(name: string): Attempt {
 
 /** Why the socket was refused: Node's permission model, which on Node 25+ refuses every socket without --allow-net. */
 function deniedSockets(error: unknown): string {
-  return `Node denied the abstract socket that serializes ffi-rs's first use (${codeOf(error)}; under --permission, Node 25+ opens no socket at all without --allow-net)`
+  return (
+    `Node denied the abstract socket that serializes ffi-rs's first use (${codeOf(error)}; ` +
+    `under --permission, Node 25+ opens no socket at all without --allow-net)`
+  )
 }
 
 /** The fallback where sockets are denied: an exclusive mkdir; `denied` says why the socket could not be had. */
@@ -103,7 +108,11 @@ function makeDir(name: string, denied: string): Attempt {
   } catch (error) {
     const code = codeOf(error)
     if (code === 'EEXIST') return 'busy'
-    return { reason: `${denied}, and the fallback lock directory ${dir} could not be made (${code}): allow network access (--allow-net) or writes to os.tmpdir()` }
+    return {
+      reason:
+        `${denied}, and the fallback lock directory ${dir} could not be made (${code}): ` +
+        `allow network access (--allow-net) or writes to os.tmpdir()`,
+    }
   }
   return {
     release: () => {
@@ -122,7 +131,10 @@ function codeOf(error: unknown): string {
   return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error)
 }
 
-/** Unique to this process: its pid and start time, so that another process whose pid is the same (another pid namespace, a reused pid) never shares it. */
+/**
+ * Unique to this process: its pid and start time, so that another process whose pid is the same (another pid
+ * namespace, a reused pid) never shares it.
+ */
 function lockName(): string {
   return `tcp-user-timeout/ffi-rs/${process.pid}/${processStartTicks()}`
 }

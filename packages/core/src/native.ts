@@ -14,7 +14,10 @@ export const TCP_USER_TIMEOUT = 18
 
 export type { Native, Support } from './native-load.js'
 
-/** setsockopt through the binding, counted in `stats().setsockoptCalls`: the one place the library sets an option. Returns 0 or the errno. */
+/**
+ * setsockopt through the binding, counted in `stats().setsockoptCalls`: the one place the
+ * library sets an option. Returns 0 or the errno.
+ */
 export function setsockopt(native: Native, fd: number, level: number, name: number, value: number): number {
   shared.counters.setsockoptCalls++
   return native.setInt(fd, level, name, value)
@@ -36,7 +39,9 @@ export function loadNative(): Loaded {
 
 function tryLoad(): Loaded {
   if (process.platform !== 'linux') {
-    return unsupported(`TCP_USER_TIMEOUT is a Linux socket option; this is ${process.platform}, where the library is a no-op`)
+    return unsupported(
+      `TCP_USER_TIMEOUT is a Linux socket option; this is ${process.platform}, where the library is a no-op`,
+    )
   }
   let reason: string
   try {
@@ -54,4 +59,3 @@ function tryLoad(): Loaded {
 function unsupported(reason: string): Loaded {
   return { native: null, support: { supported: false, reason } }
 }
-

@@ -1,6 +1,13 @@
 import dc from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
-import { CHANNEL_BIND, CHANNEL_ERROR, CHANNEL_TIMEOUT, type BindMessage, type ErrorMessage, type TimeoutMessage } from './diagnostics.js'
+import {
+  CHANNEL_BIND,
+  CHANNEL_ERROR,
+  CHANNEL_TIMEOUT,
+  type BindMessage,
+  type ErrorMessage,
+  type TimeoutMessage,
+} from './diagnostics.js'
 import { describe, InvalidArgumentError, warningCodes } from './errors.js'
 import { warn } from './warn.js'
 
@@ -13,7 +20,10 @@ import { warn } from './warn.js'
  * error, `error`.
  */
 export interface TcpUserTimeoutEvent {
-  /** `bind`: a bound was set (ms 0: put back to the system default); `timeout`: the kernel closed a bound socket; `error`: a failure the library kept from the application. */
+  /**
+   * `bind`: a bound was set (ms 0: put back to the system default); `timeout`: the kernel closed a bound socket;
+   * `error`: a failure the library kept from the application.
+   */
   type: 'bind' | 'timeout' | 'error'
   /** The bound set (bind) or the one that expired (timeout), in ms. */
   ms?: number
@@ -67,7 +77,10 @@ export interface Observer {
  */
 export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observer {
   if (listener !== undefined && typeof listener !== 'function') {
-    throw new InvalidArgumentError(`observe(listener): listener must be a function or omitted, received ${describe(listener)}; pass (event) => { ... }`)
+    throw new InvalidArgumentError(
+      `observe(listener): listener must be a function or omitted, ` +
+        `received ${describe(listener)}; pass (event) => { ... }`,
+    )
   }
   // The bound each socket holds, by socket: weak, so tracking keeps no socket alive.
   const held = new WeakMap<Socket, number>()
@@ -118,7 +131,9 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
       warned = true
       warn(
         warningCodes.LISTENER_THREW,
-        `@tcp-user-timeout/core: an observe() listener threw (${thrown(error)}); the library ignored it and will not report this observer's further throws. Catch inside the listener.`,
+        `@tcp-user-timeout/core: an observe() listener threw (${thrown(error)}); ` +
+          `the library ignored it and will not report this ` +
+          `observer's further throws. Catch inside the listener.`,
       )
     }
   }
@@ -126,16 +141,33 @@ export function observe(listener?: (event: TcpUserTimeoutEvent) => void): Observ
   const onBind = (raw: unknown) => {
     const m = raw as BindMessage
     track(m.socket, m.ms)
-    deliver(withHidden({ type: 'bind', ms: m.ms, direction: m.direction, ...peerOf(m.remoteAddress, m.remotePort) }, m.socket))
+    deliver(
+      withHidden(
+        { type: 'bind', ms: m.ms, direction: m.direction, ...peerOf(m.remoteAddress, m.remotePort) },
+        m.socket,
+      ),
+    )
   }
   const onTimeout = (raw: unknown) => {
     const m = raw as TimeoutMessage
-    deliver(withHidden({ type: 'timeout', ms: m.ms, direction: m.direction, ...peerOf(m.remoteAddress, m.remotePort), code: 'ETIMEDOUT' }, m.socket))
+    deliver(
+      withHidden(
+        {
+          type: 'timeout',
+          ms: m.ms,
+          direction: m.direction,
+          ...peerOf(m.remoteAddress, m.remotePort),
+          code: 'ETIMEDOUT',
+        },
+        m.socket,
+      ),
+    )
   }
   const onError = (raw: unknown) => {
     const m = raw as ErrorMessage
     const error = m.error as Error & { errnoName?: unknown; code?: unknown }
-    const code = typeof error.errnoName === 'string' ? error.errnoName : typeof error.code === 'string' ? error.code : undefined
+    const code =
+      typeof error.errnoName === 'string' ? error.errnoName : typeof error.code === 'string' ? error.code : undefined
     const event: TcpUserTimeoutEvent = { type: 'error', ...peerOf(m.remoteAddress, m.remotePort) }
     if (code !== undefined) event.code = code
     event.message = String(error.message)

@@ -8,6 +8,7 @@ import { shared, type PatchRecord, type SubscriptionRecord } from './shared.js'
  * the original returns, throw what it throws, and nothing of its own: a
  * patched Node function never throws because of this library.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each hook names the `this` it is installed on
 export type Hook = (original: Function, self: any, args: IArguments) => unknown
 
 /**
@@ -22,7 +23,13 @@ export type Hook = (original: Function, self: any, args: IArguments) => unknown
  * which uninstall() need not undo (and must not keep alive). Returns false
  * when there is nothing to wrap.
  */
-export function wrap(target: object, key: PropertyKey, hook: Hook, kind: 'value' | 'set' = 'value', transient = false): boolean {
+export function wrap(
+  target: object,
+  key: PropertyKey,
+  hook: Hook,
+  kind: 'value' | 'set' = 'value',
+  transient = false,
+): boolean {
   const known = recordOf(target, key)
   if (known !== undefined) {
     known.hook = hook
@@ -30,14 +37,20 @@ export function wrap(target: object, key: PropertyKey, hook: Hook, kind: 'value'
     return true
   }
   const own = Object.getOwnPropertyDescriptor(target, key)
-  const original: unknown = kind === 'set' ? own?.set : own === undefined ? (target as Record<PropertyKey, unknown>)[key] : own.value
-  if (typeof original !== 'function' || own?.configurable === false || (own === undefined && kind === 'set')) return false
+  const original: unknown =
+    kind === 'set' ? own?.set : own === undefined ? (target as Record<PropertyKey, unknown>)[key] : own.value
+  if (typeof original !== 'function' || own?.configurable === false || (own === undefined && kind === 'set'))
+    return false
   const record: PatchRecord = { target, key, kind, descriptor: own, hook, wrapper: original }
   record.wrapper = wrapperOf(original, record)
   const base = own ?? { configurable: true, enumerable: false, writable: true }
-  Object.defineProperty(target, key, kind === 'set' ? { ...base, set: record.wrapper as (v: unknown) => void } : { ...base, value: record.wrapper })
+  Object.defineProperty(
+    target,
+    key,
+    kind === 'set' ? { ...base, set: record.wrapper as (v: unknown) => void } : { ...base, value: record.wrapper },
+  )
   let byKey = shared.patches.get(target)
-  if (byKey === undefined) shared.patches.set(target, (byKey = new Map()))
+  if (byKey === undefined) shared.patches.set(target, (byKey = new Map<PropertyKey, PatchRecord>()))
   byKey.set(key, record)
   if (!transient) shared.installedPatches.add(record)
   return true
@@ -104,12 +117,14 @@ function recordOf(target: object, key: PropertyKey): PatchRecord | undefined {
   return shared.patches.get(target)?.get(key)
 }
 
-/** Same name and length as the original: code that inspects a function (arity checks, stack traces) sees no difference. */
+/**
+ * Same name and length as the original: code that inspects a function (arity checks, stack traces) sees no difference.
+ */
 function wrapperOf(original: Function, record: PatchRecord): Function {
   const wrapper = function (this: unknown) {
     const hook = record.hook
     if (hook === undefined) return Reflect.apply(original, this, arguments) as unknown
-    return hook(original, this, arguments)
+    return (hook as Hook)(original, this, arguments)
   }
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true })
   Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true })

@@ -2,13 +2,7 @@ import { describe, InvalidArgumentError } from './errors.js'
 
 /** The options of the policy, by their names in TcpUserTimeoutOptions. */
 export type PolicyOption =
-  | 'seconds'
-  | 'workerTimeoutSeconds'
-  | 'header'
-  | 'headerFormat'
-  | 'minSeconds'
-  | 'exemptHosts'
-  | 'allowLongBudget'
+  'seconds' | 'workerTimeoutSeconds' | 'header' | 'headerFormat' | 'minSeconds' | 'exemptHosts' | 'allowLongBudget'
 
 /**
  * An API's option names: each key a user may give, and the policy option it

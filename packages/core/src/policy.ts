@@ -45,7 +45,9 @@ export interface SharedOptions {
 
 /** Options with a worker's own timeout: the budget is headroom(workerTimeoutSeconds). */
 export interface WorkerBudgetOptions<Req> extends SharedOptions {
-  /** A worker's own timeout, in seconds: the budget is headroom(workerTimeoutSeconds) (max >= 10 ? max - 5 : max * 0.9). */
+  /**
+   * A worker's own timeout, in seconds: the budget is headroom(workerTimeoutSeconds) (max >= 10 ? max - 5 : max * 0.9).
+   */
   workerTimeoutSeconds: number
   /** The budget of each request: undefined → headroom(workerTimeoutSeconds), false → no bound. */
   seconds?: SecondsCallback<Req>
@@ -53,7 +55,9 @@ export interface WorkerBudgetOptions<Req> extends SharedOptions {
 
 /** Options with a budget in `seconds`: a number, or a callback of the request. */
 export interface SecondsBudgetOptions<Req> extends SharedOptions {
-  /** The budget in seconds, or a callback choosing each request's (its undefined or false → no bound for that request). */
+  /**
+   * The budget in seconds, or a callback choosing each request's (its undefined or false → no bound for that request).
+   */
   seconds: number | SecondsCallback<Req>
   /**
    * Not with a fixed `seconds`, which is the whole budget: give
@@ -77,7 +81,10 @@ export type TcpUserTimeoutOptions<Req> =
 export interface Policy<Req> {
   /** The header to read, lower-cased, if any. */
   readonly header: string | undefined
-  /** A value of that header (or of a gRPC metadata key of that name) as the ms it asks for, in the policy's headerFormat; undefined when malformed. Never throws. */
+  /**
+   * A value of that header (or of a gRPC metadata key of that name) as the ms it asks for, in the policy's
+   * headerFormat; undefined when malformed. Never throws.
+   */
   parseHeader(value: unknown): number | undefined
   /**
    * The request's scope (UNBOUNDED, whose `ms` is undefined, when its bound

@@ -105,7 +105,12 @@ export function scopeResponseBody(req: ScopedRequest, body: unknown): void {
   }
 }
 
-function scopeBody(body: ScopedBody, key: string, scope: Scope, hook: (original: Function, self: ScopedBody, args: IArguments) => unknown): void {
+function scopeBody(
+  body: ScopedBody,
+  key: string,
+  scope: Scope,
+  hook: (original: Function, self: ScopedBody, args: IArguments) => unknown,
+): void {
   if (body[kBodyScope] !== undefined) return
   body[kBodyScope] = scope
   wrap(body, key, hook, 'value', true)
@@ -126,5 +131,10 @@ function getReaderHook(original: Function, stream: ScopedBody, args: IArguments)
 }
 
 function isReadable(body: unknown): body is Readable & ScopedBody {
-  return body !== null && typeof body === 'object' && typeof (body as Readable).read === 'function' && typeof (body as Readable).pipe === 'function'
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    typeof (body as Readable).read === 'function' &&
+    typeof (body as Readable).pipe === 'function'
+  )
 }

@@ -22,7 +22,8 @@ export function createScope(seconds: number, options?: ScopeOptions): Scope {
 const plainScopes = new ScopeCache(undefined)
 
 // What withTimeout(0, fn) meant; the kernel would read 0 as its own default (about 15 min of retries).
-const WITHOUT_SCOPE = 'to run fn without a bound of its own, call fn() directly (outside any scope its sockets get the global default)'
+const WITHOUT_SCOPE =
+  'to run fn without a bound of its own, call fn() directly (outside any scope its sockets get the global default)'
 
 /** Runs `fn` in a prepared scope (undefined: outside any scope, as unscoped work); returns what `fn` returns. */
 export function runInScope<R>(scope: Scope | undefined, fn: () => R): R {
@@ -61,7 +62,8 @@ export function currentTimeout(): number | undefined {
  * already open keep their value.
  */
 export function setGlobalDefault(seconds: number | null): void {
-  shared.globalMs = seconds === null ? undefined : secondsToMs(seconds, 'seconds', 'setGlobalDefault(null) removes the default')
+  shared.globalMs =
+    seconds === null ? undefined : secondsToMs(seconds, 'seconds', 'setGlobalDefault(null) removes the default')
 }
 
 /** The global default in ms, or undefined. */

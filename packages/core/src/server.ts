@@ -23,7 +23,11 @@ export interface HardenOptions {
  * slow its network, is cut; short enough that ghosts do not pile up. (gRPC's
  * 20 s is the timeout of an application-level ping, not a probe schedule.)
  */
-export const DEFAULT_KEEPALIVE: Readonly<KeepAliveProbes> = Object.freeze({ idleSeconds: 15, intervalSeconds: 15, count: 9 })
+export const DEFAULT_KEEPALIVE: Readonly<KeepAliveProbes> = Object.freeze({
+  idleSeconds: 15,
+  intervalSeconds: 15,
+  count: 9,
+})
 
 interface Hardening {
   ms: number
@@ -75,8 +79,10 @@ export function resolveHardening(options: unknown = {}): Hardening {
  * connections are no longer hardened; accepted ones keep their options.
  */
 export function hardenServer(server: Server, options: HardenOptions = {}): () => void {
-  if (server === null || typeof server !== 'object' || typeof (server as Server).on !== 'function') {
-    throw new InvalidArgumentError(`hardenServer needs a net.Server, http.Server or https.Server, received ${describe(server)}`)
+  if (server === null || typeof server !== 'object' || typeof server.on !== 'function') {
+    throw new InvalidArgumentError(
+      `hardenServer needs a net.Server, http.Server or https.Server, received ${describe(server)}`,
+    )
   }
   const hardening = resolveHardening(options)
   const native = loadNative().native
@@ -104,7 +110,10 @@ const DEFAULTS: Hardening = { ms: 0, keepAlive: undefined }
 
 type Handle = { fd?: number; constructor: { name: string } } | null | undefined
 
-/** Sets the options on the listening socket; false where there is none to set (a round-robin cluster worker, a unix socket). */
+/**
+ * Sets the options on the listening socket; false where there is none to set (a
+ * round-robin cluster worker, a unix socket).
+ */
 function setOnListener(native: Native, server: Server, { ms, keepAlive }: Hardening): boolean {
   const handle = (server as Server & { _handle?: Handle })._handle
   const fd = handle?.fd
@@ -147,7 +156,10 @@ function hardenSocket(native: Native, socket: Socket, hardening: Hardening, inhe
   sync(socket, state)
 }
 
-/** Sets the probes on an accepted socket (none with keepAlive: false, which leaves Node's alone); a failure is counted and published. */
+/**
+ * Sets the probes on an accepted socket (none with keepAlive: false, which leaves Node's
+ * alone); a failure is counted and published.
+ */
 function applyProbes(native: Native, socket: Socket, { keepAlive }: Hardening): void {
   if (keepAlive === undefined) return
   try {

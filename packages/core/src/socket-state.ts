@@ -20,7 +20,10 @@ export const enum Owner {
   NotTcp = 6,
   /** Connected before the core was imported, so it is not known who opened it: never touched. */
   Foreign = 7,
-  /** Carries an HTTP/2 session whose streams decide its bound (multiplexed.ts): the largest bound of the scoped streams in flight. */
+  /**
+   * Carries an HTTP/2 session whose streams decide its bound (multiplexed.ts): the
+   * largest bound of the scoped streams in flight.
+   */
   Multiplexed = 8,
 }
 
@@ -81,7 +84,10 @@ export class SocketState {
   }
 }
 
-/** A scoped stream in flight on a multiplexed connection: it holds the connection at `scope.ms` or more until it closes or its request ends. */
+/**
+ * A scoped stream in flight on a multiplexed connection: it holds the connection at `scope.ms` or
+ * more until it closes or its request ends.
+ */
 export interface StreamClaim {
   readonly scope: Scope & { readonly ms: number }
 }
@@ -227,9 +233,11 @@ function onAttempt(this: Socket, address: unknown, port: unknown): void {
 function countTimeout(this: Socket): void {
   const state = stateOf(this)
   if (state === undefined || state.have === 0) return
-  // A socket that TLS was layered on (a TLS server's accepted socket, grpc-js's) closes without the error: its TLS socket has it.
-  const error = this.errored ?? (this as Socket & { [kLayered]?: Socket })[kLayered]?.errored
-  if ((error as NodeJS.ErrnoException | null | undefined)?.code !== 'ETIMEDOUT') return
+  // A socket that TLS was layered on (a TLS server's accepted socket, grpc-js's) closes
+  // without the error: its TLS socket has it.
+  const error: NodeJS.ErrnoException | null | undefined =
+    this.errored ?? (this as Socket & { [kLayered]?: Socket })[kLayered]?.errored
+  if (error?.code !== 'ETIMEDOUT') return
   shared.counters.timedOut++
   const inbound = state.inbound
   if (inbound) shared.counters.reaped++

@@ -13,7 +13,6 @@ import {
   type Native,
   type Support,
 } from './native.js'
-import { shared } from './shared.js'
 import { attachState, fdOf, LEAVE_ALONE, Owner, recordBound, SocketState, stateOf, sync } from './socket-state.js'
 import { validateInt, validateMs } from './validate.js'
 
@@ -56,7 +55,14 @@ export function setUserTimeout(target: Target, ms: number): boolean {
     sync(target, state)
     return true
   }
-  setOrThrow(native, fdOrThrow(target, 'setsockopt', 'TCP_USER_TIMEOUT'), IPPROTO_TCP, TCP_USER_TIMEOUT, ms, 'TCP_USER_TIMEOUT')
+  setOrThrow(
+    native,
+    fdOrThrow(target, 'setsockopt', 'TCP_USER_TIMEOUT'),
+    IPPROTO_TCP,
+    TCP_USER_TIMEOUT,
+    ms,
+    'TCP_USER_TIMEOUT',
+  )
   recordBound(target, state, ms)
   return true
 }
@@ -123,7 +129,14 @@ export function applyKeepAlive(native: Native, fd: number, p: KeepAliveProbes): 
   setOrThrow(native, fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'SO_KEEPALIVE')
 }
 
-export function setOrThrow(native: Native, fd: number, level: number, name: number, value: number, option: string): void {
+export function setOrThrow(
+  native: Native,
+  fd: number,
+  level: number,
+  name: number,
+  value: number,
+  option: string,
+): void {
   const errno = setsockopt(native, fd, level, name, value)
   if (errno !== 0) throw new SocketOptionError('setsockopt', option, errno)
 }
@@ -136,12 +149,20 @@ function getOrThrow(native: Native, fd: number, level: number, name: number, opt
 
 function fdOrThrow(socket: net.Socket, syscall: 'setsockopt' | 'getsockopt', option: string): number {
   const fd = fdOf(socket)
-  if (fd < 0) throw new SocketOptionError(syscall, option, 9 /* EBADF */, 'the socket has no file descriptor: it is closed or not connected')
+  if (fd < 0)
+    throw new SocketOptionError(
+      syscall,
+      option,
+      9 /* EBADF */,
+      'the socket has no file descriptor: it is closed or not connected',
+    )
   return fd
 }
 
 function validateTarget(target: unknown): asserts target is Target {
   if (target instanceof net.Socket) return
   if (typeof target === 'number' && Number.isInteger(target) && target >= 0 && target <= 2_147_483_647) return
-  throw new InvalidArgumentError(`target must be a net.Socket or a file descriptor (an integer >= 0), received ${describe(target)}`)
+  throw new InvalidArgumentError(
+    `target must be a net.Socket or a file descriptor (an integer >= 0), received ${describe(target)}`,
+  )
 }

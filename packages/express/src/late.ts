@@ -12,7 +12,7 @@ interface Layer {
   slash?: boolean
 }
 
-const warned = new WeakSet<object>()
+const warned = new WeakSet()
 
 /**
  * Once, at the first request the middleware sees: warns when routes were
@@ -38,8 +38,10 @@ export function warnIfLate(req: Request, handle: unknown): void {
     const more = early.length > 5 ? ` and ${early.length - 5} more` : ''
     warn(
       warningCodes.LATE_REGISTRATION,
-      `tcpUserTimeout() was registered after ${shown.join(', ')}${more}: their requests never reach it and run unbound. ` +
-        'Call app.use(tcpUserTimeout(...)) before declaring the routes; a route meant to run unbound takes override(false) in its list.',
+      `tcpUserTimeout() was registered after ${shown.join(', ')}${more}: ` +
+        `their requests never reach it and run unbound. ` +
+        'Call app.use(tcpUserTimeout(...)) before declaring the routes; ' +
+        'a route meant to run unbound takes override(false) in its list.',
     )
   } catch {
     // Not the Express this was written for: requests go on.

@@ -30,7 +30,7 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   try {
     // Fastify hands a plugin registered without options {}: validation says what is missing.
     const label = { api: 'tcpUserTimeout', framework: 'fastify' } as const
-    policy = createPolicy<FastifyRequest>(shared as FastifyTcpUserTimeoutOptions, label)
+    policy = createPolicy<FastifyRequest>(shared, label)
     if (harden !== undefined) {
       const undo = hardenServer(fastify.server, harden === true ? {} : harden)
       fastify.addHook('onClose', (_instance, closed) => {
@@ -76,7 +76,11 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
 // (TUT_WARN_LATE_REGISTRATION), with the fix.
 const lateRoutes = new WeakMap<object, Policy<FastifyRequest>>()
 
-function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>, late: { warned: boolean }): Policy<FastifyRequest> {
+function routePolicy(
+  request: FastifyRequest,
+  fallback: Policy<FastifyRequest>,
+  late: { warned: boolean },
+): Policy<FastifyRequest> {
   const config = request.routeOptions.config as RouteConfig & { tcpUserTimeout?: unknown }
   const own = config[kPolicy]
   if (own !== undefined) return own
@@ -92,7 +96,11 @@ function routePolicy(request: FastifyRequest, fallback: Policy<FastifyRequest>, 
       const own = config.tcpUserTimeout as FastifyTcpUserTimeoutOptions
       policy = createPolicy<FastifyRequest>(own, routeLabel(request.method, request.routeOptions.url))
     } catch (error) {
-      request.log.error({ err: error }, 'tcp-user-timeout: bad route option, the plugin\'s budget applies; register the plugin with `await` to get this error at startup')
+      request.log.error(
+        { err: error },
+        "tcp-user-timeout: bad route option, the plugin's budget applies; " +
+          'register the plugin with `await` to get this error at startup',
+      )
       policy = fallback
     }
     lateRoutes.set(config, policy)
@@ -108,7 +116,8 @@ function routeLabel(method: unknown, url: unknown): PolicyRoute {
 function warnLate(route: string): void {
   warn(
     warningCodes.LATE_REGISTRATION,
-    `@tcp-user-timeout/fastify: the route ${route} was declared before the plugin loaded, so its config.tcpUserTimeout is checked at its first request, not at startup. ` +
+    `@tcp-user-timeout/fastify: the route ${route} was declared before the plugin loaded, ` +
+      `so its config.tcpUserTimeout is checked at its first request, not at startup. ` +
       'Register the plugin first, with await: await app.register(tcpUserTimeout, { ... }), then declare the routes.',
   )
 }

@@ -59,22 +59,38 @@ export function withUserTimeout(credentials: ChannelCredentials, options?: UserT
 }
 
 function channelCredentials(credentials: unknown): Credentials {
-  const c = credentials as Partial<Credentials> & { _getConnectionOptions?: unknown } | null
-  const usable = c !== null && typeof c === 'object' && typeof c._isSecure === 'function' && typeof c._equals === 'function' && typeof c.compose === 'function'
+  const c = credentials as (Partial<Credentials> & { _getConnectionOptions?: unknown }) | null
+  const usable =
+    c !== null &&
+    typeof c === 'object' &&
+    typeof c._isSecure === 'function' &&
+    typeof c._equals === 'function' &&
+    typeof c.compose === 'function'
   if (usable && typeof c._createSecureConnector === 'function') return c as Credentials
   if (usable && typeof c._getConnectionOptions === 'function') {
-    throw new InvalidArgumentError('withUserTimeout() needs @grpc/grpc-js 1.13 or later: these credentials come from an older copy (no _createSecureConnector); upgrade @grpc/grpc-js')
+    throw new InvalidArgumentError(
+      'withUserTimeout() needs @grpc/grpc-js 1.13 or later: these credentials ' +
+        'come from an older copy (no _createSecureConnector); upgrade @grpc/grpc-js',
+    )
   }
   throw new InvalidArgumentError(
-    `withUserTimeout() takes @grpc/grpc-js channel credentials, such as grpc.credentials.createInsecure(), createSsl(...) or combineChannelCredentials(...), received ${describeValue(credentials)}`,
+    `withUserTimeout() takes @grpc/grpc-js channel credentials, such as grpc.credentials.createInsecure(), ` +
+      `createSsl(...) or combineChannelCredentials(...), received ${describeValue(credentials)}`,
   )
 }
 
 /** The ChannelCredentials class of the copy of grpc-js that made `credentials`: the root of its class chain. */
 function rootClassOf(credentials: object): object {
   let proto = Object.getPrototypeOf(credentials) as object | null
-  if (proto === null) throw new InvalidArgumentError('withUserTimeout() takes @grpc/grpc-js channel credentials, received an object without a class')
-  for (let parent = Object.getPrototypeOf(proto) as object | null; parent !== null && parent !== Object.prototype; parent = Object.getPrototypeOf(parent) as object | null) {
+  if (proto === null)
+    throw new InvalidArgumentError(
+      'withUserTimeout() takes @grpc/grpc-js channel credentials, received an object without a class',
+    )
+  for (
+    let parent = Object.getPrototypeOf(proto) as object | null;
+    parent !== null && parent !== Object.prototype;
+    parent = Object.getPrototypeOf(parent) as object | null
+  ) {
     proto = parent
   }
   return (proto as { constructor: object }).constructor
@@ -105,7 +121,11 @@ function pinnedClass(Root: object): PinnedClass {
     }
     _equals(other: unknown): boolean {
       if (other === this) return true
-      return other instanceof PinnedChannelCredentials && other[kPinMs] === this[kPinMs] && this[kInner]._equals(other[kInner])
+      return (
+        other instanceof PinnedChannelCredentials &&
+        other[kPinMs] === this[kPinMs] &&
+        this[kInner]._equals(other[kInner])
+      )
     }
     // The inner credentials compose as they do (insecure ones throw), and the
     // result is pinned the same way: one shape, pinned(composed), whatever
@@ -119,7 +139,7 @@ function pinnedClass(Root: object): PinnedClass {
       return ms === undefined ? connector : pinning(connector, ms, this.report)
     }
   }
-  Class = PinnedChannelCredentials as unknown as PinnedClass
+  Class = PinnedChannelCredentials
   classes.set(Root, Class)
   return Class
 }
@@ -151,5 +171,8 @@ function pinning(connector: Connector, ms: number, report: (error: Error) => voi
 
 /** A proxy reached over a unix socket (socketPath) has no TCP options. */
 function isTcp(socket: net.Socket): boolean {
-  return (socket as net.Socket & { _handle?: { constructor?: { name?: string } } | null })._handle?.constructor?.name === 'TCP'
+  return (
+    (socket as net.Socket & { _handle?: { constructor?: { name?: string } } | null })._handle?.constructor?.name ===
+    'TCP'
+  )
 }

@@ -34,7 +34,9 @@ export function hardenServer(server: Server, options: HardenOptions = {}): () =>
   const grpcServer = server as unknown as GrpcServer
   if (server === null || typeof server !== 'object' || !(grpcServer.http2Servers instanceof Map)) {
     throw new InvalidArgumentError(
-      `hardenServer() of @tcp-user-timeout/grpc-js takes a @grpc/grpc-js Server (1.13 or later), received ${describeValue(server)}; for a net, http or https server use hardenServer of @tcp-user-timeout/core`,
+      `hardenServer() of @tcp-user-timeout/grpc-js takes a @grpc/grpc-js ` +
+        `Server (1.13 or later), received ${describeValue(server)}; for a net, ` +
+        `http or https server use hardenServer of @tcp-user-timeout/core`,
     )
   }
   const resolved = withA18Default(grpcServer, options)
@@ -78,7 +80,7 @@ function withA18Default(server: GrpcServer, options: HardenOptions): HardenOptio
 const onListening: Hook = (original, map: Listeners, args) => {
   const listener = args[0] as net.Server
   const known = map.has(listener)
-  const result = Reflect.apply(original, map, args)
+  const result = Reflect.apply(original, map, args) as unknown
   if (!known) for (const hardening of map[kHardenings] ?? []) hardening(listener)
   return result
 }

@@ -5,7 +5,8 @@ import { dirname } from 'node:path'
 // internal modules (build/src/*.js) are reached by file path. The ESM build
 // has `import.meta.url`; the CommonJS build (where tsup defines it away) has
 // the real `require`.
-export const nodeRequire: NodeJS.Require = typeof import.meta.url === 'string' ? createRequire(import.meta.url) : require
+export const nodeRequire: NodeJS.Require =
+  typeof import.meta.url === 'string' ? createRequire(import.meta.url) : require
 
 /** A copy of @grpc/grpc-js: the folder of its modules (build/src), or why it cannot be used. */
 export type Copy = { readonly dir: string } | { readonly reason: string }
@@ -34,7 +35,8 @@ export function peerCopy(): Copy {
 export function copyDefining(ChannelCredentials: unknown): string | undefined {
   for (const module of Object.values(nodeRequire.cache)) {
     try {
-      if ((module?.exports as { ChannelCredentials?: unknown } | undefined)?.ChannelCredentials === ChannelCredentials) return dirname(module!.filename)
+      if ((module?.exports as { ChannelCredentials?: unknown } | undefined)?.ChannelCredentials === ChannelCredentials)
+        return dirname(module!.filename)
     } catch {
       // A module whose exports throw when read (a lazy getter): not the one.
     }

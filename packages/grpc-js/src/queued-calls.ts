@@ -51,7 +51,10 @@ export function peerPatchProblem(): string | undefined {
 export function patchCopyOf(ChannelCredentials: object): string | undefined {
   if (byClass.has(ChannelCredentials)) return byClass.get(ChannelCredentials)
   const dir = copyDefining(ChannelCredentials)
-  const problem = dir === undefined ? 'the copy of @grpc/grpc-js that made these credentials was not found among the loaded modules' : patchCopy(dir)
+  const problem =
+    dir === undefined
+      ? 'the copy of @grpc/grpc-js that made these credentials was not found among the loaded modules'
+      : patchCopy(dir)
   byClass.set(ChannelCredentials, problem)
   return problem
 }
@@ -64,9 +67,12 @@ function patchCopy(dir: string): string | undefined {
   if (copies.has(dir)) return copies.get(dir)
   let problem: string | undefined
   try {
-    const proto = (nodeRequire(join(dir, 'internal-channel.js')) as { InternalChannel?: { prototype?: Record<string, unknown> } }).InternalChannel?.prototype
+    const proto = (
+      nodeRequire(join(dir, 'internal-channel.js')) as { InternalChannel?: { prototype?: Record<string, unknown> } }
+    ).InternalChannel?.prototype
     const missing = REPLAYED.find(([create]) => typeof proto?.[create] !== 'function')
-    if (proto === undefined || missing !== undefined) problem = `${dir}/internal-channel.js has no InternalChannel.prototype.${missing?.[0] ?? 'createResolvingCall'}`
+    if (proto === undefined || missing !== undefined)
+      problem = `${dir}/internal-channel.js has no InternalChannel.prototype.${missing?.[0] ?? 'createResolvingCall'}`
     else for (const [create, replayed] of REPLAYED) wrap(proto, create, recordScope(replayed))
   } catch (error) {
     problem = `${dir}/internal-channel.js could not be loaded (${String((error as Error)?.message).split('\n')[0]})`
@@ -84,7 +90,8 @@ function recordScope(method: string): Hook {
         ;(call as Recorded)[kScope] = currentScope()
         // The class is not exported: taken from its first instance.
         const proto = Object.getPrototypeOf(call) as Record<string, unknown> | null
-        if (proto !== null && typeof proto[method] === 'function' && !isWrapped(proto, method)) wrap(proto, method, replayInScope)
+        if (proto !== null && typeof proto[method] === 'function' && !isWrapped(proto, method))
+          wrap(proto, method, replayInScope)
       }
     } catch {
       // A call object this was not written for: it runs as grpc-js runs it.
@@ -97,5 +104,5 @@ const replayInScope: Hook = (original, call: Recorded, args) => {
   if (call === null || typeof call !== 'object' || !(kScope in call)) return Reflect.apply(original, call, args)
   const scope = call[kScope]
   if (scope === currentScope()) return Reflect.apply(original, call, args)
-  return runInScope(scope, () => Reflect.apply(original, call, args))
+  return runInScope(scope, () => Reflect.apply(original, call, args) as unknown)
 }

@@ -1,7 +1,14 @@
 import { errorMonitor, type EventEmitter } from 'node:events'
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js'
 import { InvalidArgumentError } from '@tcp-user-timeout/core'
-import { createPolicy, createScopeEnd, describeValue, type Policy, type ScopeEnd, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import {
+  createPolicy,
+  createScopeEnd,
+  describeValue,
+  type Policy,
+  type ScopeEnd,
+  type TcpUserTimeoutOptions,
+} from '@tcp-user-timeout/core/adapter'
 import { warnIfUnpatched } from './unpatched.js'
 
 /** The call a handler gets, whatever the method's kind: what a `seconds` callback receives. */
@@ -22,9 +29,15 @@ export type GrpcTcpUserTimeoutOptions = TcpUserTimeoutOptions<GrpcServerCall>
  * does the metadata key named by `header`. Options are checked here; a
  * call never throws because of them.
  */
-export function tcpUserTimeout<Implementation extends object>(implementation: Implementation, options: GrpcTcpUserTimeoutOptions): Implementation {
+export function tcpUserTimeout<Implementation extends object>(
+  implementation: Implementation,
+  options: GrpcTcpUserTimeoutOptions,
+): Implementation {
   if (implementation === null || (typeof implementation !== 'object' && typeof implementation !== 'function')) {
-    throw new InvalidArgumentError(`tcpUserTimeout(implementation, options) takes a service implementation (an object of handlers), received ${describeValue(implementation)}`)
+    throw new InvalidArgumentError(
+      `tcpUserTimeout(implementation, options) takes a service implementation ` +
+        `(an object of handlers), received ${describeValue(implementation)}`,
+    )
   }
   const policy = createPolicy(options, { api: 'tcpUserTimeout', framework: 'grpc-js' })
   warnIfUnpatched()
@@ -41,7 +54,8 @@ export function tcpUserTimeout<Implementation extends object>(implementation: Im
       const value = Reflect.get(target, key, target) as unknown
       if (typeof value !== 'function' || typeof key !== 'string' || key === 'constructor') return value
       let handler = handlers.get(key)
-      if (handler?.original !== value) handlers.set(key, (handler = { original: value, scoped: scoped(value, thisFor, policy) }))
+      if (handler?.original !== value)
+        handlers.set(key, (handler = { original: value, scoped: scoped(value, thisFor, policy) }))
       return handler.scoped
     },
   })
@@ -54,7 +68,13 @@ function scoped(handler: Function, thisFor: (self: unknown) => unknown, policy: 
     const self = thisFor(this)
     if (!isCall(call)) return Reflect.apply(handler, self, arguments)
     const args = arguments
-    return policy.enter(call, call, callEnd(call), askedMs(call, policy), () => Reflect.apply(handler, self, args))
+    return policy.enter(
+      call,
+      call,
+      callEnd(call),
+      askedMs(call, policy),
+      () => Reflect.apply(handler, self, args) as unknown,
+    )
   }
   Object.defineProperty(wrapper, 'name', { value: handler.name, configurable: true })
   Object.defineProperty(wrapper, 'length', { value: handler.length, configurable: true })
@@ -63,7 +83,13 @@ function scoped(handler: Function, thisFor: (self: unknown) => unknown, policy: 
 
 function isCall(value: unknown): value is GrpcServerCall & EventEmitter {
   const call = value as Partial<GrpcServerCall & EventEmitter> | null
-  return call !== null && typeof call === 'object' && typeof call.getDeadline === 'function' && typeof call.once === 'function' && typeof call.emit === 'function'
+  return (
+    call !== null &&
+    typeof call === 'object' &&
+    typeof call.getDeadline === 'function' &&
+    typeof call.once === 'function' &&
+    typeof call.emit === 'function'
+  )
 }
 
 /**

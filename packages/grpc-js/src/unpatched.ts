@@ -18,8 +18,10 @@ export function warnIfUnpatched(credentialsClass?: object): void {
   warned = true
   warn(
     warningCodes.GRPC_UNPATCHED,
-    `@tcp-user-timeout/grpc-js could not patch @grpc/grpc-js: ${problem}. Calls still run in their scopes, and credentials are still pinned, ` +
-      'but a call queued while its channel resolves or connects opens its HTTP/2 stream in the scope of the call that started the connection. ' +
+    `@tcp-user-timeout/grpc-js could not patch @grpc/grpc-js: ${problem}. ` +
+      `Calls still run in their scopes, and credentials are still pinned, ` +
+      'but a call queued while its channel resolves or connects opens its ' +
+      'HTTP/2 stream in the scope of the call that started the connection. ' +
       'Use @grpc/grpc-js ^1.13 (the peer range), installed where the application resolves it.',
   )
 }

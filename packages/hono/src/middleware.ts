@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createPolicy, scopeResponseBody, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import {
+  createPolicy,
+  scopeResponseBody,
+  type Policy,
+  type TcpUserTimeoutOptions,
+} from '@tcp-user-timeout/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
 
 /** The shared options; a `seconds` callback gets Hono's Context `c`. */
@@ -30,7 +35,9 @@ function middleware(policy: Policy<Context>): MiddlewareHandler {
     // Not on @hono/node-server (Bun, Deno, workers, app.request()): nothing to bind.
     if (typeof env?.incoming?.on !== 'function' || typeof env.outgoing?.once !== 'function') return next()
     // @hono/node-server reads a stream body after this returned, outside the scope: its reads are put back in it.
-    return policy.run(c, env.incoming, env.outgoing, () => next().then(() => scopeResponseBody(env.incoming!, streamOf(c.res))))
+    return policy.run(c, env.incoming, env.outgoing, () =>
+      next().then(() => scopeResponseBody(env.incoming!, streamOf(c.res))),
+    )
   }
 }
 

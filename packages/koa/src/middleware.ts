@@ -1,4 +1,10 @@
-import { createPolicy, scopeResponseBody, wrap, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
+import {
+  createPolicy,
+  scopeResponseBody,
+  wrap,
+  type Policy,
+  type TcpUserTimeoutOptions,
+} from '@tcp-user-timeout/core/adapter'
 import type Application from 'koa'
 import type { Context, Middleware, Response } from 'koa'
 
@@ -51,8 +57,9 @@ const scopingBodies = new WeakSet<Application>()
  */
 function scopeBodies(app: Application): void {
   scopingBodies.add(app)
-  let owner: object | null = app.response as object | null
-  while (owner !== null && typeof owner === 'object' && !Object.hasOwn(owner, 'body')) owner = Object.getPrototypeOf(owner) as object | null
+  let owner: object | null = app.response
+  while (owner !== null && typeof owner === 'object' && !Object.hasOwn(owner, 'body'))
+    owner = Object.getPrototypeOf(owner) as object | null
   // Not the Koa this was written for: its bodies are left as they are.
   if (owner !== null && typeof owner === 'object') wrap(owner, 'body', setBodyHook, 'set')
 }

@@ -51,11 +51,13 @@ export async function start({ use, json = false, routes, onError, express }) {
 // Express 4 ignores a middleware's promise: its result and rejection are passed on by hand.
 function stageOf(route) {
   if (route.stage === undefined) return []
-  return [(_req, _res, next) => {
-    Promise.resolve()
-      .then(() => route.stage(STAGE))
-      .then(() => next(), next)
-  }]
+  return [
+    (_req, _res, next) => {
+      Promise.resolve()
+        .then(() => route.stage(STAGE))
+        .then(() => next(), next)
+    },
+  ]
 }
 
 /** The installed Express. */
@@ -68,7 +70,9 @@ export function use(module, ...args) {
 }
 
 export function als(app, storage, store) {
-  app.use(function alsMiddleware(req, res, next) { storage.run(store, next) })
+  app.use(function alsMiddleware(req, res, next) {
+    storage.run(store, next)
+  })
 }
 
 export function request(req) {

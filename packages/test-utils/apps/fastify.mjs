@@ -61,7 +61,10 @@ function routeOptions(route) {
   const options = { ...route.options }
   if (route.override !== undefined) options.config = { ...options.config, tcpUserTimeout: route.override }
   if (route.stage !== undefined) {
-    for (const stage of contract.stages) options[stage] = async () => { await route.stage(stage) }
+    for (const stage of contract.stages)
+      options[stage] = async () => {
+        await route.stage(stage)
+      }
   }
   return options
 }
@@ -75,7 +78,9 @@ export function use(module, ...args) {
 }
 
 export function als(app, storage, store) {
-  app.addHook('onRequest', function alsMiddleware(req, reply, done) { storage.run(store, done) })
+  app.addHook('onRequest', function alsMiddleware(req, reply, done) {
+    storage.run(store, done)
+  })
 }
 
 export function request(request) {

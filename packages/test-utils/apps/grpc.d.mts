@@ -63,7 +63,10 @@ export declare function unary<T = unknown>(client: Client, request: unknown, opt
 /** A server-streaming call: every message, once its status is OK. */
 export declare function serverStream<T = unknown>(client: Client, request: unknown, options?: CallOptions): Promise<T[]>
 /** A client-streaming call sending `requests`; resolves with the answer. */
-export declare function clientStream<T = unknown>(client: Client, requests: unknown[], options?: CallOptions):
-  Promise<T>
+export declare function clientStream<T = unknown>(
+  client: Client,
+  requests: unknown[],
+  options?: CallOptions,
+): Promise<T>
 /** A bidi call: writes `requests`, ends, collects what comes back. */
 export declare function bidi<T = unknown>(client: Client, requests: unknown[], options?: CallOptions): Promise<T[]>

@@ -96,7 +96,12 @@ export function use(module, ...args) {
  */
 export async function serveOne({ use, handler }) {
   const unaryHandler = (call, callback) =>
-    answer(handler, [call], (value) => callback(null, value), (error) => callback(error))
+    answer(
+      handler,
+      [call],
+      (value) => callback(null, value),
+      (error) => callback(error),
+    )
   const app = await start({ use, implementation: { unary: unaryHandler } })
   const client = connect(app.target)
   return {

@@ -72,7 +72,9 @@ export function use(module, ...args) {
 }
 
 export function als(app, storage, store) {
-  app.use(function alsMiddleware(c, next) { return storage.run(store, next) })
+  app.use(function alsMiddleware(c, next) {
+    return storage.run(store, next)
+  })
 }
 
 // The Node request under @hono/node-server (c.env.incoming) carries the raw headers and the unread body.

@@ -49,9 +49,14 @@ export async function start({ use, json = false, routes, onError, router = true,
   await use?.(app)
   if (json) app.use((await import('@koa/bodyparser')).bodyParser())
   const respond = (route) => (ctx) =>
-    answer(route.handler, [ctx], (body) => {
-      ctx.body = body
-    }, (error) => Promise.reject(error))
+    answer(
+      route.handler,
+      [ctx],
+      (body) => {
+        ctx.body = body
+      },
+      (error) => Promise.reject(error),
+    )
   if (router) {
     const { default: Router } = await import('@koa/router')
     const r = new Router()
@@ -76,7 +81,9 @@ export function use(module, ...args) {
 }
 
 export function als(app, storage, store) {
-  app.use(function alsMiddleware(ctx, next) { return storage.run(store, next) })
+  app.use(function alsMiddleware(ctx, next) {
+    return storage.run(store, next)
+  })
 }
 
 export function request(ctx) {

@@ -12,7 +12,10 @@ export declare class Holds {
   has(tag: string): boolean
   readonly size: number
   tags(): string[]
-  /** Resolves once `count` streams are held at once; rejects (a watchdog, saying how many came) after `ms` (default 10 s). */
+  /**
+   * Resolves once `count` streams are held at once; rejects (a watchdog, saying
+   * how many came) after `ms` (default 10 s).
+   */
   whenHeld(count: number, ms?: number): Promise<void>
   clear(): void
 }
@@ -59,8 +62,13 @@ export declare function startGrpcUpstream(options: {
   onHold?: (tag: string, call: any) => void
 }): Promise<GrpcUpstream>
 
-/** The socket carrying `session` (Symbol(socket), a JSStreamSocket's `.stream`); undefined once the session has closed. */
+/**
+ * The socket carrying `session` (Symbol(socket), a JSStreamSocket's `.stream`); undefined once the session has closed.
+ */
 export declare function sessionSocket(session: ClientHttp2Session): Socket | undefined
 
-/** The sockets of a grpc-js channel's (or client's) connected subchannels (grpc-js 1.14 internals; throws naming the step where they differ). */
+/**
+ * The sockets of a grpc-js channel's (or client's) connected subchannels (grpc-js 1.14 internals;
+ * throws naming the step where they differ).
+ */
 export declare function grpcChannelSockets(clientOrChannel: object): Socket[]

@@ -31,11 +31,14 @@ export function grpcChannelSockets(clientOrChannel) {
   const channel = typeof clientOrChannel.getChannel === 'function' ? clientOrChannel.getChannel() : clientOrChannel
   const subchannels = channel.internalChannel?.wrappedSubchannels
   if (!(subchannels instanceof Set)) {
-    throw new Error('grpcChannelSockets: no internalChannel.wrappedSubchannels on the channel (a grpc-js version other than 1.14?)')
+    throw new Error(
+      'grpcChannelSockets: no internalChannel.wrappedSubchannels on the channel (a grpc-js version other than 1.14?)',
+    )
   }
   const sockets = new Set()
   for (const wrapper of subchannels) {
-    if (typeof wrapper.getRealSubchannel !== 'function') throw new Error('grpcChannelSockets: a subchannel wrapper without getRealSubchannel()')
+    if (typeof wrapper.getRealSubchannel !== 'function')
+      throw new Error('grpcChannelSockets: a subchannel wrapper without getRealSubchannel()')
     const session = wrapper.getRealSubchannel().transport?.session
     const socket = session === undefined ? undefined : sessionSocket(session)
     if (socket !== undefined) sockets.add(socket)

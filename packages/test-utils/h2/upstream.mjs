@@ -67,7 +67,11 @@ export class Holds {
       }
       const timer = setTimeout(() => {
         finish()
-        reject(new Error(`${this.#held.size} of ${count} streams held within ${ms} ms: ${this.tags().slice(0, 20).join(', ')}`))
+        reject(
+          new Error(
+            `${this.#held.size} of ${count} streams held within ${ms} ms: ${this.tags().slice(0, 20).join(', ')}`,
+          ),
+        )
       }, ms)
       const finish = () => {
         clearTimeout(timer)

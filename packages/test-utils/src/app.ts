@@ -12,14 +12,26 @@ export async function startFailure(t: Teardown, start: () => Promise<{ close(): 
 }
 
 /** Starts the harness's app; it is closed with the test (or suite) that owns `t`. */
-export async function startApp<Req>(t: Teardown, harness: AdapterHarness<Req>, spec: AppSpec<Req>): Promise<RunningApp> {
+export async function startApp<Req>(
+  t: Teardown,
+  harness: AdapterHarness<Req>,
+  spec: AppSpec<Req>,
+): Promise<RunningApp> {
   return t.defer(await harness.start(spec), (app) => app.close())
 }
 
-export function get<Req>(path: string, handler: RouteSpec<Req>['handler'], more: Partial<RouteSpec<Req>> = {}): RouteSpec<Req> {
+export function get<Req>(
+  path: string,
+  handler: RouteSpec<Req>['handler'],
+  more: Partial<RouteSpec<Req>> = {},
+): RouteSpec<Req> {
   return { method: 'GET', path, handler, ...more }
 }
 
-export function post<Req>(path: string, handler: RouteSpec<Req>['handler'], more: Partial<RouteSpec<Req>> = {}): RouteSpec<Req> {
+export function post<Req>(
+  path: string,
+  handler: RouteSpec<Req>['handler'],
+  more: Partial<RouteSpec<Req>> = {},
+): RouteSpec<Req> {
   return { method: 'POST', path, handler, ...more }
 }

@@ -39,7 +39,7 @@ export async function startBlackHole(t: Teardown, hosts: readonly string[] = ['1
   t.defer(child, (c) => {
     c.kill('SIGKILL')
   })
-  const [line] = (await withTimeout(once(child.stdout!, 'data'), 'the black hole listener did not start')) as [Buffer]
+  const [line] = (await withTimeout(once(child.stdout, 'data'), 'the black hole listener did not start')) as [Buffer]
   const port = Number(String(line).trim())
   child.kill('SIGSTOP')
   const fillers: Promise<unknown>[] = []

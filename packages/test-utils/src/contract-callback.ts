@@ -45,7 +45,9 @@ export function callbackContract<Req>(harness: AdapterHarness<Req>): void {
           return get<Req>(path, () => probe(origin, pools))
         }),
       })
-      const bodies = await Promise.all(paths.map(async (path) => (await app.client.get(`${path}?q=1`).expect(200)).body))
+      const bodies = await Promise.all(
+        paths.map(async (path) => (await app.client.get(`${path}?q=1`).expect(200)).body),
+      )
       ctx.expect(bodies).toEqual([probed(120000), probed(120000), probed(25000), probed(null)])
     })
   })
@@ -92,9 +94,11 @@ export function callbackContract<Req>(harness: AdapterHarness<Req>): void {
       }
       ctx.expect(reports).toHaveLength(1)
       ctx.expect(reports[0]!.error).toMatchObject({ name: 'InvalidOptionError', code: 'TUT_ERR_INVALID_OPTION' })
-      ctx.expect(reports[0]!.error.message).toMatch(
-        /the seconds callback returned "10"; it must return seconds > 0, undefined \(the default\) or false \(no scope\)/,
-      )
+      ctx
+        .expect(reports[0]!.error.message)
+        .toMatch(
+          /the seconds callback returned "10"; it must return seconds > 0, undefined \(the default\) or false \(no scope\)/,
+        )
     })
 
     it('a callback that throws: the default, reported once, the request unharmed', async (ctx) => {
@@ -116,7 +120,9 @@ export function callbackContract<Req>(harness: AdapterHarness<Req>): void {
         ctx.expect((await app.client.get('/orders').expect(200)).body).toEqual(probed(7200))
       }
       ctx.expect(reports).toHaveLength(1)
-      ctx.expect(reports[0]!.error.message).toMatch(/the seconds callback threw \(no tenant for this path\); the default budget applies/)
+      ctx
+        .expect(reports[0]!.error.message)
+        .toMatch(/the seconds callback threw \(no tenant for this path\); the default budget applies/)
     })
   })
 }

@@ -87,11 +87,16 @@ export function concurrencyContract<Req>(harness: AdapterHarness<Req>): void {
       })
       const budgets = Array.from({ length: 200 }, (_, i) => i + 2) // 2..201 s, all below the configured 300
       const bodies = await Promise.all(
-        budgets.map(async (s) => (await app.client.get('/work').agent(clientAgent).set(HEADER, String(s)).expect(200)).body),
+        budgets.map(
+          async (s) => (await app.client.get('/work').agent(clientAgent).set(HEADER, String(s)).expect(200)).body,
+        ),
       )
       const crossed = budgets
         .map((s, i) => ({ s, got: bodies[i] as { header: string; before: number; http: number; after: number } }))
-        .filter(({ s, got }) => got.header !== String(s) || got.before !== s * 1000 || got.http !== s * 1000 || got.after !== s * 1000)
+        .filter(
+          ({ s, got }) =>
+            got.header !== String(s) || got.before !== s * 1000 || got.http !== s * 1000 || got.after !== s * 1000,
+        )
       ctx.expect(crossed).toEqual([])
       ctx.expect(upstreamSockets.size).toBeGreaterThan(0)
       ctx.expect(upstreamSockets.size).toBeLessThanOrEqual(8)

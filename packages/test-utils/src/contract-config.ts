@@ -19,9 +19,21 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
       // Express and Koa get undefined; Fastify's register hands its plugin {}.
       /^tcpUserTimeout\(\) (takes an options object such as \{ seconds: 25 \}, received undefined|needs a budget: \{ seconds: 25 \})/,
     ],
-    ['{}', [{} as never], /^tcpUserTimeout\(\) needs a budget: \{ seconds: 25 \}, \{ seconds: \(req\) => \.\.\. \} or \{ workerTimeoutSeconds: 30 \}/],
-    ['{ seconds: -1 }', [{ seconds: -1 }], /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/],
-    ['{ seconds: "x" }', [{ seconds: 'x' as never }], /^tcpUserTimeout\(\): seconds must be a number of seconds, received "x"/],
+    [
+      '{}',
+      [{} as never],
+      /^tcpUserTimeout\(\) needs a budget: \{ seconds: 25 \}, \{ seconds: \(req\) => \.\.\. \} or \{ workerTimeoutSeconds: 30 \}/,
+    ],
+    [
+      '{ seconds: -1 }',
+      [{ seconds: -1 }],
+      /^tcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/,
+    ],
+    [
+      '{ seconds: "x" }',
+      [{ seconds: 'x' as never }],
+      /^tcpUserTimeout\(\): seconds must be a number of seconds, received "x"/,
+    ],
     [
       '{ bogus: 1 }',
       [{ bogus: 1 } as never],
@@ -61,9 +73,13 @@ export function configContract<Req>(harness: AdapterHarness<Req>): void {
       )
       ctx.expect(failure).toBeInstanceOf(TypeError)
       ctx.expect(failure).toMatchObject({ name: 'InvalidOptionError', code: 'TUT_ERR_INVALID_OPTION' })
-      ctx.expect((failure as Error).message).toMatch(
-        new RegExp(`^${escape(harness.overrideName(route))}: seconds must be a finite number of seconds > 0, received 0`),
-      )
+      ctx
+        .expect((failure as Error).message)
+        .toMatch(
+          new RegExp(
+            `^${escape(harness.overrideName(route))}: seconds must be a finite number of seconds > 0, received 0`,
+          ),
+        )
     })
   })
 }

@@ -54,7 +54,12 @@ function headerApp<Req>(harness: AdapterHarness<Req>, name: string, options: Ada
   return () => app!
 }
 
-const seen = (header: string | null, ms: number, lines = header === null ? 0 : 1): Seen => ({ header, lines, timeout: ms, http: ms })
+const seen = (header: string | null, ms: number, lines = header === null ? 0 : 1): Seen => ({
+  header,
+  lines,
+  timeout: ms,
+  http: ms,
+})
 
 /**
  * A client's deadline header can only tighten the route's budget (a client
@@ -77,13 +82,16 @@ export function headerContract<Req>(harness: AdapterHarness<Req>): void {
       ctx.expect(res.body).toEqual(seen(value, ms))
     })
 
-    it.for(MALFORMED_HEADER_VALUES)('%s: the configured budget, status 200, and the app serves the next request', async ([, value], ctx) => {
-      let request = app().client.get('/budget')
-      if (value !== undefined) request = request.set(HEADER, value)
-      const res = await request.expect(200)
-      ctx.expect(res.body).toEqual(seen(value ?? null, 25000))
-      ctx.expect((await app().client.get('/budget').set(HEADER, '3').expect(200)).body).toEqual(seen('3', 3000))
-    })
+    it.for(MALFORMED_HEADER_VALUES)(
+      '%s: the configured budget, status 200, and the app serves the next request',
+      async ([, value], ctx) => {
+        let request = app().client.get('/budget')
+        if (value !== undefined) request = request.set(HEADER, value)
+        const res = await request.expect(200)
+        ctx.expect(res.body).toEqual(seen(value ?? null, 25000))
+        ctx.expect((await app().client.get('/budget').set(HEADER, '3').expect(200)).body).toEqual(seen('3', 3000))
+      },
+    )
 
     it('repeated (two header lines): the configured budget', async (ctx) => {
       // Node sends an array value as one line per element: the handler's

@@ -8,8 +8,15 @@ import { startUpstream } from './upstream.js'
 
 const HEADER = 'x-request-timeout-s'
 
-/** A route that probes its scope through pools of its own (see ownPools: a disabled route's sockets are boot sockets). */
-function probing<Req>(t: Teardown, origin: string, path: string, override?: AdapterOptions<Req> | false): RouteSpec<Req> {
+/**
+ * A route that probes its scope through pools of its own (see ownPools: a disabled route's sockets are boot sockets).
+ */
+function probing<Req>(
+  t: Teardown,
+  origin: string,
+  path: string,
+  override?: AdapterOptions<Req> | false,
+): RouteSpec<Req> {
   const pools = ownPools(t)
   return get(path, () => probe(origin, pools), override === undefined ? {} : { override })
 }
@@ -33,7 +40,12 @@ export function overrideContract<Req>(harness: AdapterHarness<Req>): void {
           probing(t, origin, '/off', false),
         ],
       })
-      const expected = { '/plain': probed(25000), '/long': probed(300000), '/short': probed(3000), '/off': probed(null) }
+      const expected = {
+        '/plain': probed(25000),
+        '/long': probed(300000),
+        '/short': probed(3000),
+        '/off': probed(null),
+      }
       // Twice, all at once: an override must not leak into the app's routes or the next request.
       const paths = [...Object.keys(expected), ...Object.keys(expected)] as (keyof typeof expected)[]
       const bodies = await Promise.all(paths.map(async (path) => (await app.client.get(path).expect(200)).body))

@@ -120,7 +120,9 @@ export function scopeContract<Req>(harness: AdapterHarness<Req>): void {
         routes: [
           get('/timer', async () => {
             const timeout = await new Promise((resolve) => setTimeout(() => resolve(orNull(currentTimeout())), 0))
-            const immediateCallback = await new Promise((resolve) => setImmediate(() => resolve(orNull(currentTimeout()))))
+            const immediateCallback = await new Promise((resolve) =>
+              setImmediate(() => resolve(orNull(currentTimeout()))),
+            )
             return { timeout, immediateCallback }
           }),
         ],
@@ -138,7 +140,10 @@ export function scopeContract<Req>(harness: AdapterHarness<Req>): void {
         routes: [
           get('/stream', async () => {
             const inData: (number | null)[] = []
-            const exchange = await httpGet(`${upstream.origin}/chunks`, { agent: pools.agent, onData: () => inData.push(orNull(currentTimeout())) })
+            const exchange = await httpGet(`${upstream.origin}/chunks`, {
+              agent: pools.agent,
+              onData: () => inData.push(orNull(currentTimeout())),
+            })
             return { inData, inFlight: orNull(exchange.inFlight), complete: exchange.body.endsWith('chunk 8;') }
           }),
         ],
@@ -172,7 +177,10 @@ export function scopeContract<Req>(harness: AdapterHarness<Req>): void {
         }),
       })
       const inHandler = harness.errorHandlerInScope ? 25000 : null
-      for (const [path, message] of [['/async-throw', 'async boom'], ['/sync-throw', 'sync boom']] as const) {
+      for (const [path, message] of [
+        ['/async-throw', 'async boom'],
+        ['/sync-throw', 'sync boom'],
+      ] as const) {
         const res = await app.client.get(path).expect(500)
         ctx.expect(res.body).toEqual({ message, atThrow: 25000, inHandler })
       }

@@ -11,7 +11,15 @@ import { scopeContract } from './contract-scope.js'
 import type { AdapterHarness } from './harness.js'
 import { stopTrackingFetch } from './undici-exchanges.js'
 
-export type { AdapterHarness, AdapterOptions, AppSpec, Client, NeutralRequest, RouteSpec, RunningApp } from './harness.js'
+export type {
+  AdapterHarness,
+  AdapterOptions,
+  AppSpec,
+  Client,
+  NeutralRequest,
+  RouteSpec,
+  RunningApp,
+} from './harness.js'
 // The harnesses, built from the app fixtures (../apps): an adapter's
 // contract spec is `adapterContract(harnessFor(name))`, or
 // `callAdapterContract(callHarnessFor(name))`.

@@ -18,7 +18,10 @@ export interface Probe {
 }
 
 /** What a handler reports about its scope: currentTimeout() and two outbound read-backs. */
-export async function probe(origin: string, pools: { agent?: http.Agent; dispatcher?: Dispatcher } = {}): Promise<Probe> {
+export async function probe(
+  origin: string,
+  pools: { agent?: http.Agent; dispatcher?: Dispatcher } = {},
+): Promise<Probe> {
   const timeout = orNull(currentTimeout())
   const [viaHttp, viaFetch] = await Promise.all([
     httpGet(`${origin}/http`, pools.agent === undefined ? {} : { agent: pools.agent }),

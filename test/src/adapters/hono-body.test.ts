@@ -27,7 +27,9 @@ describe('hono: a stream body', () => {
       for (let page = 0; page < 3; page++) {
         const exchange = await httpGet(`${origin}/page/${page}`, { agent })
         sockets.push(exchange.socket)
-        yield encoder.encode(`${JSON.stringify({ ms: currentTimeout() ?? null, inFlight: exchange.inFlight ?? null })}\n`)
+        yield encoder.encode(
+          `${JSON.stringify({ ms: currentTimeout() ?? null, inFlight: exchange.inFlight ?? null })}\n`,
+        )
       }
     }
     const stream = (c: NodeContext) => {
@@ -40,13 +42,17 @@ describe('hono: a stream body', () => {
       { method: 'GET', path: '/long-export', middleware: [override({ seconds: 300 })], handler: stream },
     ])
 
-    const lines = async (path: string) => (await (await fetch(`${app.origin}${path}`)).text()).trim().split('\n').map((line) => JSON.parse(line) as unknown)
+    const lines = async (path: string) =>
+      (await (await fetch(`${app.origin}${path}`)).text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown)
     expect(await lines('/export')).toEqual(Array(3).fill({ ms: 25000, inFlight: 25000 }))
     await closed
     // One pooled socket carried the three pages; the request is over: it is back at the default.
     expect(new Set(sockets).size).toBe(1)
-    expect(sockets[0]!.destroyed).toBe(false)
-    expect(getUserTimeout(sockets[0]!)).toBe(0)
+    expect(sockets[0].destroyed).toBe(false)
+    expect(getUserTimeout(sockets[0])).toBe(0)
     // A route's override is the scope of its body.
     expect(await lines('/long-export')).toEqual(Array(3).fill({ ms: 300000, inFlight: 300000 }))
   })
@@ -76,7 +82,10 @@ it('hono: off @hono/node-server (app.request: no c.env.incoming) the middleware 
   }
 })
 
-async function start(t: Teardown, routes: { method: 'GET'; path: string; middleware?: unknown[]; handler: (c: NodeContext) => unknown }[]) {
+async function start(
+  t: Teardown,
+  routes: { method: 'GET'; path: string; middleware?: unknown[]; handler: (c: NodeContext) => unknown }[],
+) {
   const app = await createApp('hono', { use: (a) => a.use(tcpUserTimeout({ seconds: 25 })), routes })
   return t.defer(app, (a) => a.close())
 }

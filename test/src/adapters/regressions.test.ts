@@ -37,23 +37,39 @@ it('fastify: a bad route config on a route the plugin only sees at its first req
   const reports = logged.filter((l) => l.err?.code === 'TUT_ERR_INVALID_OPTION')
   expect(reports).toHaveLength(1)
   // A route's config is a place, not a call: no stray "()" after its name.
-  expect(reports[0]!.err!.message).toMatch(/^GET \/bad config\.tcpUserTimeout: seconds .*received 0.*give config: \{ tcpUserTimeout: false \}$/)
-  expect(reports[0]!.msg).toMatch(/await/)
+  expect(reports[0].err!.message).toMatch(
+    /^GET \/bad config\.tcpUserTimeout: seconds .*received 0.*give config: \{ tcpUserTimeout: false \}$/,
+  )
+  expect(reports[0].msg).toMatch(/await/)
 })
 
 it('a disabled route (override(false)) that opens a pooled socket does not keep later scoped requests on it unbound', async (ctx) => {
   const t = perTest(ctx)
-  const upstream = await listen(t, http.createServer((_req, res) => res.end('ok')))
+  const upstream = await listen(
+    t,
+    http.createServer((_req, res) => res.end('ok')),
+  )
   // any shared pool: http.globalAgent, fetch's global dispatcher
   const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: 1 }), (a) => a.destroy())
-  const call = () => new Promise<number | undefined>((resolve, reject) => {
-    http.get(`${upstream.origin}/`, { agent }, (res) => { const v = getUserTimeout(res.socket); res.resume(); res.on('end', () => resolve(v)) }).on('error', reject)
-  })
+  const call = () =>
+    new Promise<number | undefined>((resolve, reject) => {
+      http
+        .get(`${upstream.origin}/`, { agent }, (res) => {
+          const v = getUserTimeout(res.socket)
+          res.resume()
+          res.on('end', () => resolve(v))
+        })
+        .on('error', reject)
+    })
   const app = new Koa()
   const router = new Router()
   app.use(tcpUserTimeout({ seconds: 25 }))
-  router.get('/health', override(false), async (ctx) => { ctx.body = { inFlight: await call() } })
-  router.get('/quote', async (ctx) => { ctx.body = { inFlight: await call(), ms: currentTimeout() } })
+  router.get('/health', override(false), async (ctx) => {
+    ctx.body = { inFlight: await call() }
+  })
+  router.get('/quote', async (ctx) => {
+    ctx.body = { inFlight: await call(), ms: currentTimeout() }
+  })
   app.use(router.routes())
   const server = await listen(t, http.createServer(app.callback()))
   const ask = async (path: string) => (await fetch(`${server.origin}${path}`)).json()

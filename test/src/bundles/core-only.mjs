@@ -12,7 +12,9 @@ try {
     const timer = setTimeout(() => reject(new Error('connect timed out')), 5_000)
     socket.once('connect', () => resolve(clearTimeout(timer))).once('error', reject)
   })
-  process.stdout.write(`RESULT ${JSON.stringify({ status: 200, body: { ms: getUserTimeout(socket) ?? null }, support: support() })}\n`)
+  process.stdout.write(
+    `RESULT ${JSON.stringify({ status: 200, body: { ms: getUserTimeout(socket) ?? null }, support: support() })}\n`,
+  )
 } finally {
   socket.destroy()
   await new Promise((resolve) => upstream.close(resolve))

@@ -25,7 +25,9 @@ export async function scenario({ express, tcpUserTimeout, support, getUserTimeou
   const server = app.listen(0, '127.0.0.1')
   await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject))
   try {
-    const response = await fetch(`http://127.0.0.1:${server.address().port}/call`, { signal: AbortSignal.timeout(TIMEOUT_MS) })
+    const response = await fetch(`http://127.0.0.1:${server.address().port}/call`, {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
     const body = await response.json()
     process.stdout.write(`RESULT ${JSON.stringify({ status: response.status, body, support: support() })}\n`)
   } finally {

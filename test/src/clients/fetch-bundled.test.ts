@@ -32,14 +32,18 @@ interface BundledAgent {
 /** Node's own Agent: the global dispatcher, once a fetch has made it. */
 async function bundledAgent(): Promise<BundledAgent> {
   await fetch('data:,warm')
-  const agent = GLOBAL_DISPATCHERS.map((key) => (globalThis as Record<symbol, unknown>)[key]).filter((d) => d !== undefined).at(-1)
+  const agent = GLOBAL_DISPATCHERS.map((key) => (globalThis as Record<symbol, unknown>)[key])
+    .filter((d) => d !== undefined)
+    .at(-1)
   expect(agent, 'no global dispatcher after a fetch').toBeDefined()
   return agent as BundledAgent
 }
 
 /** Modules loaded from a node_modules copy of undici (any package manager's layout). */
 function npmUndiciModules(): string[] {
-  return Object.keys(require.cache).filter((file) => /[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?undici[\\/]/.test(file))
+  return Object.keys(require.cache).filter((file) =>
+    /[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?undici[\\/]/.test(file),
+  )
 }
 
 /**
@@ -83,7 +87,9 @@ describe(`global fetch, Node's bundled undici ${process.versions.undici}`, () =>
     const Agent = (await bundledAgent()).constructor
     const dispatcher = t.defer(new Agent({ connections: 2 }), (d) => d.close())
     const server = await readBackServer(t, clientSockets)
-    await expectNoneCrossed(server, async (path) => (await fetch(server.origin + path, { dispatcher } as unknown as RequestInit)).text())
+    await expectNoneCrossed(server, async (path) =>
+      (await fetch(server.origin + path, { dispatcher } as unknown as RequestInit)).text(),
+    )
   })
 })
 

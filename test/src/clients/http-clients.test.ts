@@ -55,9 +55,12 @@ const specs: ClientSpec[] = [
     name: 'axios (http adapter, own keep-alive http.Agent)',
     limited: true,
     open(origin, oneConnection, t) {
-      const httpAgent = t.defer(new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) }), (a) => a.destroy())
+      const httpAgent = t.defer(new http.Agent({ keepAlive: true, ...(oneConnection ? { maxSockets: 1 } : {}) }), (a) =>
+        a.destroy(),
+      )
       return {
-        get: async (path) => (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text', httpAgent })).data,
+        get: async (path) =>
+          (await axios.get<string>(origin + path, { adapter: 'http', responseType: 'text', httpAgent })).data,
       }
     },
   },

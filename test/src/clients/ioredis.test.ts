@@ -10,7 +10,6 @@
  * for the connection (`CLIENT INFO` addr=).
  */
 import { once } from 'node:events'
-import type net from 'node:net'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { currentTimeout, getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
@@ -44,13 +43,13 @@ async function ready(r: Redis, ms = 5000): Promise<void> {
 
 /** The client's port as the server sees it (CLIENT INFO addr=). */
 async function serverSidePort(r: Redis): Promise<number> {
-  const info = (await r.client('INFO')) as string
+  const info = await r.client('INFO')
   const addr = /(?:^|\s)addr=\S+:(\d+)(?:\s|$)/.exec(info)
   expect(addr, `no addr= in CLIENT INFO: ${info}`).not.toBeNull()
   return Number(addr![1])
 }
 
-const socketOf = (r: Redis) => r.stream as net.Socket
+const socketOf = (r: Redis) => r.stream
 
 describe.skipIf(skip)('ioredis', () => {
   it('a client connected at boot stays 0 (never set) through scoped commands', async (ctx) => {
@@ -63,7 +62,13 @@ describe.skipIf(skip)('ioredis', () => {
     const n = key(t, boot, 'boot-n')
     const seen = await withTimeout(7, async () => {
       await boot.set(k, 'v1')
-      return { v: await boot.get(k), n: await boot.incr(n), scope: currentTimeout(), port: await serverSidePort(boot), inScope: getUserTimeout(socketOf(boot)) }
+      return {
+        v: await boot.get(k),
+        n: await boot.incr(n),
+        scope: currentTimeout(),
+        port: await serverSidePort(boot),
+        inScope: getUserTimeout(socketOf(boot)),
+      }
     })
     expect(seen).toEqual({ v: 'v1', n: 1, scope: 7000, port: socket.localPort, inScope: 0 })
     expect(socketOf(boot)).toBe(socket)
@@ -71,7 +76,7 @@ describe.skipIf(skip)('ioredis', () => {
     expect(log.on(socket)).toEqual([])
   })
 
-  it("a client created inside withTimeout(5) is bound to 5000 and keeps it for commands in other scopes or none", async (ctx) => {
+  it('a client created inside withTimeout(5) is bound to 5000 and keeps it for commands in other scopes or none', async (ctx) => {
     const t = perTest(ctx)
     const scoped = withTimeout(5, () => redis(t))
     await ready(scoped)
@@ -80,7 +85,10 @@ describe.skipIf(skip)('ioredis', () => {
 
     const k = key(t, scoped, 'scoped')
     await scoped.set(k, 'a')
-    const inOther = await withTimeout(9, async () => ({ v: await scoped.get(k), value: getUserTimeout(socketOf(scoped)) }))
+    const inOther = await withTimeout(9, async () => ({
+      v: await scoped.get(k),
+      value: getUserTimeout(socketOf(scoped)),
+    }))
     const port = await serverSidePort(scoped)
     expect(inOther).toEqual({ v: 'a', value: 5000 })
     expect(port).toBe(socket.localPort)
@@ -106,7 +114,10 @@ describe.skipIf(skip)('ioredis', () => {
         (e: Error) => e.message,
       ),
     )
-    const reconnected = Promise.all([once(boot, 'ready', { signal: AbortSignal.timeout(8000) }), once(scoped, 'ready', { signal: AbortSignal.timeout(8000) })])
+    const reconnected = Promise.all([
+      once(boot, 'ready', { signal: AbortSignal.timeout(8000) }),
+      once(scoped, 'ready', { signal: AbortSignal.timeout(8000) }),
+    ])
     // Let both BLPOPs reach the server (bounded poll: there is no event for it).
     for (let i = 0; i < 100; i++) {
       const list = (await admin.client('LIST')) as string
@@ -126,7 +137,7 @@ describe.skipIf(skip)('ioredis', () => {
     expect(await boot.ping()).toBe('PONG')
   })
 
-  it('lazyConnect: the socket opens at the first command, so that command\'s scope binds it (connect() runs there)', async (ctx) => {
+  it("lazyConnect: the socket opens at the first command, so that command's scope binds it (connect() runs there)", async (ctx) => {
     const t = perTest(ctx)
     const lazyAtBoot = redis(t, { lazyConnect: true })
     expect(lazyAtBoot.status).toBe('wait')

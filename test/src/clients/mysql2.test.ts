@@ -22,9 +22,11 @@ const skip = await skipWithout('mysql2', MARIADB)
 interface CoreConnection {
   stream: net.Socket
 }
-const socketOf = (c: mysql.Connection | mysql.PoolConnection) => (c as unknown as { connection: CoreConnection }).connection.stream
+const socketOf = (c: mysql.Connection | mysql.PoolConnection) =>
+  (c as unknown as { connection: CoreConnection }).connection.stream
 function poolSockets(p: mysql.Pool): net.Socket[] {
-  const all = (p.pool as unknown as { _allConnections: { length: number; get(i: number): CoreConnection } })._allConnections
+  const all = (p.pool as unknown as { _allConnections: { length: number; get(i: number): CoreConnection } })
+    ._allConnections
   return Array.from({ length: all.length }, (_, i) => all.get(i).stream)
 }
 
@@ -65,7 +67,9 @@ describe.skipIf(skip)('mysql2 pool', () => {
     const seen: { row: Row; scope: number | undefined }[] = []
     for (let round = 0; round < 3; round++) {
       const batch = await Promise.all(
-        [1, 2].map((i) => withTimeout(7, async () => ({ row: await who(p, round * 10 + i, true), scope: currentTimeout() }))),
+        [1, 2].map((i) =>
+          withTimeout(7, async () => ({ row: await who(p, round * 10 + i, true), scope: currentTimeout() })),
+        ),
       )
       seen.push(...batch)
     }

@@ -42,7 +42,9 @@ const PENDING_FOR_MS = 8000
 async function setup(t: Teardown): Promise<{ proxy: Proxy; pool: pg.Pool }> {
   // Outside any scope: the proxy's sockets to PostgreSQL are boot sockets.
   const proxy = await startProxy(POSTGRES)
-  const pool = t.defer(new pg.Pool({ ...postgresConfig, host: proxy.host, port: proxy.port, max: 1 }), (p) => p.end().catch(() => {}))
+  const pool = t.defer(new pg.Pool({ ...postgresConfig, host: proxy.host, port: proxy.port, max: 1 }), (p) =>
+    p.end().catch(() => {}),
+  )
   pool.on('error', () => {}) // an idle connection destroyed at cleanup
   // Registered last, so closed first: destroying its sockets fails whatever is still stalled, so the pool can end.
   t.defer(proxy, (p) => p.close())
@@ -93,7 +95,15 @@ describe.skipIf(skip).concurrent('pg through a proxy that stops reading mid-quer
       const stall = proxy.stallAfter(STALL_AFTER_BYTES)
       const outcome = settle(pool.query<{ n: number }>(BIG_QUERY, [BIG]))
       const stalledAt = await stall.stalledAt
-      return { first: first.rows[0].n, socket, port, bound, stalledAt, stalled: stall.pair, outcome: await within(outcome, 6000) }
+      return {
+        first: first.rows[0].n,
+        socket,
+        port,
+        bound,
+        stalledAt,
+        stalled: stall.pair,
+        outcome: await within(outcome, 6000),
+      }
     })
     expect(run.first).toBe(1)
     expect(run.bound).toBe(2000)
@@ -105,7 +115,9 @@ describe.skipIf(skip).concurrent('pg through a proxy that stops reading mid-quer
     expect(outcome!.ok, 'the stalled query succeeded').toBe(false)
     if (outcome === undefined || outcome.ok || run.stalledAt === undefined) return
     const elapsed = outcome.at - run.stalledAt
-    console.log(`[pg-wedge] 2000 ms scope: ${outcome.error.code} ${Math.round(elapsed)} ms after the proxy stopped reading`)
+    console.log(
+      `[pg-wedge] 2000 ms scope: ${outcome.error.code} ${Math.round(elapsed)} ms after the proxy stopped reading`,
+    )
     expect(outcome.error.code).toBe('ETIMEDOUT')
     expect(elapsed).toBeGreaterThanOrEqual(2000)
     expect(elapsed).toBeLessThanOrEqual(4000)
@@ -143,8 +155,9 @@ describe.skipIf(skip).concurrent('pg through a proxy that stops reading mid-quer
       expect(stall.pair?.clientPort).toBe(socket.localPort)
 
       const early = await within(outcome, PENDING_FOR_MS - (performance.now() - stalledAt))
+      const outcomeText = early ? (early.ok ? 'answered' : early.error.code) : 'still pending'
       console.log(
-        `[pg-wedge] ${variant}: ${early ? (early.ok ? 'answered' : early.error.code) : 'still pending'} ${Math.round(performance.now() - stalledAt)} ms after the stall`,
+        `[pg-wedge] ${variant}: ${outcomeText} ${Math.round(performance.now() - stalledAt)} ms after the stall`,
       )
       expect(early).toBeUndefined()
       expect(getUserTimeout(socket)).toBe(0)

@@ -103,7 +103,7 @@ describe.skipIf(skip)('pg Pool', () => {
     expect(p.totalCount).toBe(1)
   })
 
-  it('two connections opened at once by two scopes each hold their own scope\'s value', async (ctx) => {
+  it("two connections opened at once by two scopes each hold their own scope's value", async (ctx) => {
     const t = perTest(ctx)
     const p = pool(t, 2)
     const [a, b] = await Promise.all([
@@ -114,7 +114,9 @@ describe.skipIf(skip)('pg Pool', () => {
     expect(a.rows[0].port).not.toBe(b.rows[0].port)
     const byPort = new Map(poolSockets(p).map((s) => [s.localPort, s]))
     expect(byPort.size).toBe(2)
-    expect([getUserTimeout(byPort.get(a.rows[0].port)!), getUserTimeout(byPort.get(b.rows[0].port)!)]).toEqual([4000, 6000])
+    expect([getUserTimeout(byPort.get(a.rows[0].port)!), getUserTimeout(byPort.get(b.rows[0].port)!)]).toEqual([
+      4000, 6000,
+    ])
   })
 
   it('a pool opened at boot after setGlobalDefault(11) holds 11000 through scoped queries', async (ctx) => {

@@ -4,11 +4,23 @@
  * scopes through each of npm undici's dispatchers with one or two
  * connections (a limit of 1 makes an Agent use a Client, whose own queue
  * creates each request at dispatch time; 2 makes it a Pool, which queues
- * the dispatch and creates the request later, from another exchange), values read on the client socket while each exchange is in
- * flight. Node's bundled undici is in fetch-bundled.test.ts (a file that
+ * the dispatch and creates the request later, from another exchange), values read on the client socket while each
+ * exchange is in flight. Node's bundled undici is in fetch-bundled.test.ts (a file that
  * never imports npm undici).
  */
-import { Agent, BalancedPool, Client, Pool, ProxyAgent, fetch as undiciFetch, interceptors, request, setGlobalDispatcher, getGlobalDispatcher, type Dispatcher } from 'undici'
+import {
+  Agent,
+  BalancedPool,
+  Client,
+  Pool,
+  ProxyAgent,
+  fetch as undiciFetch,
+  interceptors,
+  request,
+  setGlobalDispatcher,
+  getGlobalDispatcher,
+  type Dispatcher,
+} from 'undici'
 import { describe, it } from 'vitest'
 import { perSuite, perTest } from '@tcp-user-timeout/test-utils'
 import { connectProxy } from './helpers/connect-proxy.js'
@@ -53,7 +65,9 @@ describe('200 concurrent scopes, zero crossed, through', () => {
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(pool))))
     const again = await readBackServer(t, clientSockets)
     const pool2 = t.defer(new Pool(again.origin, { connections: 2 }), close)
-    await expectNoneCrossed(again, async (path) => (await request(again.origin + path, { dispatcher: pool2 })).body.text())
+    await expectNoneCrossed(again, async (path) =>
+      (await request(again.origin + path, { dispatcher: pool2 })).body.text(),
+    )
   })
 
   it('a BalancedPool of one upstream, one connection', async (ctx) => {
@@ -74,14 +88,20 @@ describe('200 concurrent scopes, zero crossed, through', () => {
     const t = perTest(ctx)
     const server = await readBackServer(t, clientSockets)
     const pool = t.defer(new Pool(server.origin, { connections: 1 }), close)
-    const composed = pool.compose(interceptors.retry(), interceptors.redirect({ maxRedirections: 1 }), interceptors.dns())
+    const composed = pool.compose(
+      interceptors.retry(),
+      interceptors.redirect({ maxRedirections: 1 }),
+      interceptors.dns(),
+    )
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(composed))))
   })
 
   it('a ProxyAgent through a CONNECT proxy, two connections', async (ctx) => {
     const t = perTest(ctx)
     const proxy = await connectProxy(t)
-    const server = await readBackServer(t, clientSockets, (req) => clientSockets.find(proxy.clientPortOf(req.socket.remotePort), proxy.port))
+    const server = await readBackServer(t, clientSockets, (req) =>
+      clientSockets.find(proxy.clientPortOf(req.socket.remotePort), proxy.port),
+    )
     const dispatcher = t.defer(new ProxyAgent({ uri: proxy.origin, connections: 2 }), close)
     await expectNoneCrossed(server, async (path) => text(await fetch(server.origin + path, via(dispatcher))))
   })
@@ -91,12 +111,17 @@ describe('200 concurrent scopes, zero crossed, through', () => {
 function rawDispatch(dispatcher: Dispatcher, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    dispatcher.dispatch({ path, method: 'GET' }, {
-      onConnect() {},
-      onHeaders: () => true,
-      onData: (chunk: Buffer) => (chunks.push(chunk), true),
-      onComplete: () => resolve(Buffer.concat(chunks).toString()),
-      onError: reject,
-    })
+    dispatcher.dispatch(
+      { path, method: 'GET' },
+      /* eslint-disable @typescript-eslint/no-deprecated -- the old handler shape, on purpose */
+      {
+        onConnect() {},
+        onHeaders: () => true,
+        onData: (chunk: Buffer) => (chunks.push(chunk), true),
+        onComplete: () => resolve(Buffer.concat(chunks).toString()),
+        onError: reject,
+      },
+      /* eslint-enable @typescript-eslint/no-deprecated */
+    )
   })
 }

@@ -16,7 +16,8 @@ import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
 import { grpc, startClient, startServer, TLS_OPTIONS, tlsChannel, tlsServer, unary, watchBinds } from './helpers.js'
 
 const echo: grpc.UntypedServiceImplementation = {
-  unary: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, call.request),
+  unary: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+    callback(null, call.request),
 }
 
 const callCredentials = () =>
@@ -32,14 +33,20 @@ const callCredentials = () =>
  * connection holds once the call's stream has closed (a pin, or, without
  * one, what the multiplexed rule leaves: 0), read back with getsockopt.
  */
-async function pinOf(t: Teardown, port: number, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions, expected: number): Promise<number | undefined> {
+async function pinOf(
+  t: Teardown,
+  port: number,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions,
+  expected: number,
+): Promise<number | undefined> {
   const binds = watchBinds(t)
   await withTimeout(9, () => unary(startClient(t, port, credentials, options), 'x'))
   const [socket, ...more] = binds.outbound(port)
   expect(more, 'one connection').toEqual([])
   // Event-driven: the stream's close may come after the call's callback.
-  await binds.until(socket!, expected).catch(() => {})
-  return getUserTimeout(socket!)
+  await binds.until(socket, expected).catch(() => {})
+  return getUserTimeout(socket)
 }
 
 describe('the credentials keep their kind', () => {
@@ -48,7 +55,11 @@ describe('the credentials keep their kind', () => {
 
   it('insecure, TLS, combined: still ChannelCredentials, secure or not as before; compose keeps the pin and still refuses insecure', () => {
     const combined = grpc.credentials.combineChannelCredentials(ssl, callCredentials())
-    for (const [inner, secure] of [[insecure, false], [ssl, true], [combined, true]] as const) {
+    for (const [inner, secure] of [
+      [insecure, false],
+      [ssl, true],
+      [combined, true],
+    ] as const) {
       const pinned = withUserTimeout(inner, { userTimeoutSeconds: 4 })
       expect(pinned).toBeInstanceOf(grpc.ChannelCredentials)
       expect(pinned._isSecure()).toBe(secure)
@@ -56,7 +67,10 @@ describe('the credentials keep their kind', () => {
     expect(() => withUserTimeout(insecure).compose(callCredentials())).toThrow('Cannot compose insecure credentials')
     const composed = withUserTimeout(ssl, { userTimeoutSeconds: 6 }).compose(callCredentials())
     expect(composed).toBeInstanceOf(grpc.ChannelCredentials)
-    expect(composed._equals(withUserTimeout(ssl, { userTimeoutSeconds: 6 })), 'composed with call credentials: not the same').toBe(false)
+    expect(
+      composed._equals(withUserTimeout(ssl, { userTimeoutSeconds: 6 })),
+      'composed with call credentials: not the same',
+    ).toBe(false)
     expect(composed.constructor, 'the same pinned class').toBe(withUserTimeout(ssl).constructor)
   })
 
@@ -69,7 +83,9 @@ describe('the credentials keep their kind', () => {
     expect(pinned._equals(withUserTimeout(insecure, { userTimeoutSeconds: 8 }))).toBe(false)
     expect(withUserTimeout(insecure)._equals(withUserTimeout(insecure))).toBe(true)
     // Wrapping again replaces the options: no second layer.
-    expect(withUserTimeout(pinned, { userTimeoutSeconds: 8 })._equals(withUserTimeout(insecure, { userTimeoutSeconds: 8 }))).toBe(true)
+    expect(
+      withUserTimeout(pinned, { userTimeoutSeconds: 8 })._equals(withUserTimeout(insecure, { userTimeoutSeconds: 8 })),
+    ).toBe(true)
   })
 })
 
@@ -80,7 +96,10 @@ describe('options are checked when withUserTimeout is called', () => {
     [null, /options must be an object such as \{ userTimeoutSeconds: 20 \}.*received null/],
     [20, /options must be an object .*received 20/],
     [{ seconds: 20 }, /unknown option "seconds"; the one option is userTimeoutSeconds/],
-    [{ userTimeoutSeconds: 0 }, /userTimeoutSeconds must be a finite number of seconds > 0 .*received 0\. 0 is not "off": to leave the connections unpinned, pass the credentials without withUserTimeout\(\)/],
+    [
+      { userTimeoutSeconds: 0 },
+      /userTimeoutSeconds must be a finite number of seconds > 0 .*received 0\. 0 is not "off": to leave the connections unpinned, pass the credentials without withUserTimeout\(\)/,
+    ],
     [{ userTimeoutSeconds: -1 }, /received -1; e\.g\. \{ userTimeoutSeconds: 20 \}/],
     [{ userTimeoutSeconds: '20' }, /received "20"/],
     [{ userTimeoutSeconds: Number.NaN }, /received NaN/],
@@ -97,10 +116,15 @@ describe('options are checked when withUserTimeout is called', () => {
     expect(thrown).toMatchObject({ code: 'TUT_ERR_INVALID_OPTION', message: expect.stringMatching(message) })
   })
 
-  it.each([undefined, {}, 'insecure', new net.Socket()])('credentials %s → InvalidArgumentError naming what it takes', (credentials) => {
-    expect(() => withUserTimeout(credentials as never)).toThrow(InvalidArgumentError)
-    expect(() => withUserTimeout(credentials as never)).toThrow(/takes @grpc\/grpc-js channel credentials, such as grpc\.credentials\.createInsecure\(\)/)
-  })
+  it.each([undefined, {}, 'insecure', new net.Socket()])(
+    'credentials %s → InvalidArgumentError naming what it takes',
+    (credentials) => {
+      expect(() => withUserTimeout(credentials as never)).toThrow(InvalidArgumentError)
+      expect(() => withUserTimeout(credentials as never)).toThrow(
+        /takes @grpc\/grpc-js channel credentials, such as grpc\.credentials\.createInsecure\(\)/,
+      )
+    },
+  )
 
   it('credentials of a grpc-js older than 1.13 → InvalidArgumentError saying to upgrade', () => {
     const old = { _isSecure: () => false, _equals: () => false, compose: () => old, _getConnectionOptions: () => null }
@@ -108,13 +132,13 @@ describe('options are checked when withUserTimeout is called', () => {
   })
 })
 
-describe('every connection is pinned as A18 says (read back on the channel\'s socket)', { concurrent: true }, () => {
+describe("every connection is pinned as A18 says (read back on the channel's socket)", { concurrent: true }, () => {
   const KEEPALIVE = { 'grpc.keepalive_time_ms': 10_000 }
   const OFF = 2_147_483_647
 
   it.for([
-    ['no keepalive, no option: no pin (the scope\'s stream has ended: 0)', {}, undefined, 0],
-    ['grpc.keepalive_time_ms → grpc.keepalive_timeout_ms\'s default, 20000', KEEPALIVE, undefined, 20_000],
+    ["no keepalive, no option: no pin (the scope's stream has ended: 0)", {}, undefined, 0],
+    ["grpc.keepalive_time_ms → grpc.keepalive_timeout_ms's default, 20000", KEEPALIVE, undefined, 20_000],
     ['+ grpc.keepalive_timeout_ms 5000 → 5000', { ...KEEPALIVE, 'grpc.keepalive_timeout_ms': 5000 }, undefined, 5000],
     ['grpc.keepalive_timeout_ms alone: keepalive is off, no pin', { 'grpc.keepalive_timeout_ms': 5000 }, undefined, 0],
     [`grpc.keepalive_time_ms ${OFF} (grpc-js's "off"): no pin`, { 'grpc.keepalive_time_ms': OFF }, undefined, 0],
@@ -123,17 +147,30 @@ describe('every connection is pinned as A18 says (read back on the channel\'s so
   ] as const)('insecure, %s', async ([, options, userTimeoutSeconds, expected], ctx) => {
     const t = perTest(ctx)
     const { port } = await startServer(t, echo)
-    const credentials = withUserTimeout(grpc.credentials.createInsecure(), userTimeoutSeconds === undefined ? undefined : { userTimeoutSeconds })
+    const credentials = withUserTimeout(
+      grpc.credentials.createInsecure(),
+      userTimeoutSeconds === undefined ? undefined : { userTimeoutSeconds },
+    )
     expect(await pinOf(t, port, credentials, options, expected)).toBe(expected)
   })
 
   it('TLS: the raw socket under TLS is pinned (20000 with keepalive; 4000 combined with call credentials; 6000 composed after)', async (ctx) => {
     const t = perTest(ctx)
     const { port } = await startServer(t, echo, { credentials: tlsServer() })
-    expect(await pinOf(t, port, withUserTimeout(tlsChannel()), { ...TLS_OPTIONS, 'grpc.keepalive_time_ms': 10_000 }, 20_000)).toBe(20_000)
+    expect(
+      await pinOf(t, port, withUserTimeout(tlsChannel()), { ...TLS_OPTIONS, 'grpc.keepalive_time_ms': 10_000 }, 20_000),
+    ).toBe(20_000)
     const combined = grpc.credentials.combineChannelCredentials(tlsChannel(), callCredentials())
     expect(await pinOf(t, port, withUserTimeout(combined, { userTimeoutSeconds: 4 }), TLS_OPTIONS, 4000)).toBe(4000)
-    expect(await pinOf(t, port, withUserTimeout(tlsChannel(), { userTimeoutSeconds: 6 }).compose(callCredentials()), TLS_OPTIONS, 6000)).toBe(6000)
+    expect(
+      await pinOf(
+        t,
+        port,
+        withUserTimeout(tlsChannel(), { userTimeoutSeconds: 6 }).compose(callCredentials()),
+        TLS_OPTIONS,
+        6000,
+      ),
+    ).toBe(6000)
   })
 
   it('a pin wins over the scope a call runs in, while the call is in flight and after', async (ctx) => {
@@ -143,7 +180,7 @@ describe('every connection is pinned as A18 says (read back on the channel\'s so
     let portOf = 0
     const { port } = await startServer(t, {
       unary: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-        inFlight = getUserTimeout(binds.outbound(portOf)[0]!)
+        inFlight = getUserTimeout(binds.outbound(portOf)[0])
         callback(null, 'ok')
       },
     })
@@ -151,7 +188,7 @@ describe('every connection is pinned as A18 says (read back on the channel\'s so
     const client = startClient(t, port, withUserTimeout(grpc.credentials.createInsecure(), { userTimeoutSeconds: 4 }))
     await withTimeout(30, () => unary(client, 'x'))
     expect(inFlight).toBe(4000)
-    expect(getUserTimeout(binds.outbound(port)[0]!)).toBe(4000)
+    expect(getUserTimeout(binds.outbound(port)[0])).toBe(4000)
   })
 
   it('the global subchannel pool gives a pinned and an unpinned channel to one server a connection each', async (ctx) => {
@@ -160,7 +197,9 @@ describe('every connection is pinned as A18 says (read back on the channel\'s so
     const binds = watchBinds(t)
     const shared = { 'grpc.use_local_subchannel_pool': 0, 'grpc.keepalive_time_ms': 10_000 }
     await withTimeout(9, () => unary(startClient(t, port, grpc.credentials.createInsecure(), shared), 'x'))
-    await withTimeout(9, () => unary(startClient(t, port, withUserTimeout(grpc.credentials.createInsecure()), shared), 'x'))
+    await withTimeout(9, () =>
+      unary(startClient(t, port, withUserTimeout(grpc.credentials.createInsecure()), shared), 'x'),
+    )
     const sockets = binds.outbound(port)
     expect(sockets).toHaveLength(2)
     expect(sockets.map((s) => getUserTimeout(s))).toEqual([0, 20_000])
@@ -173,21 +212,27 @@ describe('reconnections and proxies', () => {
     const binds = watchBinds(t)
     const first = await startServer(t, echo)
     const port = first.port
-    const client = startClient(t, port, withUserTimeout(grpc.credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000, 'grpc.initial_reconnect_backoff_ms': 100 })
+    const client = startClient(t, port, withUserTimeout(grpc.credentials.createInsecure()), {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.initial_reconnect_backoff_ms': 100,
+    })
     await unary(client, 'one')
     const [before] = binds.outbound(port)
-    expect(getUserTimeout(before!)).toBe(20_000)
+    expect(getUserTimeout(before)).toBe(20_000)
 
     first.server.forceShutdown()
     // Once the channel has seen its connection go: a call made before would be sent on it.
-    if (!before!.destroyed) await once(before!, 'close')
+    if (!before.destroyed) await once(before, 'close')
     await startServer(t, echo, { port })
     await unary(client, 'two', { waitForReady: true, deadline: Date.now() + 10_000 })
     const sockets = binds.outbound(port)
     expect(sockets, 'a second connection').toHaveLength(2)
-    expect(sockets[0]!.destroyed, 'the first one closed with the server').toBe(true)
-    expect(getUserTimeout(sockets[1]!)).toBe(20_000)
-    expect(binds.messages.filter((m) => m.direction === 'outbound').map((m) => m.ms), 'pinned once each, nothing else').toEqual([20_000, 20_000])
+    expect(sockets[0].destroyed, 'the first one closed with the server').toBe(true)
+    expect(getUserTimeout(sockets[1])).toBe(20_000)
+    expect(
+      binds.messages.filter((m) => m.direction === 'outbound').map((m) => m.ms),
+      'pinned once each, nothing else',
+    ).toEqual([20_000, 20_000])
   })
 
   it('a connection through an HTTP CONNECT proxy (grpc_proxy) is pinned: the socket to the proxy, insecure and TLS', async (ctx) => {
@@ -201,8 +246,18 @@ describe('reconnections and proxies', () => {
     t.add(() => Object.assign(process.env, saved))
     for (const key of ['no_grpc_proxy', 'no_proxy', 'NO_PROXY']) delete process.env[key]
     process.env.grpc_proxy = `http://127.0.0.1:${proxy.port}`
-    await unary(startClient(t, insecureServer.port, withUserTimeout(grpc.credentials.createInsecure(), { userTimeoutSeconds: 5 })), 'x')
-    await unary(startClient(t, tlsServerPort, withUserTimeout(tlsChannel(), { userTimeoutSeconds: 7 }), TLS_OPTIONS), 'x')
+    await unary(
+      startClient(
+        t,
+        insecureServer.port,
+        withUserTimeout(grpc.credentials.createInsecure(), { userTimeoutSeconds: 5 }),
+      ),
+      'x',
+    )
+    await unary(
+      startClient(t, tlsServerPort, withUserTimeout(tlsChannel(), { userTimeoutSeconds: 7 }), TLS_OPTIONS),
+      'x',
+    )
     delete process.env.grpc_proxy
     Object.assign(process.env, saved)
     expect(proxy.tunnels).toEqual([`127.0.0.1:${insecureServer.port}`, `127.0.0.1:${tlsServerPort}`])

@@ -18,7 +18,8 @@ import { ca, tlsOptions } from '../helpers/tls.js'
 export { grpc }
 export { bidi, clientStream, serverStream, TestService, unary } from '@tcp-user-timeout/test-utils/apps/grpc'
 
-export const tlsServer = () => grpc.ServerCredentials.createSsl(null, [{ private_key: tlsOptions.key, cert_chain: tlsOptions.cert }])
+export const tlsServer = () =>
+  grpc.ServerCredentials.createSsl(null, [{ private_key: tlsOptions.key, cert_chain: tlsOptions.cert }])
 export const tlsChannel = () => grpc.credentials.createSsl(ca)
 /** The fixtures' certificate names localhost; the channels dial 127.0.0.1. */
 export const TLS_OPTIONS: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': 'localhost' }
@@ -30,7 +31,9 @@ export async function startServer(t: Teardown, implementation: object, options: 
   return t.defer(await start({ ...options, implementation }), (app) => app.close())
 }
 
-/** A client of TestService at 127.0.0.1:`port`, closed with `t`. A channel of its own unless `options` say otherwise. */
+/**
+ * A client of TestService at 127.0.0.1:`port`, closed with `t`. A channel of its own unless `options` say otherwise.
+ */
 export function startClient(t: Teardown, port: number, credentials: grpc.ChannelCredentials, options: Options = {}) {
   return t.defer(connect(`127.0.0.1:${port}`, credentials, options), (c) => c.close())
 }
@@ -68,7 +71,11 @@ export function watchBinds(t: Teardown) {
         }
         const timer = setTimeout(() => {
           done()
-          reject(new Error(`the socket was not bound to ${ms} ms within ${timeoutMs} ms (it holds ${getUserTimeout(socket)})`))
+          reject(
+            new Error(
+              `the socket was not bound to ${ms} ms within ${timeoutMs} ms (it holds ${getUserTimeout(socket)})`,
+            ),
+          )
         }, timeoutMs)
         const done = () => {
           clearTimeout(timer)
@@ -89,7 +96,9 @@ export function latch(label: string) {
     open,
     wait(ms = 5000): Promise<void> {
       let timer: NodeJS.Timeout | undefined
-      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: not within ${ms} ms`)), ms)))
+      const late = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: not within ${ms} ms`)), ms)),
+      )
       return Promise.race([opened, late]).finally(() => clearTimeout(timer))
     },
   }

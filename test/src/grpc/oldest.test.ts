@@ -17,17 +17,20 @@ const grpc = createRequire(import.meta.url)('grpc-js-oldest') as typeof import('
 const version = (createRequire(import.meta.url)('grpc-js-oldest/package.json') as { version: string }).version
 
 describe(`@grpc/grpc-js ${version}, a second copy`, () => {
-  it('pinned (A18), queued calls in their own scopes, every call kind ends its scope, hardened with A18\'s default', async (ctx) => {
+  it("pinned (A18), queued calls in their own scopes, every call kind ends its scope, hardened with A18's default", async (ctx) => {
     const { expect } = ctx
     expect(version).toBe('1.13.0')
     const t = perTest(ctx)
     const binds = watchBinds(t)
     const ended: string[] = []
-    const allEnded = latch('every call\'s \'cancelled\'')
+    const allEnded = latch("every call's 'cancelled'")
     const arrived = new Set<string>()
     const all = latch('three unary calls at the server')
     const release = latch('release')
-    const server = t.defer(new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 3000 }), (s) => s.forceShutdown())
+    const server = t.defer(
+      new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 3000 }),
+      (s) => s.forceShutdown(),
+    )
     t.add(hardenServer(server))
     const end = (kind: string, call: { once(event: 'cancelled', f: () => void): unknown }) =>
       call.once('cancelled', () => {
@@ -37,7 +40,10 @@ describe(`@grpc/grpc-js ${version}, a second copy`, () => {
       TestService,
       tcpUserTimeout(
         {
-          unary: (call: import('@grpc/grpc-js').ServerUnaryCall<string, unknown>, callback: import('@grpc/grpc-js').sendUnaryData<unknown>) => {
+          unary: (
+            call: import('@grpc/grpc-js').ServerUnaryCall<string, unknown>,
+            callback: import('@grpc/grpc-js').sendUnaryData<unknown>,
+          ) => {
             end('unary', call)
             arrived.add(call.request)
             if (arrived.size === 3) all.open()
@@ -48,7 +54,10 @@ describe(`@grpc/grpc-js ${version}, a second copy`, () => {
             call.write(currentTimeout())
             call.end()
           },
-          clientStream: (call: import('@grpc/grpc-js').ServerReadableStream<unknown, unknown>, callback: import('@grpc/grpc-js').sendUnaryData<unknown>) => {
+          clientStream: (
+            call: import('@grpc/grpc-js').ServerReadableStream<unknown, unknown>,
+            callback: import('@grpc/grpc-js').sendUnaryData<unknown>,
+          ) => {
             end('client-streaming', call)
             call.on('data', () => {}).on('end', () => callback(null, currentTimeout()))
           },
@@ -60,9 +69,14 @@ describe(`@grpc/grpc-js ${version}, a second copy`, () => {
         { seconds: 25 },
       ),
     )
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    )
     const client = t.defer(
-      new grpc.Client(`127.0.0.1:${port}`, withUserTimeout(grpc.credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000, 'grpc.use_local_subchannel_pool': 1 }),
+      new grpc.Client(`127.0.0.1:${port}`, withUserTimeout(grpc.credentials.createInsecure()), {
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.use_local_subchannel_pool': 1,
+      }),
       (c) => c.close(),
     )
 
@@ -70,23 +84,39 @@ describe(`@grpc/grpc-js ${version}, a second copy`, () => {
     const seen: Record<string, number | undefined> = {}
     const m = TestService.Unary
     const call = (name: string) =>
-      new Promise<void>((resolve, reject) => client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, name, (e) => ((seen[name] = currentTimeout()), e ? reject(e) : resolve())))
+      new Promise<void>((resolve, reject) =>
+        client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, name, (e) => {
+          seen[name] = currentTimeout()
+          if (e) reject(e)
+          else resolve()
+        }),
+      )
     const calls = [withTimeout(3, () => call('A')), withTimeout(7, () => call('B')), call('C')]
     await all.wait(10_000)
     release.open()
     await Promise.all(calls)
     expect(seen).toEqual({ A: 3000, B: 7000, C: undefined })
 
-    const stream = <T>(c: import('@grpc/grpc-js').ClientReadableStream<unknown> | import('@grpc/grpc-js').ClientDuplexStream<unknown, unknown>) =>
+    const stream = <T>(
+      c:
+        | import('@grpc/grpc-js').ClientReadableStream<unknown>
+        | import('@grpc/grpc-js').ClientDuplexStream<unknown, unknown>,
+    ) =>
       new Promise<T[]>((resolve, reject) => {
         const got: T[] = []
-        c.on('data', (d: T) => got.push(d)).on('error', reject).on('status', () => resolve(got))
+        c.on('data', (d: T) => got.push(d))
+          .on('error', reject)
+          .on('status', () => resolve(got))
       })
     const s = TestService.ServerStream
-    expect(await stream(client.makeServerStreamRequest(s.path, s.requestSerialize, s.responseDeserialize, {}))).toEqual([25_000])
+    expect(await stream(client.makeServerStreamRequest(s.path, s.requestSerialize, s.responseDeserialize, {}))).toEqual(
+      [25_000],
+    )
     const cs = TestService.ClientStream
     const clientStreamed = await new Promise((resolve, reject) => {
-      const w = client.makeClientStreamRequest(cs.path, cs.requestSerialize, cs.responseDeserialize, (e, v) => (e ? reject(e) : resolve(v)))
+      const w = client.makeClientStreamRequest(cs.path, cs.requestSerialize, cs.responseDeserialize, (e, v) =>
+        e ? reject(e) : resolve(v),
+      )
       w.write(1)
       w.end()
     })

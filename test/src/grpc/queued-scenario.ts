@@ -26,7 +26,11 @@ export interface Queued {
   finishRest(ms: number): Promise<void>
 }
 
-export async function queuedCalls(t: Teardown, target: (port: number) => string, bindHost = '127.0.0.1'): Promise<Queued> {
+export async function queuedCalls(
+  t: Teardown,
+  target: (port: number) => string,
+  bindHost = '127.0.0.1',
+): Promise<Queued> {
   const binds = watchBinds(t)
   const release = { A: latch('release A'), B: latch('release B'), C: latch('release C') }
   const arrived = new Set<string>()
@@ -39,7 +43,10 @@ export async function queuedCalls(t: Teardown, target: (port: number) => string,
     },
   }
   const { port } = await startServer(t, implementation, { host: bindHost })
-  const client = t.defer(new grpc.Client(target(port), grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }), (c) => c.close())
+  const client = t.defer(
+    new grpc.Client(target(port), grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+    (c) => c.close(),
+  )
   const callbackScope = {} as Record<Name, number | undefined>
   // Read in grpc-js's own callback: a promise's reaction runs where `.then` was called.
   const m = TestService.Unary

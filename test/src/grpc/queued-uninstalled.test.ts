@@ -18,7 +18,7 @@ describe('without the grpc-js patch (uninstall(), then install())', () => {
     uninstall()
     expect(install()).toBe(true)
     const q = await queuedCalls(perTest(ctx), (port) => `127.0.0.1:${port}`)
-    expect(q.heldWithAll, 'B\'s stream claimed A\'s 3 s').toBe(3000)
+    expect(q.heldWithAll, "B's stream claimed A's 3 s").toBe(3000)
     await q.finishA()
     await q.finishRest(0)
     expect(q.callbackScope).toEqual({ A: 3000, B: 3000, C: 3000 })

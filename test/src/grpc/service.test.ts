@@ -8,7 +8,14 @@
 import dc from 'node:diagnostics_channel'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { CHANNEL_ERROR, currentTimeout, getUserTimeout, InvalidArgumentError, InvalidOptionError, type ErrorMessage } from '@tcp-user-timeout/core'
+import {
+  CHANNEL_ERROR,
+  currentTimeout,
+  getUserTimeout,
+  InvalidArgumentError,
+  InvalidOptionError,
+  type ErrorMessage,
+} from '@tcp-user-timeout/core'
 import { tcpUserTimeout, type GrpcTcpUserTimeoutOptions } from '@tcp-user-timeout/grpc-js'
 import { startTcpSink } from '@tcp-user-timeout/test-utils'
 import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
@@ -31,7 +38,11 @@ async function upstreams(t: Teardown) {
   return { open, opened }
 }
 
-async function serve(t: Teardown, options: GrpcTcpUserTimeoutOptions, implementation: grpc.UntypedServiceImplementation) {
+async function serve(
+  t: Teardown,
+  options: GrpcTcpUserTimeoutOptions,
+  implementation: grpc.UntypedServiceImplementation,
+) {
   const { port } = await startServer(t, tcpUserTimeout(implementation, options))
   return startClient(t, port, grpc.credentials.createInsecure())
 }
@@ -46,7 +57,11 @@ describe('the budget of a call', { concurrent: true }, () => {
     const onError = (m: unknown) => errors.push(m as ErrorMessage)
     dc.subscribe(CHANNEL_ERROR, onError)
     t.add(() => dc.unsubscribe(CHANNEL_ERROR, onError))
-    const answers = new Map<string, unknown>([['fast', 5], ['off', false], ['bad', 'x']])
+    const answers = new Map<string, unknown>([
+      ['fast', 5],
+      ['off', false],
+      ['bad', 'x'],
+    ])
     const client = await serve(
       t,
       {
@@ -63,36 +78,42 @@ describe('the budget of a call', { concurrent: true }, () => {
     expect(await unary(client, 'default')).toEqual({ scope: 25_000 })
     expect(await unary(client, 'bad')).toEqual({ scope: 25_000 })
     expect(await unary(client, 'bad')).toEqual({ scope: 25_000 })
-    expect(errors.map((e) => e.error.message)).toEqual([expect.stringMatching(/tcpUserTimeout\(\): the seconds callback returned "x"/)])
+    expect(errors.map((e) => e.error.message)).toEqual([
+      expect.stringMatching(/tcpUserTimeout\(\): the seconds callback returned "x"/),
+    ])
   })
 })
 
 describe('the scope ends when the call ends: a socket the handler opened goes back to 0', { concurrent: true }, () => {
-  it('unary, server-streaming, client-streaming and bidi; the call\'s own events run in the scope', async (ctx) => {
+  it("unary, server-streaming, client-streaming and bidi; the call's own events run in the scope", async (ctx) => {
     const { expect } = ctx
     const t = perTest(ctx)
     const binds = watchBinds(t)
     const up = await upstreams(t)
-    const client = await serve(t, { seconds: 25 }, {
-      unary: async (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, [await up.open()]),
-      serverStream: async (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        call.write([scope()])
-        call.write([await up.open()])
-        call.end()
-      },
-      clientStream: (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const seen: unknown[] = []
-        call.on('data', () => seen.push(scope()))
-        call.on('end', async () => callback(null, [...seen, scope(), await up.open()]))
-      },
-      bidi: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        call.on('data', () => call.write(scope()))
-        call.on('end', async () => {
-          call.write(await up.open())
+    const client = await serve(
+      t,
+      { seconds: 25 },
+      {
+        unary: async (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, [await up.open()]),
+        serverStream: async (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          call.write([scope()])
+          call.write([await up.open()])
           call.end()
-        })
+        },
+        clientStream: (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const seen: unknown[] = []
+          call.on('data', () => seen.push(scope()))
+          call.on('end', async () => callback(null, [...seen, scope(), await up.open()]))
+        },
+        bidi: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+          call.on('data', () => call.write(scope()))
+          call.on('end', async () => {
+            call.write(await up.open())
+            call.end()
+          })
+        },
       },
-    })
+    )
     expect(await unary(client, {})).toEqual([25_000])
     expect(await serverStream(client, {})).toEqual([[25_000], [25_000]])
     expect(await clientStream(client, [1, 2])).toEqual([25_000, 25_000, 25_000, 25_000])
@@ -108,15 +129,21 @@ describe('the scope ends when the call ends: a socket the handler opened goes ba
     const binds = watchBinds(t)
     const up = await upstreams(t)
     let held!: number | undefined
-    const client = await serve(t, { seconds: 25 }, {
-      unary: async () => {
-        held = await up.open()
+    const client = await serve(
+      t,
+      { seconds: 25 },
+      {
+        unary: async () => {
+          held = await up.open()
+        },
       },
+    )
+    await expect(unary(client, {}, { deadline: Date.now() + 1200 })).rejects.toMatchObject({
+      code: grpc.status.DEADLINE_EXCEEDED,
     })
-    await expect(unary(client, {}, { deadline: Date.now() + 1200 })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED })
     expect(held).toBeGreaterThanOrEqual(1000)
     expect(held).toBeLessThanOrEqual(1200)
-    await binds.until(up.opened[0]!, 0)
+    await binds.until(up.opened[0], 0)
   })
 })
 
@@ -140,18 +167,25 @@ describe('the implementation', { concurrent: true }, () => {
     expect(scoped.unary.name).toBe('unary')
     expect(scoped.unary.length).toBe(2)
     expect(scoped.constructor).toBe(Handlers)
-    const { port } = await startServer(t, scoped as unknown as grpc.UntypedServiceImplementation)
-    expect(await unary(startClient(t, port, grpc.credentials.createInsecure()), {})).toEqual({ label: 'scope 25000', version: 3 })
+    const { port } = await startServer(t, scoped)
+    expect(await unary(startClient(t, port, grpc.credentials.createInsecure()), {})).toEqual({
+      label: 'scope 25000',
+      version: 3,
+    })
   })
 
   it('a handler that throws: the client gets UNKNOWN, as without the wrapper', async (ctx) => {
     const { expect } = ctx
     const t = perTest(ctx)
-    const client = await serve(t, { seconds: 25 }, {
-      unary: () => {
-        throw new Error('boom')
+    const client = await serve(
+      t,
+      { seconds: 25 },
+      {
+        unary: () => {
+          throw new Error('boom')
+        },
       },
-    })
+    )
     await expect(unary(client, {})).rejects.toMatchObject({ code: grpc.status.UNKNOWN })
   })
 })

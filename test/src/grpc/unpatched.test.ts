@@ -31,7 +31,14 @@ describe.concurrent('grpc-js that cannot be patched', () => {
     const r = await run('absent')
     expect(r.atImport).toBe(0)
     expect(r.afterService).toBe(1)
-    expect(r.warnings).toEqual([{ code: 'TUT_WARN_GRPC_UNPATCHED', message: expect.stringMatching(/could not patch @grpc\/grpc-js: @grpc\/grpc-js could not be loaded \(Cannot find module/) }])
+    expect(r.warnings).toEqual([
+      {
+        code: 'TUT_WARN_GRPC_UNPATCHED',
+        message: expect.stringMatching(
+          /could not patch @grpc\/grpc-js: @grpc\/grpc-js could not be loaded \(Cannot find module/,
+        ),
+      },
+    ])
   })
 
   it('other internals: the import is silent; one warning naming what is missing, however often the package is used', async () => {
@@ -39,6 +46,11 @@ describe.concurrent('grpc-js that cannot be patched', () => {
     expect(r.atImport).toBe(0)
     expect(r.afterService).toBe(1)
     expect(r.afterCredentials).toBe(1)
-    expect(r.warnings[0]).toEqual({ code: 'TUT_WARN_GRPC_UNPATCHED', message: expect.stringMatching(/has no InternalChannel\.prototype\.createResolvingCall\. .*Use @grpc\/grpc-js \^1\.13/) })
+    expect(r.warnings[0]).toEqual({
+      code: 'TUT_WARN_GRPC_UNPATCHED',
+      message: expect.stringMatching(
+        /has no InternalChannel\.prototype\.createResolvingCall\. .*Use @grpc\/grpc-js \^1\.13/,
+      ),
+    })
   })
 })

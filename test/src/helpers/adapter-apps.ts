@@ -118,7 +118,10 @@ export class ReportLog {
         if (found) finish(() => resolve(found))
       }
       const timer = setTimeout(
-        () => finish(() => reject(new Error(`no "${event}" report within ${ms} ms; reports: ${JSON.stringify(this.reports)}`))),
+        () =>
+          finish(() =>
+            reject(new Error(`no "${event}" report within ${ms} ms; reports: ${JSON.stringify(this.reports)}`)),
+          ),
         ms,
       )
       const finish = (settle: () => void) => {

@@ -28,7 +28,12 @@ export function runNode(args: string[], options: RunOptions): Promise<ChildRun> 
 /** Runs a command in its own process group; past `timeoutMs` the whole group is SIGKILLed. */
 export function runCommand(command: string, args: string[], options: RunOptions): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
     let stdout = ''
     let stderr = ''
     let timedOut = false
@@ -75,7 +80,9 @@ export interface NodeProcess {
   /** Every line it printed, in order; stderr's prefixed `stderr: `. */
   readonly lines: string[]
   readonly exited: Promise<Exit>
-  /** The first stdout line matching `pattern`, printed or to come; rejects after `ms`, or when the process exits first. */
+  /**
+   * The first stdout line matching `pattern`, printed or to come; rejects after `ms`, or when the process exits first.
+   */
   line(pattern: RegExp, ms: number): Promise<RegExpExecArray>
   /** Its exit within `ms`; past that, SIGKILL and a rejection. */
   exit(ms: number): Promise<Exit>
@@ -96,8 +103,16 @@ const STOP_MS = 10_000
  * line; with `t` it is stopped (SIGTERM, SIGKILL if it lingers) unless it
  * has exited.
  */
-export function startNode(t: Teardown, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; label?: string }): NodeProcess {
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startNode(
+  t: Teardown,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; label?: string },
+): NodeProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   live.add(child)
   const lines: string[] = []
   const stdout: string[] = []
@@ -115,12 +130,12 @@ export function startNode(t: Teardown, args: string[], options: { cwd: string; e
     spawnError = error
     for (const w of waiters) w()
   })
-  createInterface({ input: child.stdout! }).on('line', (l) => {
+  createInterface({ input: child.stdout }).on('line', (l) => {
     lines.push(l)
     stdout.push(l)
     for (const w of waiters) w()
   })
-  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`))
+  createInterface({ input: child.stderr }).on('line', (l) => lines.push(`stderr: ${l}`))
   const what = options.label ?? `node ${args.join(' ')}`
   const running = () => child.exitCode === null && child.signalCode === null
 
@@ -133,12 +148,34 @@ export function startNode(t: Teardown, args: string[], options: { cwd: string; e
         const check = () => {
           for (const l of stdout) {
             const m = pattern.exec(l)
-            if (m !== null) return finish(() => resolve(m))
+            if (m !== null) {
+              finish(() => resolve(m))
+              return
+            }
           }
-          if (spawnError !== undefined) return finish(() => reject(new Error(`${what}: could not start: ${spawnError!.message}`)))
-          if (exit !== undefined) return finish(() => reject(new Error(`${what} exited (code ${exit!.code}, signal ${exit!.signal}) before printing ${pattern}\n${lines.join('\n')}`)))
+          if (spawnError !== undefined) {
+            finish(() => reject(new Error(`${what}: could not start: ${spawnError!.message}`)))
+            return
+          }
+          if (exit !== undefined) {
+            finish(() =>
+              reject(
+                new Error(
+                  `${what} exited (code ${exit!.code}, signal ${exit!.signal}) ` +
+                    `before printing ${pattern}\n${lines.join('\n')}`,
+                ),
+              ),
+            )
+            return
+          }
         }
-        const timer = setTimeout(() => finish(() => reject(new Error(`${what}: no line matching ${pattern} within ${ms} ms\n${lines.join('\n')}`))), ms)
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`${what}: no line matching ${pattern} within ${ms} ms\n${lines.join('\n')}`)),
+            ),
+          ms,
+        )
         const finish = (settle: () => void) => {
           clearTimeout(timer)
           waiters.delete(check)

@@ -6,7 +6,12 @@ export interface ExampleRequest {
 }
 
 /** One real HTTP request to an example app at `origin`, bounded by `timeoutMs`; its status and JSON body. */
-export async function requestExample<Body>(origin: string, path: string, init: ExampleRequest, timeoutMs: number): Promise<{ status: number; body: Body }> {
+export async function requestExample<Body>(
+  origin: string,
+  path: string,
+  init: ExampleRequest,
+  timeoutMs: number,
+): Promise<{ status: number; body: Body }> {
   const headers: Record<string, string> = {}
   if (init.header !== undefined) headers['x-request-timeout-s'] = init.header
   if (init.json !== undefined) headers['content-type'] = 'application/json'

@@ -4,14 +4,25 @@
  * namespaces are torn down with the test that started them.
  */
 import { beforeAll } from 'vitest'
-import { canUseNetns, spawnInExistingNetns, spawnInNetns, type ChildEvent, type NetnsChild, type NetnsSupport } from '@tcp-user-timeout/test-utils/netns'
+import {
+  canUseNetns,
+  spawnInExistingNetns,
+  spawnInNetns,
+  type ChildEvent,
+  type NetnsChild,
+  type NetnsSupport,
+} from '@tcp-user-timeout/test-utils/netns'
 import type { Teardown } from '@tcp-user-timeout/test-utils/teardown'
 
 /**
  * Skips where namespaces are unusable (not root), with the reason printed;
  * in CI (env CI set) nothing skips: a missing capability fails.
  */
-export function netnsGate(label: string, what: string, support: NetnsSupport = canUseNetns()): { skip: boolean; requireInSuite(): void } {
+export function netnsGate(
+  label: string,
+  what: string,
+  support: NetnsSupport = canUseNetns(),
+): { skip: boolean; requireInSuite(): void } {
   const skip = !support.ok && !process.env.CI
   if (skip) console.log(`[${label}] skipping ${what}: ${support.reason}`)
   return {
@@ -31,7 +42,12 @@ export async function childInNetns(t: Teardown, script: string, args: string[]):
 }
 
 /** `node script ...args` in a namespace made here that several children share; killed with `t`. */
-export async function childInExistingNetns(t: Teardown, ns: string, script: string, args: string[]): Promise<NetnsChild> {
+export async function childInExistingNetns(
+  t: Teardown,
+  ns: string,
+  script: string,
+  args: string[],
+): Promise<NetnsChild> {
   return t.defer(await spawnInExistingNetns(ns, script, args), (c) => c.close())
 }
 

@@ -32,7 +32,7 @@ export function expectNoBinding(label: string, run: ChildRun): NoBindingResult {
   expect(r.warnedAtImport).toBe(0)
   expect(r.warnings).toHaveLength(1)
   expect(r.warnings[0]).toMatchObject({ name: 'TcpUserTimeoutWarning', code: 'TUT_WARN_NATIVE_UNAVAILABLE' })
-  expect(r.warnings[0]!.message).toContain(r.support.reason)
+  expect(r.warnings[0].message).toContain(r.support.reason)
   expect(run.stderr.match(/TUT_WARN_NATIVE_UNAVAILABLE/g), run.stderr).toHaveLength(1)
   expect(r.uses).toEqual({
     scope: 7000,

@@ -17,8 +17,19 @@ export const MARIADB: Service = { name: 'MariaDB', host: '127.0.0.1', port: Numb
 export const REDIS: Service = { name: 'Redis', host: '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379) }
 
 /** Connection settings the machines provide (trust auth / empty root password, database `test`). */
-export const postgresConfig = { host: POSTGRES.host, port: POSTGRES.port, user: process.env.PGUSER ?? 'postgres', database: process.env.PGDATABASE ?? 'test' }
-export const mariadbConfig = { host: MARIADB.host, port: MARIADB.port, user: process.env.MYSQL_USER ?? 'root', password: process.env.MYSQL_PASSWORD ?? '', database: process.env.MYSQL_DATABASE ?? 'test' }
+export const postgresConfig = {
+  host: POSTGRES.host,
+  port: POSTGRES.port,
+  user: process.env.PGUSER ?? 'postgres',
+  database: process.env.PGDATABASE ?? 'test',
+}
+export const mariadbConfig = {
+  host: MARIADB.host,
+  port: MARIADB.port,
+  user: process.env.MYSQL_USER ?? 'root',
+  password: process.env.MYSQL_PASSWORD ?? '',
+  database: process.env.MYSQL_DATABASE ?? 'test',
+}
 export const redisConfig = { host: REDIS.host, port: REDIS.port }
 
 const PROBE_TIMEOUT_MS = 2000

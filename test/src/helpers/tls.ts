@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import http from 'node:http'
+import type http from 'node:http'
 import https from 'node:https'
 import tls from 'node:tls'
 import { listen, type Served, type Teardown } from '@tcp-user-timeout/test-utils'

@@ -57,7 +57,25 @@ const PREFIX = 30
 /** The commands that build the pair between namespaces `a` and `b` (both exist, `lo` up). */
 function pairCommands(a: string, b: string): string[][] {
   return [
-    ['ip', '-n', a, 'link', 'add', A.dev, 'address', A.mac, 'type', 'veth', 'peer', 'name', B.dev, 'address', B.mac, 'netns', b],
+    [
+      'ip',
+      '-n',
+      a,
+      'link',
+      'add',
+      A.dev,
+      'address',
+      A.mac,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      B.dev,
+      'address',
+      B.mac,
+      'netns',
+      b,
+    ],
     ['ip', '-n', a, 'addr', 'add', `${A.address}/${PREFIX}`, 'dev', A.dev],
     ['ip', '-n', b, 'addr', 'add', `${B.address}/${PREFIX}`, 'dev', B.dev],
     ['ip', '-n', a, 'neigh', 'replace', B.address, 'lladdr', B.mac, 'dev', A.dev, 'nud', 'permanent'],
@@ -70,7 +88,7 @@ function pairCommands(a: string, b: string): string[][] {
 }
 
 async function run([cmd, ...args]: string[]): Promise<void> {
-  await execFileAsync(cmd!, args, { timeout: CMD_TIMEOUT_MS })
+  await execFileAsync(cmd, args, { timeout: CMD_TIMEOUT_MS })
 }
 
 /** Makes two namespaces and joins them (see the file comment), deleted with `t`. On failure nothing is left behind. */
@@ -78,25 +96,29 @@ export async function createLinkedNamespaces(t: Teardown): Promise<LinkedNamespa
   const a = await createNetns()
   let b: string | undefined
   let closing: Promise<void> | undefined
-  const close = () => (closing ??= Promise.all([deleteNetns(a), b === undefined ? undefined : deleteNetns(b)]).then(() => {}))
+  const close = () =>
+    (closing ??= Promise.all([deleteNetns(a), b === undefined ? undefined : deleteNetns(b)]).then(() => {}))
   try {
     b = await createNetns()
     for (const command of pairCommands(a, b)) await run(command)
   } catch (error) {
     await close()
-    throw new Error(`could not join two network namespaces with a veth pair: ${stderrOf(error)}`)
+    throw new Error(`could not join two network namespaces with a veth pair: ${stderrOf(error)}`, { cause: error })
   }
   const bNs = b
-  return t.defer({
-    a: { ns: a, dev: A.dev, address: A.address },
-    b: { ns: bNs, dev: B.dev, address: B.address },
-    async cut() {
-      const startedAt = performance.now()
-      await run(['ip', '-n', bNs, 'link', 'set', B.dev, 'down'])
-      return { startedAt, doneAt: performance.now() }
+  return t.defer(
+    {
+      a: { ns: a, dev: A.dev, address: A.address },
+      b: { ns: bNs, dev: B.dev, address: B.address },
+      async cut() {
+        const startedAt = performance.now()
+        await run(['ip', '-n', bNs, 'link', 'set', B.dev, 'down'])
+        return { startedAt, doneAt: performance.now() }
+      },
+      close,
     },
-    close,
-  }, (linked) => linked.close())
+    (linked) => linked.close(),
+  )
 }
 
 let support: NetnsSupport | undefined
@@ -112,7 +134,8 @@ export function canLinkNamespaces(): NetnsSupport {
   if (!netns.ok) return (support = netns)
   const a = `tut-${process.pid}-vprobe-a`
   const b = `tut-${process.pid}-vprobe-b`
-  const sync = ([cmd, ...args]: string[]) => execFileSync(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: CMD_TIMEOUT_MS })
+  const sync = ([cmd, ...args]: string[]) =>
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: CMD_TIMEOUT_MS })
   const made: string[] = []
   try {
     for (const name of [a, b]) {
@@ -123,7 +146,10 @@ export function canLinkNamespaces(): NetnsSupport {
     for (const command of pairCommands(a, b)) sync(command)
     support = { ok: true }
   } catch (error) {
-    support = { ok: false, reason: `a veth pair between two network namespaces could not be set up: ${stderrOf(error)}` }
+    support = {
+      ok: false,
+      reason: `a veth pair between two network namespaces could not be set up: ${stderrOf(error)}`,
+    }
   } finally {
     for (const name of made) {
       try {

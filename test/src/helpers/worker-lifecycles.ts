@@ -55,7 +55,10 @@ export function expectLifecycles(label: string, mode: Mode, run: ChildRun): void
   expect(r.completed).toBe(WORKERS)
   expect(r.builds).toEqual({ esm: WORKERS / 2, cjs: WORKERS / 2 })
   // A count, with the first two: a host where the binding is lost loses it in all 200.
-  expect(r.unsupported.length, `unsupported in ${r.unsupported.length} workers: ${JSON.stringify(r.unsupported.slice(0, 2))}`).toBe(0)
+  expect(
+    r.unsupported.length,
+    `unsupported in ${r.unsupported.length} workers: ${JSON.stringify(r.unsupported.slice(0, 2))}`,
+  ).toBe(0)
   expect(r.values).toBe(WORKERS * SOCKETS_PER_WORKER)
   expect(r.wrong).toEqual([])
   if (mode === 'never') {

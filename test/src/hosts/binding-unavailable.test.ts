@@ -22,7 +22,11 @@ describe.skipIf(notLinux !== undefined)('the binding cannot load', () => {
   describe(`the permission model without --allow-addons (${permissionFlags({ addons: false, worker: false }).join(' ')})`, () => {
     let run: ChildRun
     beforeAll(async () => {
-      run = await runNode([...permissionFlags({ addons: false, worker: false }), NO_BINARY], { cwd: dirname(NO_BINARY), timeoutMs: CHILD_TIMEOUT_MS, env: envWith() })
+      run = await runNode([...permissionFlags({ addons: false, worker: false }), NO_BINARY], {
+        cwd: dirname(NO_BINARY),
+        timeoutMs: CHILD_TIMEOUT_MS,
+        env: envWith(),
+      })
     }, CHILD_TIMEOUT_MS + 5_000)
 
     it('unsupported, with the reason in exactly one warning; every call a no-op', () => {
@@ -43,17 +47,27 @@ describe.skipIf(notLinux !== undefined)('the binding cannot load', () => {
     })
     afterAll(() => rmSync(project, { recursive: true, force: true }))
 
-    it('unsupported, naming ffi-rs, in exactly one warning; every call a no-op', async () => {
-      // pnpm's bin shims put its hoisted store (which has ffi-rs) on NODE_PATH: an app has no such thing.
-      const env = envWith({ NODE_PATH: '' })
-      // The premise: from the copied core, in the child's environment, ffi-rs resolves nowhere.
-      const core = join(project, 'node_modules', '@tcp-user-timeout', 'core')
-      const premise = await runNode(['-e', `require.resolve('ffi-rs', { paths: [${JSON.stringify(core)}] })`], { cwd: project, timeoutMs: CHILD_TIMEOUT_MS, env })
-      expect(premise.stderr, describeChild('resolving ffi-rs from the copied core', premise)).toContain("Cannot find module 'ffi-rs'")
-      const run = await runNode(['no-binary.mjs'], { cwd: project, timeoutMs: CHILD_TIMEOUT_MS, env })
-      const { support } = expectNoBinding('no-binary.mjs, ffi-rs not installed', run)
-      expect(support.reason).toMatch(/ffi-rs/)
-      expect(support.reason).toMatch(/not installed|not resolvable/)
-    }, CHILD_TIMEOUT_MS + 5_000)
+    it(
+      'unsupported, naming ffi-rs, in exactly one warning; every call a no-op',
+      async () => {
+        // pnpm's bin shims put its hoisted store (which has ffi-rs) on NODE_PATH: an app has no such thing.
+        const env = envWith({ NODE_PATH: '' })
+        // The premise: from the copied core, in the child's environment, ffi-rs resolves nowhere.
+        const core = join(project, 'node_modules', '@tcp-user-timeout', 'core')
+        const premise = await runNode(['-e', `require.resolve('ffi-rs', { paths: [${JSON.stringify(core)}] })`], {
+          cwd: project,
+          timeoutMs: CHILD_TIMEOUT_MS,
+          env,
+        })
+        expect(premise.stderr, describeChild('resolving ffi-rs from the copied core', premise)).toContain(
+          "Cannot find module 'ffi-rs'",
+        )
+        const run = await runNode(['no-binary.mjs'], { cwd: project, timeoutMs: CHILD_TIMEOUT_MS, env })
+        const { support } = expectNoBinding('no-binary.mjs, ffi-rs not installed', run)
+        expect(support.reason).toMatch(/ffi-rs/)
+        expect(support.reason).toMatch(/not installed|not resolvable/)
+      },
+      CHILD_TIMEOUT_MS + 5_000,
+    )
   })
 })

@@ -53,7 +53,8 @@ async function main() {
       result.threads = await mainAndWorkers({ role: 'binds', port }, FRESH_WORKERS, result.failures)
     } else if (mode === 'other-ffi') {
       const [copy, order] = args
-      if (!['keepalive', 'previous'].includes(copy) || !['other-first', 'core-first'].includes(order)) throw new Error(`other-ffi <keepalive|previous> <other-first|core-first>, not ${args}`)
+      if (!['keepalive', 'previous'].includes(copy) || !['other-first', 'core-first'].includes(order))
+        throw new Error(`other-ffi <keepalive|previous> <other-first|core-first>, not ${args}`)
       result.threads = await mainAndWorkers({ role: 'other-ffi', port, copy, order }, FRESH_WORKERS, result.failures)
     } else {
       throw new Error(`unknown mode ${mode}`)
@@ -84,7 +85,9 @@ async function mainAndWorkers(data, workers, failures) {
   const own = data.role === 'other-ffi' ? await work({ ...data, index: 0, build: 'esm' }) : undefined
   const started = Array.from({ length: workers }, (_, i) => {
     const index = i + 1
-    return runWorker({ ...data, index, build: index % 2 === 0 ? 'esm' : 'cjs' }).then(({ report, why }) => report ?? fail(failures, `worker ${index}`, why))
+    return runWorker({ ...data, index, build: index % 2 === 0 ? 'esm' : 'cjs' }).then(
+      ({ report, why }) => report ?? fail(failures, `worker ${index}`, why),
+    )
   })
   const mine = own ?? (await work({ ...data, index: 0, build: 'esm' }))
   return [mine, ...(await Promise.all(started))].filter(Boolean)
@@ -109,7 +112,11 @@ function runWorker(data, watch) {
     worker.on('error', (error) => (why ??= `error: ${error?.stack ?? error}`))
     worker.once('exit', (code) => {
       clearTimeout(timer)
-      resolve({ code, report: why === undefined ? report : undefined, why: why ?? (report === undefined ? `exited (code ${code}) without a report` : undefined) })
+      resolve({
+        code,
+        report: why === undefined ? report : undefined,
+        why: why ?? (report === undefined ? `exited (code ${code}) without a report` : undefined),
+      })
     })
   })
 }
@@ -175,7 +182,14 @@ function attempt(fn) {
   try {
     return { value: fn() ?? null }
   } catch (error) {
-    return { error: { name: error?.name, code: error?.code, errnoName: error?.errnoName, message: String(error?.message).split('\n')[0] } }
+    return {
+      error: {
+        name: error?.name,
+        code: error?.code,
+        errnoName: error?.errnoName,
+        message: String(error?.message).split('\n')[0],
+      },
+    }
   }
 }
 
@@ -204,7 +218,13 @@ async function useOtherCopy(copy, port) {
     } else {
       const ffi = fromScratch('ffi-rs-previous')
       ffi.open({ library: 'tut-test:libc', path: '' })
-      outcome.got = ffi.load({ library: 'tut-test:libc', funcName: 'getpid', retType: ffi.DataType.I32, paramsType: [], paramsValue: [] })
+      outcome.got = ffi.load({
+        library: 'tut-test:libc',
+        funcName: 'getpid',
+        retType: ffi.DataType.I32,
+        paramsType: [],
+        paramsValue: [],
+      })
       outcome.ok = outcome.got === process.pid
     }
   } catch (error) {
@@ -234,20 +254,24 @@ async function terminateAround(port, failures) {
   const one = async (index) => {
     const strategy = STRATEGIES[index % STRATEGIES.length]
     const flag = new Int32Array(new SharedArrayBuffer(4))
-    const { code, why } = await runWorker({ role: 'doomed', port, index: 100 + index, build: index % 2 === 0 ? 'esm' : 'cjs', flag: flag.buffer }, (w) => {
-      const terminate = () => void w.terminate()
-      if (strategy === 'signal') {
-        const waited = Atomics.waitAsync(flag, 0, 0, WORKER_TIMEOUT_MS)
-        if (waited.async) waited.value.then(terminate)
-        else terminate()
-      } else if (strategy === 'delay') {
-        w.once('online', () => setTimeout(terminate, (index * 7) % 21))
-      } else {
-        const trigger = strategy === 'message' ? 'about to use' : 'about to bind'
-        w.on('message', (m) => m === trigger && terminate())
-      }
-    })
-    Atomics.notify(flag, 0) // wakes a waitAsync still pending (the worker never signalled); terminate() then finds it exited
+    const { code, why } = await runWorker(
+      { role: 'doomed', port, index: 100 + index, build: index % 2 === 0 ? 'esm' : 'cjs', flag: flag.buffer },
+      (w) => {
+        const terminate = () => void w.terminate()
+        if (strategy === 'signal') {
+          const waited = Atomics.waitAsync(flag, 0, 0, WORKER_TIMEOUT_MS)
+          if (waited.async) waited.value.then(terminate)
+          else terminate()
+        } else if (strategy === 'delay') {
+          w.once('online', () => setTimeout(terminate, (index * 7) % 21))
+        } else {
+          const trigger = strategy === 'message' ? 'about to use' : 'about to bind'
+          w.on('message', (m) => m === trigger && terminate())
+        }
+      },
+    )
+    // wakes a waitAsync still pending (the worker never signalled); terminate() then finds it exited
+    Atomics.notify(flag, 0)
     const phase = phases[Atomics.load(flag, 0)]
     doomed.phase[phase]++
     const tally = (doomed.byStrategy[strategy] ??= { before: 0, during: 0, after: 0 })

@@ -25,7 +25,10 @@ const IN_CI = !['', '0', 'false', undefined].includes(process.env.CI)
 /** Why these tests do not apply here, or undefined: TCP_USER_TIMEOUT, mount namespaces and setpriv are Linux's. */
 export const notLinux = process.platform === 'linux' ? undefined : `Linux only (this is ${process.platform})`
 /** Why the tests that change mounts or users cannot run, or undefined. */
-export const notRoot = process.getuid?.() === 0 ? undefined : `needs root (uid ${process.getuid?.()}): mount namespaces and switching to nobody`
+export const notRoot =
+  process.getuid?.() === 0
+    ? undefined
+    : `needs root (uid ${process.getuid?.()}): mount namespaces and switching to nobody`
 
 /** Prints why a whole file is skipped (describe.skipIf prints nothing). */
 export function announceSkip(file: string, why: string | undefined): void {
@@ -56,9 +59,24 @@ export function permissionFlags({ addons, worker }: { addons: boolean; worker: b
   return flags
 }
 
-/** `command args` in a mount namespace of its own where /tmp is a read-only bind of itself (the host's /tmp is untouched). */
+/**
+ * `command args` in a mount namespace of its own where /tmp is a read-only bind
+ * of itself (the host's /tmp is untouched).
+ */
 export function readOnlyTmp(command: string, args: string[]): [string, string[]] {
-  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -o bind,ro /tmp /tmp && exec "$0" "$@"', command, ...args]]
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -o bind,ro /tmp /tmp && exec "$0" "$@"',
+      command,
+      ...args,
+    ],
+  ]
 }
 
 /** `command args` as user and group nobody (65534), no supplementary groups. */
@@ -79,10 +97,22 @@ export function scratchDir(prefix: string): string {
 }
 
 /** Why `wrap` cannot run `node -e script` here (no CAP_SYS_ADMIN for mount, files nobody cannot read), or undefined. */
-export async function cannotWrap(wrap: (command: string, args: string[]) => [string, string[]], what: string, script = 'process.exit(0)'): Promise<string | undefined> {
+export async function cannotWrap(
+  wrap: (command: string, args: string[]) => [string, string[]],
+  what: string,
+  script = 'process.exit(0)',
+): Promise<string | undefined> {
   const [command, args] = wrap(process.execPath, ['-e', script])
-  const run = await runCommand(command, args, { cwd: HOSTS_DIR, timeoutMs: 10_000 }).catch((error: Error) => ({ code: null, signal: null, stdout: '', stderr: error.message, timedOut: false }))
-  return run.code === 0 ? undefined : `${what} is not possible here: ${command} exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(0, 300)}`
+  const run = await runCommand(command, args, { cwd: HOSTS_DIR, timeoutMs: 10_000 }).catch((error: Error) => ({
+    code: null,
+    signal: null,
+    stdout: '',
+    stderr: error.message,
+    timedOut: false,
+  }))
+  return run.code === 0
+    ? undefined
+    : `${what} is not possible here: ${command} exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(0, 300)}`
 }
 
 export interface ThreadReport {
@@ -103,7 +133,12 @@ export interface BindsResult {
   tmp: { dir: string; writable: boolean; code?: string }
   threads: ThreadReport[]
   failures: unknown[]
-  doomed?: { workers: number; exits: Record<string, number>; phase: Record<'before' | 'during' | 'after', number>; byStrategy: Record<string, unknown> }
+  doomed?: {
+    workers: number
+    exits: Record<string, number>
+    phase: Record<'before' | 'during' | 'after', number>
+    byStrategy: Record<string, unknown>
+  }
 }
 
 /** The child exited cleanly and printed its RESULT line. */
@@ -129,7 +164,9 @@ export function expectAllBound(label: string, run: ChildRun, result: BindsResult
   expect(result.threads.map((t) => t.thread)).toEqual(threads)
   // Compared as [thread, support] pairs: a failure names the thread and its reason.
   expect(result.threads.map((t) => [t.thread, t.support])).toEqual(threads.map((t) => [t, { supported: true }]))
-  expect(result.threads.map((t) => [t.thread, t.values.filter((v) => v.got !== v.want)])).toEqual(threads.map((t) => [t, []]))
+  expect(result.threads.map((t) => [t.thread, t.values.filter((v) => v.got !== v.want)])).toEqual(
+    threads.map((t) => [t, []]),
+  )
   expect(result.threads.map((t) => t.values.length)).toEqual(threads.map(() => SOCKETS))
   expect(result.threads.map((t) => [t.thread, t.errors])).toEqual(threads.map((t) => [t, 0]))
   expect(result.threads.flatMap((t) => t.warnings)).toEqual([])

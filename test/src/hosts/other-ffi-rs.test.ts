@@ -1,7 +1,17 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runNode } from '../helpers/child.js'
-import { BINDS, CHILD_TIMEOUT_MS, HOSTS_DIR, WORKERS, announceSkip, expectAllBound, notLinux, resultOfRun, threadNames } from './host.js'
+import {
+  BINDS,
+  CHILD_TIMEOUT_MS,
+  HOSTS_DIR,
+  WORKERS,
+  announceSkip,
+  expectAllBound,
+  notLinux,
+  resultOfRun,
+  threadNames,
+} from './host.js'
 import { ffiCopies, inode, type FfiCopies } from './scratch.js'
 
 // Another ffi-rs in the process: the core must call and pin the binary its
@@ -22,7 +32,10 @@ const CASES = [
   ['previous', 'other-first'],
   ['previous', 'core-first'],
 ] as const
-const COPY = { keepalive: /^node_modules\/net-keepalive\/node_modules\/ffi-rs\//, previous: /^node_modules\/ffi-rs-previous\// }
+const COPY = {
+  keepalive: /^node_modules\/net-keepalive\/node_modules\/ffi-rs\//,
+  previous: /^node_modules\/ffi-rs-previous\//,
+}
 
 describe.skipIf(notLinux !== undefined)('another copy of ffi-rs in the process', () => {
   let copies: FfiCopies
@@ -38,15 +51,30 @@ describe.skipIf(notLinux !== undefined)('another copy of ffi-rs in the process',
     expect(new Set([core, ...keepalive, ...previous].map(inode)).size).toBe(3)
   })
 
-  it.for(CASES)('%s, %s: the other copy works, and the core reads back every value, in the main thread and workers', { timeout: CHILD_TIMEOUT_MS + 5_000 }, async ([copy, order]) => {
-    const label = `other ffi-rs (${copy}, ${order})`
-    const run = await runNode([BINDS, 'other-ffi', copy, order], { cwd: HOSTS_DIR, timeoutMs: CHILD_TIMEOUT_MS, env: { ...process.env, TUT_FFI_COPIES: copies.dir } })
-    const result = resultOfRun(label, run)
-    const names = threadNames(WORKERS)
-    // The other copy was loaded from the scratch dir, and worked, in every thread.
-    expect(result.threads.map((t) => [t.thread, t.other])).toEqual(names.map((n) => [n, expect.objectContaining({ ok: true, binary: expect.stringMatching(COPY[copy]) })]))
-    // Explicit calls: set returns true, get reads the value back; no SocketOptionError (EIO).
-    expect(result.threads.map((t) => [t.thread, t.explicit])).toEqual(result.threads.map((t) => [t.thread, { ms: t.explicit!.ms, set: { value: true }, get: { value: t.explicit!.ms } }]))
-    expectAllBound(label, run, result, names)
-  })
+  it.for(CASES)(
+    '%s, %s: the other copy works, and the core reads back every value, in the main thread and workers',
+    { timeout: CHILD_TIMEOUT_MS + 5_000 },
+    async ([copy, order]) => {
+      const label = `other ffi-rs (${copy}, ${order})`
+      const run = await runNode([BINDS, 'other-ffi', copy, order], {
+        cwd: HOSTS_DIR,
+        timeoutMs: CHILD_TIMEOUT_MS,
+        env: { ...process.env, TUT_FFI_COPIES: copies.dir },
+      })
+      const result = resultOfRun(label, run)
+      const names = threadNames(WORKERS)
+      // The other copy was loaded from the scratch dir, and worked, in every thread.
+      expect(result.threads.map((t) => [t.thread, t.other])).toEqual(
+        names.map((n) => [n, expect.objectContaining({ ok: true, binary: expect.stringMatching(COPY[copy]) })]),
+      )
+      // Explicit calls: set returns true, get reads the value back; no SocketOptionError (EIO).
+      expect(result.threads.map((t) => [t.thread, t.explicit])).toEqual(
+        result.threads.map((t) => [
+          t.thread,
+          { ms: t.explicit!.ms, set: { value: true }, get: { value: t.explicit!.ms } },
+        ]),
+      )
+      expectAllBound(label, run, result, names)
+    },
+  )
 })

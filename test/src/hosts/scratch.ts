@@ -21,9 +21,13 @@ function packageDir(fromDir: string, name: string): string {
   return realpathSync(dirname(createRequire(join(fromDir, 'package.json')).resolve(`${name}/package.json`)))
 }
 
-/** ffi-rs's native binary packages installed beside `ffiDir` (its optional dependencies that resolve: this platform's). */
+/**
+ * ffi-rs's native binary packages installed beside `ffiDir` (its optional dependencies that resolve: this platform's).
+ */
 function binaryPackages(ffiDir: string): { name: string; dir: string }[] {
-  const manifest = JSON.parse(readFileSync(join(ffiDir, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }
+  const manifest = JSON.parse(readFileSync(join(ffiDir, 'package.json'), 'utf8')) as {
+    optionalDependencies?: Record<string, string>
+  }
   return Object.keys(manifest.optionalDependencies ?? {}).flatMap((name) => {
     try {
       return [{ name, dir: packageDir(ffiDir, name) }]
@@ -33,7 +37,9 @@ function binaryPackages(ffiDir: string): { name: string; dir: string }[] {
   })
 }
 
-/** Copies ffi-rs (from `ffiDir`) and its binary package into `nodeModules` (as `as`); returns the copied .node files. */
+/**
+ * Copies ffi-rs (from `ffiDir`) and its binary package into `nodeModules` (as `as`); returns the copied .node files.
+ */
 function copyFfi(ffiDir: string, nodeModules: string, as = 'ffi-rs'): string[] {
   cpSync(ffiDir, join(nodeModules, as), { recursive: true, dereference: true })
   // The binary package goes into the copy's own node_modules: it resolves there first.
@@ -67,7 +73,7 @@ export function ffiCopies(): FfiCopies {
 
 /** The .node file the core's own ffi-rs loads on this platform. */
 export function coreBinary(): string {
-  const { dir } = binaryPackages(packageDir(packageDir(TEST_DIR, '@tcp-user-timeout/core'), 'ffi-rs'))[0]!
+  const { dir } = binaryPackages(packageDir(packageDir(TEST_DIR, '@tcp-user-timeout/core'), 'ffi-rs'))[0]
   return join(dir, mainOf(dir))
 }
 

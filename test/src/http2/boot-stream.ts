@@ -17,7 +17,12 @@ import type { Transport } from './links.js'
 /** Released in this order: after each, the largest still in flight. */
 const BUDGETS = [9, 5, 4]
 
-export async function bootStreamSetsNoBound(ctx: TestContext, framework: Framework, transport: Transport, globalDefaultSeconds?: number): Promise<void> {
+export async function bootStreamSetsNoBound(
+  ctx: TestContext,
+  framework: Framework,
+  transport: Transport,
+  globalDefaultSeconds?: number,
+): Promise<void> {
   const t = perTest(ctx)
   const { expect } = ctx
   const idle = idleBound(t, globalDefaultSeconds)
@@ -41,7 +46,10 @@ export async function bootStreamSetsNoBound(ctx: TestContext, framework: Framewo
   const agent = t.defer(new http.Agent({ keepAlive: true }), (a) => a.destroy())
   const answers = new Map<number, Promise<Exchange>>()
   for (const s of BUDGETS) {
-    const answer = httpGet(`${app.origin}/relay`, { agent, headers: { [BUDGET_HEADER]: String(s), [TAG_HEADER]: String(s) } })
+    const answer = httpGet(`${app.origin}/relay`, {
+      agent,
+      headers: { [BUDGET_HEADER]: String(s), [TAG_HEADER]: String(s) },
+    })
     answer.catch(() => {})
     answers.set(s, answer)
   }

@@ -13,7 +13,10 @@ export const HARNESSES: Record<Framework, AdapterHarness<unknown>> = Object.from
   FRAMEWORKS.map((framework) => [framework, harnessFor(framework)]),
 )
 
-/** Sets the global default for this test, undone at its end; returns what a connection with no scoped stream then holds, in ms. */
+/**
+ * Sets the global default for this test, undone at its end; returns what a connection
+ * with no scoped stream then holds, in ms.
+ */
 export function idleBound(t: Teardown, globalDefaultSeconds: number | undefined): number {
   if (globalDefaultSeconds !== undefined) {
     setGlobalDefault(globalDefaultSeconds)

@@ -27,9 +27,14 @@ const BUDGETS = Array.from({ length: 200 }, (_, i) => i + 2)
  * that the request that opens the connection has neither the smallest nor
  * the largest budget (75 s), and budgets arrive out of order.
  */
-const SENT = BUDGETS.map((_, i) => ((i * 83 + 73) % BUDGETS.length) + BUDGETS[0]!)
+const SENT = BUDGETS.map((_, i) => ((i * 83 + 73) % BUDGETS.length) + BUDGETS[0])
 
-export async function largestBoundInFlight(ctx: TestContext, framework: Framework, transport: Transport, globalDefaultSeconds?: number): Promise<void> {
+export async function largestBoundInFlight(
+  ctx: TestContext,
+  framework: Framework,
+  transport: Transport,
+  globalDefaultSeconds?: number,
+): Promise<void> {
   const t = perTest(ctx)
   const { expect } = ctx
   const idle = idleBound(t, globalDefaultSeconds)
@@ -48,7 +53,10 @@ export async function largestBoundInFlight(ctx: TestContext, framework: Framewor
   const agent = t.defer(new http.Agent({ keepAlive: true, maxSockets: Infinity }), (a) => a.destroy())
   const answers = new Map<number, Promise<Exchange>>()
   for (const s of SENT) {
-    const answer = httpGet(`${app.origin}/relay`, { agent, headers: { [BUDGET_HEADER]: String(s), [TAG_HEADER]: String(s) } })
+    const answer = httpGet(`${app.origin}/relay`, {
+      agent,
+      headers: { [BUDGET_HEADER]: String(s), [TAG_HEADER]: String(s) },
+    })
     // Awaited one by one below; one failing earlier is no unhandled rejection.
     answer.catch(() => {})
     answers.set(s, answer)
@@ -63,14 +71,22 @@ export async function largestBoundInFlight(ctx: TestContext, framework: Framewor
   for (const s of [...BUDGETS].reverse()) {
     expect(link.holds.release(String(s)), `stream ${s} held`).toBe(true)
     const answer = await answers.get(s)!
-    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({ status: 200, body: { tag: String(s) } })
-    const expected = s > BUDGETS[0]! ? (s - 1) * 1000 : idle
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+      status: 200,
+      body: { tag: String(s) },
+    })
+    const expected = s > BUDGETS[0] ? (s - 1) * 1000 : idle
     const got = getUserTimeout(socket)
     if (got !== expected) wrong.push({ released: s, expected, got })
   }
   expect
-    .soft({ wrong: wrong.length, first: wrong.slice(0, 4), last: wrong.at(-1) }, 'after each release: the largest budget still in flight, then the idle value')
+    .soft(
+      { wrong: wrong.length, first: wrong.slice(0, 4), last: wrong.at(-1) },
+      'after each release: the largest budget still in flight, then the idle value',
+    )
     .toEqual({ wrong: 0, first: [], last: undefined })
   expect(link.socket(), 'one connection all along').toBe(socket)
-  expect(stats().setsockoptCalls - setsockoptsBefore, 'one setsockopt per change of the value held').toBe(BUDGETS.length)
+  expect(stats().setsockoptCalls - setsockoptsBefore, 'one setsockopt per change of the value held').toBe(
+    BUDGETS.length,
+  )
 }

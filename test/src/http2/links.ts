@@ -9,7 +9,13 @@ import http2 from 'node:http2'
 import type net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import type { Teardown } from '@tcp-user-timeout/test-utils'
-import { grpcChannelSockets, sessionSocket, startGrpcUpstream, startHttp2Upstream, type Holds } from '@tcp-user-timeout/test-utils/h2'
+import {
+  grpcChannelSockets,
+  sessionSocket,
+  startGrpcUpstream,
+  startHttp2Upstream,
+  type Holds,
+} from '@tcp-user-timeout/test-utils/h2'
 import { ca, tlsOptions } from '../helpers/tls.js'
 import { loadHold, type HoldClient, type Reply } from './fixtures/hold-service.mjs'
 
@@ -24,7 +30,10 @@ export interface Link {
   exchange(tag: string): Promise<Reply>
   /** Opens the connection now, where this is called, and resolves once it is up. */
   connect(): Promise<void>
-  /** Opens a long-lived stream tagged 'watch' where this is called; the upstream holds it. `open` turns false when it ends. */
+  /**
+   * Opens a long-lived stream tagged 'watch' where this is called; the upstream
+   * holds it. `open` turns false when it ends.
+   */
   watch(): { readonly open: boolean }
   /** The socket under the shared connection; throws unless there is exactly one. */
   socket(): net.Socket
@@ -73,7 +82,8 @@ async function http2Link(t: Teardown, tls: boolean): Promise<Link> {
         // Answered once the stream has closed: from then on it is no longer in flight.
         stream.once('close', () => {
           if (status === 200) resolve(JSON.parse(body) as Reply)
-          else reject(new Error(`stream ${tag} closed with status ${String(status)}, rstCode ${stream.rstCode}: ${body}`))
+          else
+            reject(new Error(`stream ${tag} closed with status ${String(status)}, rstCode ${stream.rstCode}: ${body}`))
         })
       }),
     async connect() {
@@ -105,11 +115,17 @@ async function grpcLink(t: Teardown, kind: GrpcKind): Promise<Link> {
   const Hold = loadHold(grpc)
   const upstream = t.defer(await startGrpcUpstream({ grpc, service: Hold.service }), (u) => u.close())
   // A channel of its own, not the process-wide subchannel pool: one connection, this app's.
-  const client = t.defer(new Hold(upstream.target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }), (c) => c.close())
+  const client = t.defer(
+    new Hold(upstream.target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+    (c) => c.close(),
+  )
   return {
     holds: upstream.holds,
     exchange: (tag) => grpcExchange(client, kind, tag),
-    connect: () => new Promise((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve()))),
+    connect: () =>
+      new Promise((resolve, reject) =>
+        client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+      ),
     watch() {
       const call = client.ServerStream({ tag: 'watch' })
       call.on('error', () => {})
@@ -127,7 +143,7 @@ async function grpcLink(t: Teardown, kind: GrpcKind): Promise<Link> {
     socket() {
       const sockets = grpcChannelSockets(client)
       if (sockets.length !== 1) throw new Error(`the app's channel has ${sockets.length} connections, expected one`)
-      return sockets[0]!
+      return sockets[0]
     },
   }
 }
@@ -135,7 +151,9 @@ async function grpcLink(t: Teardown, kind: GrpcKind): Promise<Link> {
 /** One call of `kind`; resolves with its one reply once the call has ended OK. */
 function grpcExchange(client: HoldClient, kind: GrpcKind, tag: string): Promise<Reply> {
   if (kind === 'unary') {
-    return new Promise((resolve, reject) => client.Unary({ tag }, (error, reply) => (error ? reject(error) : resolve(reply!))))
+    return new Promise((resolve, reject) =>
+      client.Unary({ tag }, (error, reply) => (error ? reject(error) : resolve(reply!))),
+    )
   }
   return new Promise((resolve, reject) => {
     let call: grpc.ClientReadableStream<Reply> | grpc.ClientDuplexStream<unknown, Reply>
@@ -152,7 +170,10 @@ function grpcExchange(client: HoldClient, kind: GrpcKind, tag: string): Promise<
     call.on('error', reject)
     call.on('status', (status: grpc.StatusObject) => {
       if (status.code === grpc.status.OK && reply) resolve(reply)
-      else reject(new Error(`${kind} call ${tag} ended ${status.code} ${status.details} with reply ${JSON.stringify(reply)}`))
+      else
+        reject(
+          new Error(`${kind} call ${tag} ended ${status.code} ${status.details} with reply ${JSON.stringify(reply)}`),
+        )
     })
   })
 }

@@ -21,7 +21,17 @@
 import { describe, it, type ExpectStatic } from 'vitest'
 import type { ChildEvent, NetnsChild } from '@tcp-user-timeout/test-utils/netns'
 import { perTest, type Teardown } from '@tcp-user-timeout/test-utils/teardown'
-import { APP_SCRIPT, CLIENT_SCRIPT, FRAMEWORKS, GRACE_MS, UPSTREAM_SCRIPT, awaitUntil, epochNow, toEpoch, type Framework } from '../helpers/adapter-apps.js'
+import {
+  APP_SCRIPT,
+  CLIENT_SCRIPT,
+  FRAMEWORKS,
+  GRACE_MS,
+  UPSTREAM_SCRIPT,
+  awaitUntil,
+  epochNow,
+  toEpoch,
+  type Framework,
+} from '../helpers/adapter-apps.js'
 import { childInExistingNetns, netnsGate, nextOrNull } from '../helpers/namespaces.js'
 import { canLinkNamespaces, createLinkedNamespaces } from '../helpers/veth.js'
 
@@ -50,7 +60,12 @@ const tagOf = (arm: Arm, i: number) => `${arm}-${i}`
 /** The time of an event: the `t` its process stamped (epoch ms). */
 const timeOf = (event: ChildEvent) => event.t as number
 
-async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework, { protocol, fails, answer }: Protocol, expect: ExpectStatic): Promise<void> {
+async function multiplexedAgainstDeadUpstream(
+  t: Teardown,
+  framework: Framework,
+  { protocol, fails, answer }: Protocol,
+  expect: ExpectStatic,
+): Promise<void> {
   // The children are killed before the namespaces they run in are deleted.
   const linked = await createLinkedNamespaces(t)
   const spawn = (ns: string, script: string, args: string[]) => childInExistingNetns(t, ns, script, args)
@@ -61,7 +76,15 @@ async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework,
   await Promise.all(
     ARMS.map(async (arm) => {
       const on = arm === 'with' ? 'on' : 'off'
-      apps[arm] = await spawn(linked.a.ns, APP_SCRIPT, [framework, on, String(SECONDS), linked.b.address, String(upstreamPort), arm, protocol])
+      apps[arm] = await spawn(linked.a.ns, APP_SCRIPT, [
+        framework,
+        on,
+        String(SECONDS),
+        linked.b.address,
+        String(upstreamPort),
+        arm,
+        protocol,
+      ])
       urls[arm] = `http://127.0.0.1:${(await apps[arm].next('ready', READY_MS)).port as number}`
     }),
   )
@@ -93,7 +116,12 @@ async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework,
     }),
   )
   // Soft: when it is wrong, what the kernel then does is worth seeing too.
-  expect.soft(bounds.map((b) => b.ms), 'the connection, every stream in flight: with, without').toEqual([LARGEST_MS, 0])
+  expect
+    .soft(
+      bounds.map((b) => b.ms),
+      'the connection, every stream in flight: with, without',
+    )
+    .toEqual([LARGEST_MS, 0])
 
   const cut = await linked.cut()
   // The latest the link can have gone down; the earliest is cut.startedAt.
@@ -105,8 +133,14 @@ async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework,
     ...BUDGETS.map(async (s, i) => {
       const tag = tagOf('with', i)
       const budgetMs = s * 1000
-      const answered = await awaitUntil(cutAt + budgetMs + FAIL_WITHIN_MS + GRACE_MS, (ms) => nextOrNull(client, `response:${tag}`, ms))
-      expect(answered, `${framework} ${protocol} ${tag}: no answer within ${budgetMs + FAIL_WITHIN_MS + GRACE_MS} ms of the cut; app: ${JSON.stringify(apps.with.events)}`).not.toBeNull()
+      const answered = await awaitUntil(cutAt + budgetMs + FAIL_WITHIN_MS + GRACE_MS, (ms) =>
+        nextOrNull(client, `response:${tag}`, ms),
+      )
+      expect(
+        answered,
+        `${framework} ${protocol} ${tag}: no answer within ${budgetMs + FAIL_WITHIN_MS + GRACE_MS} ` +
+          `ms of the cut; app: ${JSON.stringify(apps.with.events)}`,
+      ).not.toBeNull()
       const error = apps.with.events.find((e) => e.event === `upstream-error:${tag}`)
       const failedMs = error ? Math.round(timeOf(error) - cutAt) : null
       const answeredMs = Math.round(timeOf(answered!) - cutAt)
@@ -120,11 +154,16 @@ async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework,
     (async () => {
       const deadline = cutAt + LARGEST_MS + PENDING_AFTER_MS
       // Waits out the window (or until a first failure), then: none of them failed or was answered.
-      const settled = await awaitUntil(deadline, (ms) => nextOrNull(apps.without, `upstream-error:${tagOf('without', 0)}`, ms))
+      const settled = await awaitUntil(deadline, (ms) =>
+        nextOrNull(apps.without, `upstream-error:${tagOf('without', 0)}`, ms),
+      )
       const waitedMs = Math.round(epochNow() - cutAt)
       const failed = apps.without.events.filter((e) => e.event.startsWith('upstream-error:'))
       const answered = client.events.filter((e) => /^(response|error):without-/.test(e.event))
-      console.log(`[http2-partition] ${framework} ${protocol}, no adapter: ${failed.length} failed, ${answered.length} answered ${waitedMs} ms after the cut`)
+      console.log(
+        `[http2-partition] ${framework} ${protocol}, no adapter: ${failed.length} ` +
+          `failed, ${answered.length} answered ${waitedMs} ms after the cut`,
+      )
       expect(settled).toBeNull()
       expect({ failed, answered }).toEqual({ failed: [], answered: [] })
       expect(waitedMs).toBeGreaterThanOrEqual(LARGEST_MS + PENDING_AFTER_MS)
@@ -137,16 +176,20 @@ async function multiplexedAgainstDeadUpstream(t: Teardown, framework: Framework,
 }
 
 // Concurrent: each case spends most of its time waiting for the kernel.
-describe.skipIf(netns.skip)('multiplexed upstreams that go dark in steady state (veth between two network namespaces)', { concurrent: true }, () => {
-  netns.requireInSuite()
+describe.skipIf(netns.skip)(
+  'multiplexed upstreams that go dark in steady state (veth between two network namespaces)',
+  { concurrent: true },
+  () => {
+    netns.requireInSuite()
 
-  for (const framework of FRAMEWORKS) {
-    describe(framework, () => {
-      for (const protocol of PROTOCOLS) {
-        it(`${protocol.protocol}: requests with budgets ${BUDGETS.join(', ')} s on one connection each fail ${protocol.fails} within budget + ${FAIL_WITHIN_MS} ms of the cut; without the adapter, none has at ${LARGEST_MS + PENDING_AFTER_MS} ms`, async (ctx) => {
-          await multiplexedAgainstDeadUpstream(perTest(ctx), framework, protocol, ctx.expect)
-        })
-      }
-    })
-  }
-})
+    for (const framework of FRAMEWORKS) {
+      describe(framework, () => {
+        for (const protocol of PROTOCOLS) {
+          it(`${protocol.protocol}: requests with budgets ${BUDGETS.join(', ')} s on one connection each fail ${protocol.fails} within budget + ${FAIL_WITHIN_MS} ms of the cut; without the adapter, none has at ${LARGEST_MS + PENDING_AFTER_MS} ms`, async (ctx) => {
+            await multiplexedAgainstDeadUpstream(perTest(ctx), framework, protocol, ctx.expect)
+          })
+        }
+      })
+    }
+  },
+)

@@ -19,10 +19,26 @@ import type http from 'node:http'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import type { Job } from 'bullmq'
-import { CHANNEL_ERROR, currentTimeout, getUserTimeout, headroom, setGlobalDefault, support, type ErrorMessage } from '@tcp-user-timeout/core'
+import {
+  CHANNEL_ERROR,
+  currentTimeout,
+  getUserTimeout,
+  headroom,
+  setGlobalDefault,
+  support,
+  type ErrorMessage,
+} from '@tcp-user-timeout/core'
 import { withTcpUserTimeout } from '@tcp-user-timeout/bullmq'
 import { REDIS, redisConfig, skipWithout } from '../helpers/services.js'
-import { httpGet, perSuite, perTest, startUpstream, trackUndiciExchanges, type Served, type Teardown } from '@tcp-user-timeout/test-utils'
+import {
+  httpGet,
+  perSuite,
+  perTest,
+  startUpstream,
+  trackUndiciExchanges,
+  type Served,
+  type Teardown,
+} from '@tcp-user-timeout/test-utils'
 import { startWedgeServer } from '../helpers/wedge.js'
 import { completions, failures, openQueue, redisSocket, startWorker, uniqueQueueName } from './helpers/bullmq.js'
 import { postIntoWedge, type WedgedPost } from './helpers/wedge-post.js'
@@ -43,7 +59,10 @@ function watchReports(t: Teardown): ErrorMessage[] {
   return reports
 }
 
-/** TCP_USER_TIMEOUT of the socket carrying a GET (node:http, the global keep-alive agent, as an app does), read while in flight. */
+/**
+ * TCP_USER_TIMEOUT of the socket carrying a GET (node:http, the global keep-alive
+ * agent, as an app does), read while in flight.
+ */
 const httpReadback = async (url: string) => (await httpGet(url)).inFlight
 
 describe('configuration errors are coded and name the fix (no Redis needed)', () => {
@@ -52,18 +71,38 @@ describe('configuration errors are coded and name the fix (no Redis needed)', ()
     ['no options', undefined, /takes an options object such as \{ maxExecutionSeconds: 30 \}/],
     ['no bound', {}, /needs a budget: .*\{ maxExecutionSeconds: 30 \}; job data can only tighten it/],
     ['only a job-data key', { jobDataKey: 'timeoutSeconds' }, /needs a budget/],
-    ['a typo', { maxExecutionSecond: 30 }, /unknown option "maxExecutionSecond"; the options are maxExecutionSeconds, seconds, jobDataKey, minSeconds, exemptHosts/],
-    ['a string max', { maxExecutionSeconds: '30' }, /maxExecutionSeconds must be .* received "30"; e\.g\. \{ maxExecutionSeconds: 30 \}/],
+    [
+      'a typo',
+      { maxExecutionSecond: 30 },
+      /unknown option "maxExecutionSecond"; the options are maxExecutionSeconds, seconds, jobDataKey, minSeconds, exemptHosts/,
+    ],
+    [
+      'a string max',
+      { maxExecutionSeconds: '30' },
+      /maxExecutionSeconds must be .* received "30"; e\.g\. \{ maxExecutionSeconds: 30 \}/,
+    ],
     ['zero', { maxExecutionSeconds: 0 }, /maxExecutionSeconds must be .*finite number > 0.*received 0/],
     ['NaN', { maxExecutionSeconds: NaN }, /received NaN/],
     ['Infinity', { maxExecutionSeconds: Infinity }, /received Infinity/],
     ['too large for the kernel', { maxExecutionSeconds: 1e10 }, /at most 2147488\.647/],
     ['both', { maxExecutionSeconds: 30, seconds: 25 }, /give seconds or maxExecutionSeconds, not both/],
-    ['a bad seconds', { seconds: -1 }, /withTcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/],
+    [
+      'a bad seconds',
+      { seconds: -1 },
+      /withTcpUserTimeout\(\): seconds must be a finite number of seconds > 0, received -1/,
+    ],
     ['a string seconds', { seconds: '25' }, /must be a number of seconds, received "25" \(or a callback \(job\) =>/],
-    ['an empty key', { maxExecutionSeconds: 30, jobDataKey: '' }, /jobDataKey must be the name of a key of job\.data.*e\.g\. \{ jobDataKey: 'timeoutSeconds' \}/],
+    [
+      'an empty key',
+      { maxExecutionSeconds: 30, jobDataKey: '' },
+      /jobDataKey must be the name of a key of job\.data.*e\.g\. \{ jobDataKey: 'timeoutSeconds' \}/,
+    ],
     ['a numeric key', { maxExecutionSeconds: 30, jobDataKey: 3 }, /jobDataKey must be/],
-    ['a bad floor', { maxExecutionSeconds: 30, minSeconds: 0 }, /withTcpUserTimeout\(\): minSeconds must be a finite number of seconds > 0/],
+    [
+      'a bad floor',
+      { maxExecutionSeconds: 30, minSeconds: 0 },
+      /withTcpUserTimeout\(\): minSeconds must be a finite number of seconds > 0/,
+    ],
     ['bad exempt hosts', { maxExecutionSeconds: 30, exemptHosts: 'redis' }, /exemptHosts must be an array/],
   ]
   it.each(cases)('%s → TUT_ERR_INVALID_OPTION', (_label, options, message) => {
@@ -80,16 +119,26 @@ describe('configuration errors are coded and name the fix (no Redis needed)', ()
 
   it('a sandboxed processor path is refused with the way to do it (TUT_ERR_INVALID_ARG)', () => {
     expect(() => withTcpUserTimeout('./processor.js' as never, { maxExecutionSeconds: 30 })).toThrow(
-      expect.objectContaining({ code: 'TUT_ERR_INVALID_ARG', message: expect.stringMatching(/sandboxed processor .* wrap the function that file exports/) }),
+      expect.objectContaining({
+        code: 'TUT_ERR_INVALID_ARG',
+        message: expect.stringMatching(/sandboxed processor .* wrap the function that file exports/),
+      }),
     )
   })
 
   it("the wrapper keeps the processor's arity (BullMQ passes an AbortSignal to a processor of 3 parameters) and `this`", () => {
     expect(withTcpUserTimeout(async (_job: unknown) => 1, { maxExecutionSeconds: 30 }).length).toBe(1)
-    expect(withTcpUserTimeout(async (_job: unknown, _token?: string, _signal?: AbortSignal) => 1, { maxExecutionSeconds: 30 }).length).toBe(3)
-    const wrapped = withTcpUserTimeout(function (this: unknown, _job: unknown) {
-      return this
-    }, { seconds: 5 })
+    expect(
+      withTcpUserTimeout(async (_job: unknown, _token?: string, _signal?: AbortSignal) => 1, {
+        maxExecutionSeconds: 30,
+      }).length,
+    ).toBe(3)
+    const wrapped = withTcpUserTimeout(
+      function (this: unknown, _job: unknown) {
+        return this
+      },
+      { seconds: 5 },
+    )
     const self = {}
     expect(wrapped.call(self, {})).toBe(self)
   })
@@ -114,12 +163,19 @@ describe('per-job budgets, without a worker (values JSON cannot carry, a callbac
         throw new Error('boom')
       },
     }
-    for (const [i, data] of [{ timeoutSeconds: NaN }, { timeoutSeconds: Infinity }, { timeoutSeconds: -Infinity }, throwing].entries()) {
+    for (const [i, data] of [
+      { timeoutSeconds: NaN },
+      { timeoutSeconds: Infinity },
+      { timeoutSeconds: -Infinity },
+      throwing,
+    ].entries()) {
       expect(await run({ id: `bad-${i}`, name: 'fetch', data })).toBe(configured)
     }
     expect(reports).toHaveLength(1)
-    expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
-    expect(reports[0]!.error.message).toMatch(/job bad-0 \("fetch"\) has data\.timeoutSeconds that is not a budget: it is NaN; it must be a number of seconds > 0/)
+    expect(reports[0].error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
+    expect(reports[0].error.message).toMatch(
+      /job bad-0 \("fetch"\) has data\.timeoutSeconds that is not a budget: it is NaN; it must be a number of seconds > 0/,
+    )
     // Inherited keys never match: `constructor` is not the job's own data.
     const proto = withTcpUserTimeout(inside, { maxExecutionSeconds: 30, jobDataKey: 'constructor' })
     expect(await proto({ data: {} })).toBe(configured)
@@ -132,8 +188,15 @@ describe('per-job budgets, without a worker (values JSON cannot carry, a callbac
       maxExecutionSeconds: 30,
       jobDataKey: 'timeoutSeconds',
       seconds: (job) =>
-        job === undefined ? undefined :
-        job.name === 'export' ? 300 : job.name === 'stream' ? false : job.name === 'bad' ? ('5' as never) : undefined,
+        job === undefined
+          ? undefined
+          : job.name === 'export'
+            ? 300
+            : job.name === 'stream'
+              ? false
+              : job.name === 'bad'
+                ? ('5' as never)
+                : undefined,
     })
     expect(await run({ name: 'export', data: {} })).toBe(300_000)
     expect(await run({ name: 'export', data: { timeoutSeconds: 10 } })).toBe(10_000)
@@ -142,7 +205,7 @@ describe('per-job budgets, without a worker (values JSON cannot carry, a callbac
     expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
     expect(await run({ name: 'bad', data: {} })).toBe(boundMs(30))
     expect(reports).toHaveLength(1)
-    expect(reports[0]!.error.message).toMatch(/seconds callback returned "5"/)
+    expect(reports[0].error.message).toMatch(/seconds callback returned "5"/)
   })
 })
 
@@ -180,7 +243,11 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
     const expected = boundMs(MAX)
     expect(expected).toBe(25_000) // the gem's rule: 30 s → 25 s
     for (const job of jobs) {
-      expect(results.get(job.id!)).toEqual({ currentTimeout: expected, viaHttp: support().supported ? expected : undefined, hasSignal: true })
+      expect(results.get(job.id!)).toEqual({
+        currentTimeout: expected,
+        viaHttp: support().supported ? expected : undefined,
+        hasSignal: true,
+      })
       if (support().supported) expect(exchanges.byPath.get(`/fetch-${job.id}`)?.inFlight).toBe(expected)
     }
     expect(currentTimeout()).toBeUndefined() // nothing leaks out of the job
@@ -225,10 +292,16 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
     const worker = startWorker(
       t,
       name,
-      withTcpUserTimeout(async (job: Job) => ({ currentTimeout: currentTimeout(), viaHttp: await httpReadback(`${upstream.origin}/${job.id}`) }), {
-        maxExecutionSeconds: MAX,
-        jobDataKey: 'timeoutSeconds',
-      }),
+      withTcpUserTimeout(
+        async (job: Job) => ({
+          currentTimeout: currentTimeout(),
+          viaHttp: await httpReadback(`${upstream.origin}/${job.id}`),
+        }),
+        {
+          maxExecutionSeconds: MAX,
+          jobDataKey: 'timeoutSeconds',
+        },
+      ),
     )
     // [timeoutSeconds, expected ms]; processed in this order (FIFO, concurrency 1): the well-formed ones first.
     const plan: [unknown, number][] = [
@@ -250,21 +323,27 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
     ]
     const firstGarbage = plan.findIndex(([v]) => v === 'abc')
     const done = completions(worker, plan.length, 20_000)
-    const jobs = await queue.addBulk(plan.map(([value], i) => ({ name: `job-${i}`, data: value === undefined ? {} : { timeoutSeconds: value } })))
+    const jobs = await queue.addBulk(
+      plan.map(([value], i) => ({ name: `job-${i}`, data: value === undefined ? {} : { timeoutSeconds: value } })),
+    )
     const results = await done
     plan.forEach(([value, expected], i) => {
-      const result = results.get(jobs[i]!.id!) as { currentTimeout: number; viaHttp: number | undefined }
+      const result = results.get(jobs[i].id!) as { currentTimeout: number; viaHttp: number | undefined }
       expect(result.currentTimeout, `timeoutSeconds ${JSON.stringify(value)}`).toBe(expected)
-      if (support().supported) expect(result.viaHttp, `timeoutSeconds ${JSON.stringify(value)} read back`).toBe(expected)
+      if (support().supported)
+        expect(result.viaHttp, `timeoutSeconds ${JSON.stringify(value)} read back`).toBe(expected)
     })
     expect(reports).toHaveLength(1)
-    expect(reports[0]!.error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
-    expect(reports[0]!.error.message).toContain(`job ${jobs[firstGarbage]!.id} ("job-${firstGarbage}") has data.timeoutSeconds`)
-    expect(reports[0]!.error.message).toMatch(/the configured bound applies/)
+    expect(reports[0].error).toMatchObject({ code: 'TUT_ERR_INVALID_ARG' })
+    expect(reports[0].error.message).toContain(
+      `job ${jobs[firstGarbage].id} ("job-${firstGarbage}") has data.timeoutSeconds`,
+    )
+    expect(reports[0].error.message).toMatch(/the configured bound applies/)
   })
 
   it.skipIf(!support().supported)(
-    'a job whose upstream stops taking data fails with ETIMEDOUT within the bound, and is retried as configured (attempts: 2)',
+    'a job whose upstream stops taking data fails with ETIMEDOUT ' +
+      'within the bound, and is retried as configured (attempts: 2)',
     async (ctx) => {
       const t = perTest(ctx)
       const MAX = 2.2 // headroom: 2.2 * 0.9 = 1.98 s
@@ -274,11 +353,17 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
       const queue = openQueue(t, name)
       const attempts: (WedgedPost & { attempt: number })[] = []
       const worker = startWorker(
-      t,
+        t,
         name,
         withTcpUserTimeout(
           async (job: Job) => {
-            const record = { attempt: job.attemptsMade + 1, userTimeout: undefined, wedgedAt: undefined, failedAt: undefined, bytes: 0 }
+            const record = {
+              attempt: job.attemptsMade + 1,
+              userTimeout: undefined,
+              wedgedAt: undefined,
+              failedAt: undefined,
+              bytes: 0,
+            }
             attempts.push(record)
             await postIntoWedge(port, record)
           },
@@ -288,7 +373,7 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
       const failed = failures(worker, 2, 25_000)
       const job = await queue.add('upload', {}, { attempts: 2 })
       const [first, second] = await failed
-      for (const f of [first!, second!]) {
+      for (const f of [first, second]) {
         expect(f.job?.id).toBe(job.id)
         expect(f.error.message).toMatch(/ETIMEDOUT/)
         expect((f.error as NodeJS.ErrnoException).code).toBe('ETIMEDOUT')
@@ -298,7 +383,10 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
         expect(a.userTimeout).toBe(expected)
         expect(a.wedgedAt, 'the POST body never filled the buffers').toBeDefined()
         const elapsed = a.failedAt! - a.wedgedAt!
-        console.log(`[bullmq wedge] attempt ${a.attempt}: ETIMEDOUT ${Math.round(elapsed)} ms after the wedge (bound ${expected} ms, ${a.bytes} bytes written)`)
+        console.log(
+          `[bullmq wedge] attempt ${a.attempt}: ETIMEDOUT ${Math.round(elapsed)} ` +
+            `ms after the wedge (bound ${expected} ms, ${a.bytes} bytes written)`,
+        )
         expect(elapsed).toBeGreaterThanOrEqual(expected * 0.9)
         expect(elapsed).toBeLessThanOrEqual(expected + 3000)
       }
@@ -311,22 +399,29 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
   )
 
   it.skipIf(!support().supported)(
-    "BullMQ's own Redis connections are boot sockets: 0 before, during and after jobs; a client a job opens gets the job's bound",
+    "BullMQ's own Redis connections are boot sockets: 0 before, " +
+      "during and after jobs; a client a job opens gets the job's bound",
     async (ctx) => {
       const t = perTest(ctx)
       const MAX = 4 // headroom: 3.6 s, short on purpose: it must not reach the worker's connections
       const name = uniqueQueueName('boot')
       const queue = openQueue(t, name)
-      const seen: { main: number | undefined; blocking: number | undefined; queue: number | undefined; own: number | undefined }[] = []
-      let worker: ReturnType<typeof startWorker> | undefined
-      worker = startWorker(
+      const seen: {
+        main: number | undefined
+        blocking: number | undefined
+        queue: number | undefined
+        own: number | undefined
+      }[] = []
+      const worker = startWorker(
         t,
         name,
         withTcpUserTimeout(
           async (job: Job) => {
             await job.updateProgress(50) // a command on the worker's main connection, from inside the scope
-            const backend = worker!.getBackend()
-            const own = t.defer(new Redis({ ...redisConfig, lazyConnect: false, maxRetriesPerRequest: 1 }), (r) => r.quit())
+            const backend = worker.getBackend()
+            const own = t.defer(new Redis({ ...redisConfig, lazyConnect: false, maxRetriesPerRequest: 1 }), (r) =>
+              r.quit(),
+            )
             await own.ping()
             seen.push({
               main: getUserTimeout(await redisSocket(backend.client)),
@@ -376,8 +471,8 @@ describe.skipIf(skip)('BullMQ worker on Redis (real kernel)', () => {
     ])
     const results = await done
     console.log(`[bullmq sandboxed] 2 jobs in ${where} in ${Math.round(performance.now() - started)} ms`)
-    const plain = results.get(jobs[0]!.id!) as { pid: number; currentTimeout: number; userTimeout: number }
-    const tight = results.get(jobs[1]!.id!) as { pid: number; currentTimeout: number; userTimeout: number }
+    const plain = results.get(jobs[0].id!) as { pid: number; currentTimeout: number; userTimeout: number }
+    const tight = results.get(jobs[1].id!) as { pid: number; currentTimeout: number; userTimeout: number }
     if ('useWorkerThreads' in opts) expect(plain.pid).toBe(process.pid)
     else expect(plain.pid).not.toBe(process.pid)
     expect(plain).toMatchObject({ currentTimeout: boundMs(12), userTimeout: boundMs(12) })

@@ -19,10 +19,18 @@ const QUEUE = uniqueQueueName('example')
 const START_TIMEOUT_MS = 15_000
 const RUN_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 10_000
-const READY = new RegExp(`^jobs example worker ready on queue "${QUEUE}" \\(redis 127\\.0\\.0\\.1:\\d+, upstream (http:\\/\\/127\\.0\\.0\\.1:\\d+)\\)$`)
+const READY = new RegExp(
+  `^jobs example worker ready on queue "${QUEUE}" \\(redis 127\\.0\\.0\\.1:\\d+, ` +
+    `upstream (http:\\/\\/127\\.0\\.0\\.1:\\d+)\\)$`,
+)
 
 const env = () => {
-  const e: NodeJS.ProcessEnv = { ...process.env, QUEUE, REDIS_HOST: redisConfig.host, REDIS_PORT: String(redisConfig.port) }
+  const e: NodeJS.ProcessEnv = {
+    ...process.env,
+    QUEUE,
+    REDIS_HOST: redisConfig.host,
+    REDIS_PORT: String(redisConfig.port),
+  }
   delete e.UPSTREAM_URL
   delete e.REDIS_URL
   return e
@@ -58,7 +66,10 @@ describe.skipIf(skip)('examples/jobs', () => {
   it('a job gets headroom(30) = 25000 ms; job data tightens to 3000, never loosens; garbage → 25000, reported once', async (ctx) => {
     const t = perTest(ctx)
     const configured = Math.round(headroom(30) * 1000)
-    expect(await produce(t, 'quote')).toMatchObject({ state: 'completed', result: { budgetMs: configured, upstream: { price: 42 } } })
+    expect(await produce(t, 'quote')).toMatchObject({
+      state: 'completed',
+      result: { budgetMs: configured, upstream: { price: 42 } },
+    })
     expect(await produce(t, 'quote', '3')).toMatchObject({ state: 'completed', result: { budgetMs: 3000 } })
     expect(await produce(t, 'quote', '600')).toMatchObject({ state: 'completed', result: { budgetMs: configured } })
     expect(await produce(t, 'quote', 'abc')).toMatchObject({ state: 'completed', result: { budgetMs: configured } })
@@ -70,7 +81,10 @@ describe.skipIf(skip)('examples/jobs', () => {
 
   it("'export' jobs get 300000 ms from the seconds callback; job data still tightens them", async (ctx) => {
     const t = perTest(ctx)
-    expect(await produce(t, 'export')).toMatchObject({ state: 'completed', result: { job: 'export', budgetMs: 300_000 } })
+    expect(await produce(t, 'export')).toMatchObject({
+      state: 'completed',
+      result: { job: 'export', budgetMs: 300_000 },
+    })
     expect(await produce(t, 'export', '2.5')).toMatchObject({ state: 'completed', result: { budgetMs: 2500 } })
   })
 

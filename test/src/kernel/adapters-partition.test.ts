@@ -102,13 +102,20 @@ async function adapterAgainstDeadUpstream(t: Teardown, framework: Framework, exp
   // Both arms run to their end; the first failure is then thrown.
   const arms = await Promise.allSettled([
     (async () => {
-      const answer = await awaitUntil(cutAt + ANSWER_WITHIN_MS + GRACE_MS, (ms) => nextOrNull(client, 'response:with', ms))
-      expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the cut; app: ${JSON.stringify(apps.with.events)}; client: ${JSON.stringify(client.events)}`).not.toBeNull()
+      const answer = await awaitUntil(cutAt + ANSWER_WITHIN_MS + GRACE_MS, (ms) =>
+        nextOrNull(client, 'response:with', ms),
+      )
+      expect(
+        answer,
+        `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the cut; ` +
+          `app: ${JSON.stringify(apps.with.events)}; client: ${JSON.stringify(client.events)}`,
+      ).not.toBeNull()
       const error = apps.with.events.find((e) => e.event === 'upstream-error')
       const answeredMs = Math.round(timeOf(answer!) - cutAt)
       const errorMs = error ? Math.round(timeOf(error) - cutAt) : null
       console.log(
-        `[adapters-partition] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the cut, ` +
+        `[adapters-partition] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): ` +
+          `upstream ${String(error?.code)} ${errorMs} ms after the cut, ` +
           `client got ${String(answer!.status)} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it`,
       )
       expect(error).toMatchObject({ code: 'ETIMEDOUT' })
@@ -123,7 +130,11 @@ async function adapterAgainstDeadUpstream(t: Teardown, framework: Framework, exp
     (async () => {
       const answer = await awaitUntil(cutAt + HANGING_AT_MS, (ms) => nextOrNull(client, 'response:without', ms))
       const waitedMs = Math.round(epochNow() - cutAt)
-      console.log(`[adapters-partition] ${framework}, no adapter: ${answer ? `answered ${String(answer.status)}` : 'no answer'} ${waitedMs} ms after the cut`)
+      console.log(
+        `[adapters-partition] ${framework}, ` +
+          `no adapter: ${answer ? `answered ${String(answer.status)}` : 'no answer'} ${waitedMs} ` +
+          `ms after the cut`,
+      )
       expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
       expect(waitedMs).toBeGreaterThanOrEqual(HANGING_AT_MS)
       expect(client.events.find((e) => e.event === 'error:without')).toBeUndefined()

@@ -81,26 +81,38 @@ async function adapterAgainstWedge(t: Teardown, framework: Framework, expect: Ex
 
   // The handlers ran, in a scope with the adapter and in none without it,
   // and the kernel holds the bound on their upstream sockets, or none.
-  const [openWith, openWithout] = await Promise.all([withArm.log.next('upstream-open', STEP_MS), withoutArm.log.next('upstream-open', STEP_MS)])
+  const [openWith, openWithout] = await Promise.all([
+    withArm.log.next('upstream-open', STEP_MS),
+    withoutArm.log.next('upstream-open', STEP_MS),
+  ])
   expect(withArm.log.find('handler')).toMatchObject({ scope: BUDGET_MS })
   expect(openWith).toMatchObject({ bound: BUDGET_MS })
   expect(withoutArm.log.find('handler')).toMatchObject({ scope: null })
   expect(openWithout).toMatchObject({ bound: 0 })
 
   // The wedge: a write whose 'drain' never came (t is when it was made).
-  const [wedgeWith, wedgeWithout] = await Promise.all([withArm.log.next('wedged', STEP_MS), withoutArm.log.next('wedged', STEP_MS)])
+  const [wedgeWith, wedgeWithout] = await Promise.all([
+    withArm.log.next('wedged', STEP_MS),
+    withoutArm.log.next('wedged', STEP_MS),
+  ])
 
   // Both arms run to their end; the first failure is then thrown.
   const arms = await Promise.allSettled([
     (async () => {
       const answer = await awaitUntil(wedgeWith.t + ANSWER_WITHIN_MS + GRACE_MS, (ms) => withArm.exchange.within(ms))
-      expect(answer, `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ms of the wedge; reports: ${JSON.stringify(withArm.log.reports)}`).not.toBeNull()
+      expect(
+        answer,
+        `${framework} with the adapter: no answer within ${ANSWER_WITHIN_MS + GRACE_MS} ` +
+          `ms of the wedge; reports: ${JSON.stringify(withArm.log.reports)}`,
+      ).not.toBeNull()
       const error = withArm.log.find('upstream-error')
       const answeredMs = Math.round(answer!.t - wedgeWith.t)
       const errorMs = error ? Math.round(error.t - wedgeWith.t) : null
       console.log(
-        `[adapters-wedge] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): upstream ${String(error?.code)} ${errorMs} ms after the wedge, ` +
-          `client got ${answer!.status} ${JSON.stringify(answer!.body)} ${answeredMs} ms after it (${String(wedgeWith.bytes)} bytes written)`,
+        `[adapters-wedge] ${framework}, tcpUserTimeout({ seconds: ${BUDGET_S} }): ` +
+          `upstream ${String(error?.code)} ${errorMs} ms after the wedge, ` +
+          `client got ${answer!.status} ${JSON.stringify(answer!.body)} ${answeredMs} ` +
+          `ms after it (${String(wedgeWith.bytes)} bytes written)`,
       )
       expect(error).toMatchObject({ code: 'ETIMEDOUT' })
       expect(answer).toMatchObject({ status: 504, body: { code: 'ETIMEDOUT' } })
@@ -118,7 +130,8 @@ async function adapterAgainstWedge(t: Teardown, framework: Framework, expect: Ex
       const answer = await awaitUntil(wedgeWithout.t + HANGING_AT_MS, (ms) => withoutArm.exchange.within(ms))
       const waitedMs = Math.round(epochNow() - wedgeWithout.t)
       console.log(
-        `[adapters-wedge] ${framework}, no adapter: ${answer ? `answered ${answer.status}` : 'no answer'} ${waitedMs} ms after the wedge ` +
+        `[adapters-wedge] ${framework}, ` +
+          `no adapter: ${answer ? `answered ${answer.status}` : 'no answer'} ${waitedMs} ms after the wedge ` +
           `(${String(wedgeWithout.bytes)} bytes written)`,
       )
       expect(answer, `${framework} without the adapter answered: ${JSON.stringify(answer)}`).toBeNull()
@@ -130,9 +143,13 @@ async function adapterAgainstWedge(t: Teardown, framework: Framework, expect: Ex
 }
 
 for (const framework of FRAMEWORKS) {
-  describe(`${framework}: a handler streaming to a wedged upstream (loopback, never reads)`, { concurrent: true }, () => {
-    it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the wedge; without it, no answer at ${HANGING_AT_MS} ms`, async (ctx) => {
-      await adapterAgainstWedge(perTest(ctx), framework, ctx.expect)
-    })
-  })
+  describe(
+    `${framework}: a handler streaming to a wedged upstream (loopback, never reads)`,
+    { concurrent: true },
+    () => {
+      it(`with tcpUserTimeout ${BUDGET_S} s the client gets 504 ETIMEDOUT within ${ANSWER_WITHIN_MS} ms of the wedge; without it, no answer at ${HANGING_AT_MS} ms`, async (ctx) => {
+        await adapterAgainstWedge(perTest(ctx), framework, ctx.expect)
+      })
+    },
+  )
 }

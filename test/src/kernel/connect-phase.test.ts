@@ -56,16 +56,30 @@ function connecting(t: ReturnType<typeof perTest>, open: () => net.Socket): () =
   }
 }
 
-async function expectBounded(ctx: TestContext, name: string, hole: BlackHole, attempt: (hole: BlackHole) => () => Promise<unknown>): Promise<void> {
+async function expectBounded(
+  ctx: TestContext,
+  name: string,
+  hole: BlackHole,
+  attempt: (hole: BlackHole) => () => Promise<unknown>,
+): Promise<void> {
   const [bounded, unbounded] = await Promise.all([
     withTimeout(BOUND_S, () => outcome(attempt(hole), BOUND_S * 1000 + SLACK_MS + 1000)),
     outcome(attempt(hole), PENDING_AT_MS),
   ])
-  console.log(`[connect-phase] ${name}: withTimeout(${BOUND_S}) → ${bounded.code} after ${Math.round(bounded.failedAfter ?? NaN)} ms; unbounded: ${unbounded.failedAfter === undefined ? `pending at ${PENDING_AT_MS} ms` : `${unbounded.code} after ${Math.round(unbounded.failedAfter)} ms`}`)
+  const unboundedText =
+    unbounded.failedAfter === undefined
+      ? `pending at ${PENDING_AT_MS} ms`
+      : `${unbounded.code} after ${Math.round(unbounded.failedAfter)} ms`
+  console.log(
+    `[connect-phase] ${name}: withTimeout(${BOUND_S}) → ${bounded.code} ` +
+      `after ${Math.round(bounded.failedAfter ?? NaN)} ms; unbounded: ${unboundedText}`,
+  )
   ctx.expect(bounded.code).toBe('ETIMEDOUT')
   ctx.expect(bounded.failedAfter).toBeGreaterThanOrEqual(BOUND_S * 1000 - 50)
   ctx.expect(bounded.failedAfter).toBeLessThanOrEqual(BOUND_S * 1000 + SLACK_MS)
-  ctx.expect(unbounded, 'the unbounded connect did not stay pending: the black hole answered').toEqual({ failedAfter: undefined, code: undefined })
+  ctx
+    .expect(unbounded, 'the unbounded connect did not stay pending: the black hole answered')
+    .toEqual({ failedAfter: undefined, code: undefined })
 }
 
 describe.concurrent('connect() to a black hole', () => {
@@ -78,13 +92,17 @@ describe.concurrent('connect() to a black hole', () => {
   it('new net.Socket().connect() (what pg does)', async (ctx) => {
     const t = perTest(ctx)
     const hole = await startBlackHole(t)
-    await expectBounded(ctx, 'new net.Socket().connect()', hole, (h) => connecting(t, () => new net.Socket().connect(h.port, h.hosts[0])))
+    await expectBounded(ctx, 'new net.Socket().connect()', hole, (h) =>
+      connecting(t, () => new net.Socket().connect(h.port, h.hosts[0])),
+    )
   })
 
   it('tls.connect', async (ctx) => {
     const t = perTest(ctx)
     const hole = await startBlackHole(t)
-    await expectBounded(ctx, 'tls.connect', hole, (h) => connecting(t, () => tls.connect({ port: h.port, host: h.hosts[0], rejectUnauthorized: false })))
+    await expectBounded(ctx, 'tls.connect', hole, (h) =>
+      connecting(t, () => tls.connect({ port: h.port, host: h.hosts[0], rejectUnauthorized: false })),
+    )
   })
 
   it('a host name with two addresses (autoSelectFamily tries each, on a new fd each time)', async (ctx) => {
@@ -93,10 +111,21 @@ describe.concurrent('connect() to a black hole', () => {
     const attempts: number[] = []
     // Answers later, as DNS does (a synchronous answer starts the first attempt inside connect()).
     const lookup: net.LookupFunction = (_host, _options, callback) =>
-      setImmediate(() => (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, hole.hosts.map((address) => ({ address, family: 4 }))))
+      setImmediate(() =>
+        (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
+          null,
+          hole.hosts.map((address) => ({ address, family: 4 })),
+        ),
+      )
     await expectBounded(ctx, 'two addresses', hole, (h) =>
       connecting(t, () => {
-        const socket = net.connect({ host: 'black-hole.test', port: h.port, lookup, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250 })
+        const socket = net.connect({
+          host: 'black-hole.test',
+          port: h.port,
+          lookup,
+          autoSelectFamily: true,
+          autoSelectFamilyAttemptTimeout: 250,
+        })
         // The value each attempt's fd holds, read right after the attempt started.
         socket.on('connectionAttempt', () => setImmediate(() => attempts.push(getUserTimeout(socket) ?? -1)))
         return socket
@@ -111,14 +140,25 @@ describe.concurrent('connect() to a black hole', () => {
     const t = perTest(ctx)
     const hole = await startBlackHole(t)
     const dispatcher = t.defer(new Agent({ connect: { timeout: 30_000 } }), (a) => a.destroy())
-    await expectBounded(ctx, 'fetch (undici Agent, connect timeout 30 s)', hole, (h) => () => undiciFetch(`http://${h.hosts[0]}:${h.port}/`, { dispatcher }))
+    await expectBounded(
+      ctx,
+      'fetch (undici Agent, connect timeout 30 s)',
+      hole,
+      (h) => () => undiciFetch(`http://${h.hosts[0]}:${h.port}/`, { dispatcher }),
+    )
   })
 
   it('pg.Client.connect() with connectionTimeoutMillis: 0', async (ctx) => {
     const t = perTest(ctx)
     const hole = await startBlackHole(t)
     await expectBounded(ctx, 'pg.Client.connect()', hole, (h) => () => {
-      const client = new pg.Client({ host: h.hosts[0], port: h.port, user: 'postgres', database: 'test', connectionTimeoutMillis: 0 })
+      const client = new pg.Client({
+        host: h.hosts[0],
+        port: h.port,
+        user: 'postgres',
+        database: 'test',
+        connectionTimeoutMillis: 0,
+      })
       client.on('error', () => {})
       // end() waits for a connect that never comes: destroy its socket instead.
       t.defer(client, (c) => (c as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy())

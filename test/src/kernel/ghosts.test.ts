@@ -46,7 +46,12 @@ const TEST_MS = 90_000
 
 type Mode = 'busy' | 'idle'
 
-async function start(t: Teardown, mode: Mode, hardened: boolean, clients: number): Promise<{ child: NetnsChild; ready: ChildEvent }> {
+async function start(
+  t: Teardown,
+  mode: Mode,
+  hardened: boolean,
+  clients: number,
+): Promise<{ child: NetnsChild; ready: ChildEvent }> {
   const child = await childInNetns(t, FIXTURE, [mode, hardened ? '1' : '0', String(clients)])
   // A child that failed ('fatal', also on its stderr) exits: this rejects with its stderr.
   return { child, ready: await child.next('ready', READY_MS) }
@@ -54,10 +59,14 @@ async function start(t: Teardown, mode: Mode, hardened: boolean, clients: number
 
 /** Server-side ESTABLISHED sockets on `port` inside the namespace, as the kernel lists them. */
 async function established(ns: string, port: number): Promise<number> {
-  const { stdout } = await execFileAsync('ip', ['netns', 'exec', ns, 'ss', '-Htn', 'state', 'established', '(', 'sport', '=', `:${port}`, ')'], {
-    timeout: 5000,
-    maxBuffer: 16 * 1024 * 1024,
-  })
+  const { stdout } = await execFileAsync(
+    'ip',
+    ['netns', 'exec', ns, 'ss', '-Htn', 'state', 'established', '(', 'sport', '=', `:${port}`, ')'],
+    {
+      timeout: 5000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  )
   return stdout.split('\n').filter((line) => line.trim() !== '').length
 }
 
@@ -67,77 +76,124 @@ async function linkUp(ns: string): Promise<void> {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
-describe.skipIf(netns.skip)('ghost connections: lo cut under a server holding many clients', { concurrent: true }, () => {
-  netns.requireInSuite()
+describe.skipIf(netns.skip)(
+  'ghost connections: lo cut under a server holding many clients',
+  { concurrent: true },
+  () => {
+    netns.requireInSuite()
 
-  async function hardenedCase(t: Teardown, mode: Mode, clients: number, label: string, expectedBound: number, expect: ExpectStatic) {
-    const { child, ready } = await start(t, mode, true, clients)
-    const port = Number(ready.port)
-    expect(ready).toMatchObject({ clients, connections: clients, bound: expectedBound, stats: { hardened: clients, reaped: 0 } })
-    expect(await established(child.ns, port)).toBe(clients)
+    async function hardenedCase(
+      t: Teardown,
+      mode: Mode,
+      clients: number,
+      label: string,
+      expectedBound: number,
+      expect: ExpectStatic,
+    ) {
+      const { child, ready } = await start(t, mode, true, clients)
+      const port = Number(ready.port)
+      expect(ready).toMatchObject({
+        clients,
+        connections: clients,
+        bound: expectedBound,
+        stats: { hardened: clients, reaped: 0 },
+      })
+      expect(await established(child.ns, port)).toBe(clients)
 
-    const cutAt = await child.cut()
-    const drained = await child.next('drained', DRAINED_WAIT_MS)
-    const parentMs = Math.round(performance.now() - cutAt)
-    const ssAfter = await established(child.ns, port)
-    console.log(
-      `[ghosts] ${mode}, ${clients}, hardened ${label}: all closed ${seconds(Number(drained.lastCloseMs))} after the cut ` +
-        `(first ${seconds(Number(drained.firstCloseMs))}; getConnections() 0 at ${seconds(Number(drained.polledMs))}; ` +
-        `parent saw it ${seconds(parentMs)} after the cut; ss: ${ssAfter} established; closed with ${JSON.stringify(drained.closeCodes)})`,
+      const cutAt = await child.cut()
+      const drained = await child.next('drained', DRAINED_WAIT_MS)
+      const parentMs = Math.round(performance.now() - cutAt)
+      const ssAfter = await established(child.ns, port)
+      console.log(
+        `[ghosts] ${mode}, ${clients}, hardened ${label}: ` +
+          `all closed ${seconds(Number(drained.lastCloseMs))} after the cut ` +
+          `(first ${seconds(Number(drained.firstCloseMs))}; ` +
+          `getConnections() 0 at ${seconds(Number(drained.polledMs))}; ` +
+          `parent saw it ${seconds(parentMs)} after the cut; ss: ${ssAfter} ` +
+          `established; closed with ${JSON.stringify(drained.closeCodes)})`,
+      )
+      expect(parentMs).toBeLessThanOrEqual(RECLAIM_BOUND_MS)
+      expect(ssAfter).toBe(0)
+      // Every one closed by the kernel with ETIMEDOUT, counted and published as inbound.
+      expect(drained).toMatchObject({
+        stats: { hardened: clients, reaped: clients, timedOut: clients },
+        inbound: clients,
+        timeouts: clients,
+        timeoutMs: [expectedBound],
+      })
+
+      // File descriptors. At the drain only the client ends (still ESTABLISHED:
+      // they have nothing to send) are left over the baseline; the child then
+      // destroys them, and the count must be the baseline again.
+      const fds = await child.next('fds', 10_000)
+      console.log(
+        `[ghosts] ${mode}, ${clients}, hardened ${label}: ` +
+          `fds baseline ${fds.baseline} (after listen, before the clients), ` +
+          `${fds.atDrain} when the server held none (${fds.clientsOpenAtDrain} client ` +
+          `sockets open), ${fds.afterClientsDestroyed} once those were destroyed`,
+      )
+      expect(fds.clientsOpenAtDrain).toBe(clients)
+      expect(Number(fds.atDrain) - Number(fds.baseline)).toBe(clients)
+      expect(fds.afterClientsDestroyed).toBe(fds.baseline)
+
+      // The server itself is fine: with lo back up, a new connection is served.
+      await linkUp(child.ns)
+      child.send({ cmd: 'probe' })
+      const probe = await child.next('probe', 10_000)
+      expect(probe).toMatchObject({ status: 200, body: 'ok', hardened: clients + 1 })
+    }
+
+    async function unhardenedCase(t: Teardown, mode: Mode, clients: number, expect: ExpectStatic) {
+      const { child, ready } = await start(t, mode, false, clients)
+      const port = Number(ready.port)
+      expect(ready).toMatchObject({ clients, connections: clients, bound: 0, stats: { hardened: 0 } })
+      const cutAt = await child.cut()
+      await sleep(HOLD_MS)
+      child.send({ cmd: 'count' })
+      const count = await child.next('count', 10_000)
+      const ss = await established(child.ns, port)
+      const parentMs = Math.round(performance.now() - cutAt)
+      console.log(
+        `[ghosts] ${mode}, ${clients}, unhardened: ${count.connections} still ` +
+          `held ${seconds(parentMs)} after the cut (ss: ${ss} established, fds ${count.fds})`,
+      )
+      expect(count).toMatchObject({ connections: clients, stats: { reaped: 0, timedOut: 0 } })
+      expect(ss).toBe(clients)
+      expect(child.events.find((e) => e.event === 'drained')).toBeUndefined()
+    }
+
+    it(
+      `busy: ${BUSY} streaming clients, hardenServer({ userTimeoutSeconds: 2 }): ` +
+        `all reaped within 5 s of the cut, fds back to baseline, server still serves`,
+      { timeout: TEST_MS },
+      async (ctx) => {
+        await hardenedCase(perTest(ctx), 'busy', BUSY, '2 s', 2000, ctx.expect)
+      },
     )
-    expect(parentMs).toBeLessThanOrEqual(RECLAIM_BOUND_MS)
-    expect(ssAfter).toBe(0)
-    // Every one closed by the kernel with ETIMEDOUT, counted and published as inbound.
-    expect(drained).toMatchObject({ stats: { hardened: clients, reaped: clients, timedOut: clients }, inbound: clients, timeouts: clients, timeoutMs: [expectedBound] })
 
-    // File descriptors. At the drain only the client ends (still ESTABLISHED:
-    // they have nothing to send) are left over the baseline; the child then
-    // destroys them, and the count must be the baseline again.
-    const fds = await child.next('fds', 10_000)
-    console.log(
-      `[ghosts] ${mode}, ${clients}, hardened ${label}: fds baseline ${fds.baseline} (after listen, before the clients), ` +
-        `${fds.atDrain} when the server held none (${fds.clientsOpenAtDrain} client sockets open), ${fds.afterClientsDestroyed} once those were destroyed`,
+    it(
+      `busy: ${BUSY} streaming clients, unhardened: all ${BUSY} still held 10 s after the cut`,
+      { timeout: TEST_MS },
+      async (ctx) => {
+        await unhardenedCase(perTest(ctx), 'busy', BUSY, ctx.expect)
+      },
     )
-    expect(fds.clientsOpenAtDrain).toBe(clients)
-    expect(Number(fds.atDrain) - Number(fds.baseline)).toBe(clients)
-    expect(fds.afterClientsDestroyed).toBe(fds.baseline)
 
-    // The server itself is fine: with lo back up, a new connection is served.
-    await linkUp(child.ns)
-    child.send({ cmd: 'probe' })
-    const probe = await child.next('probe', 10_000)
-    expect(probe).toMatchObject({ status: 200, body: 'ok', hardened: clients + 1 })
-  }
+    it(
+      `idle: ${IDLE} keep-alive connections, hardenServer({ keepAlive: ` +
+        `1/1/2 }): all reaped within 5 s of the cut, fds back to baseline`,
+      { timeout: TEST_MS },
+      async (ctx) => {
+        await hardenedCase(perTest(ctx), 'idle', IDLE, 'keep-alive 1/1/2, 3 s', 3000, ctx.expect)
+      },
+    )
 
-  async function unhardenedCase(t: Teardown, mode: Mode, clients: number, expect: ExpectStatic) {
-    const { child, ready } = await start(t, mode, false, clients)
-    const port = Number(ready.port)
-    expect(ready).toMatchObject({ clients, connections: clients, bound: 0, stats: { hardened: 0 } })
-    const cutAt = await child.cut()
-    await sleep(HOLD_MS)
-    child.send({ cmd: 'count' })
-    const count = await child.next('count', 10_000)
-    const ss = await established(child.ns, port)
-    const parentMs = Math.round(performance.now() - cutAt)
-    console.log(`[ghosts] ${mode}, ${clients}, unhardened: ${count.connections} still held ${seconds(parentMs)} after the cut (ss: ${ss} established, fds ${count.fds})`)
-    expect(count).toMatchObject({ connections: clients, stats: { reaped: 0, timedOut: 0 } })
-    expect(ss).toBe(clients)
-    expect(child.events.find((e) => e.event === 'drained')).toBeUndefined()
-  }
-
-  it(`busy: ${BUSY} streaming clients, hardenServer({ userTimeoutSeconds: 2 }): all reaped within 5 s of the cut, fds back to baseline, server still serves`, { timeout: TEST_MS }, async (ctx) => {
-    await hardenedCase(perTest(ctx), 'busy', BUSY, '2 s', 2000, ctx.expect)
-  })
-
-  it(`busy: ${BUSY} streaming clients, unhardened: all ${BUSY} still held 10 s after the cut`, { timeout: TEST_MS }, async (ctx) => {
-    await unhardenedCase(perTest(ctx), 'busy', BUSY, ctx.expect)
-  })
-
-  it(`idle: ${IDLE} keep-alive connections, hardenServer({ keepAlive: 1/1/2 }): all reaped within 5 s of the cut, fds back to baseline`, { timeout: TEST_MS }, async (ctx) => {
-    await hardenedCase(perTest(ctx), 'idle', IDLE, 'keep-alive 1/1/2, 3 s', 3000, ctx.expect)
-  })
-
-  it(`idle: ${IDLE} keep-alive connections, unhardened: all ${IDLE} still held 10 s after the cut`, { timeout: TEST_MS }, async (ctx) => {
-    await unhardenedCase(perTest(ctx), 'idle', IDLE, ctx.expect)
-  })
-})
+    it(
+      `idle: ${IDLE} keep-alive connections, unhardened: all ${IDLE} still held 10 s after the cut`,
+      { timeout: TEST_MS },
+      async (ctx) => {
+        await unhardenedCase(perTest(ctx), 'idle', IDLE, ctx.expect)
+      },
+    )
+  },
+)

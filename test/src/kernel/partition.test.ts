@@ -37,8 +37,18 @@ async function cutAndAwaitError(child: NetnsChild, ms: number): Promise<{ error:
 }
 
 const UNBOUNDED = [
-  { mode: 'tcp', title: 'net.connect without a bound: writing after the cut gets no error within 5 s', outcome: 'no error', write: 'write' },
-  { mode: 'fetch', title: 'fetch without a bound: the POST body sent after the cut gets no rejection within 5 s', outcome: 'no rejection', write: 'body write' },
+  {
+    mode: 'tcp',
+    title: 'net.connect without a bound: writing after the cut gets no error within 5 s',
+    outcome: 'no error',
+    write: 'write',
+  },
+  {
+    mode: 'fetch',
+    title: 'fetch without a bound: the POST body sent after the cut gets no rejection within 5 s',
+    outcome: 'no rejection',
+    write: 'body write',
+  },
 ] as const
 
 describe.skipIf(netns.skip)('dead peer: lo cut inside a network namespace', { concurrent: true }, () => {
@@ -48,7 +58,10 @@ describe.skipIf(netns.skip)('dead peer: lo cut inside a network namespace', { co
     const { expect } = ctx
     const child = await start(perTest(ctx), expect, 'tcp', 2000)
     const { error, parentMs } = await cutAndAwaitError(child, 8000)
-    console.log(`[partition] tcp, 2000 ms scope: ${error.code} ${error.ms} ms after the first write past the cut (${parentMs} ms after the cut, seen by the parent)`)
+    console.log(
+      `[partition] tcp, 2000 ms scope: ${error.code} ${error.ms} ms after the ` +
+        `first write past the cut (${parentMs} ms after the cut, seen by the parent)`,
+    )
     expect(error.code).toBe('ETIMEDOUT')
     expect(error.ms).toBeGreaterThanOrEqual(2000)
     expect(error.ms).toBeLessThanOrEqual(3500)
@@ -62,7 +75,10 @@ describe.skipIf(netns.skip)('dead peer: lo cut inside a network namespace', { co
     // The server has the request head and first body chunk; the bound is read back while in flight.
     const child = await start(perTest(ctx), expect, 'fetch', 2000)
     const { error, parentMs } = await cutAndAwaitError(child, 8000)
-    console.log(`[partition] fetch, 2000 ms scope: ${error.name}(${error.causeCode}) ${error.ms} ms after the body write past the cut (${parentMs} ms after the cut, seen by the parent)`)
+    console.log(
+      `[partition] fetch, 2000 ms scope: ${error.name}(${error.causeCode}) ${error.ms} ms ` +
+        `after the body write past the cut (${parentMs} ms after the cut, seen by the parent)`,
+    )
     expect(error).toMatchObject({ name: 'TypeError', causeCode: 'ETIMEDOUT' })
     expect(error.ms).toBeGreaterThanOrEqual(2000)
     expect(error.ms).toBeLessThanOrEqual(3500)
@@ -74,9 +90,13 @@ describe.skipIf(netns.skip)('dead peer: lo cut inside a network namespace', { co
       const child = await start(perTest(ctx), expect, mode, 0)
       await child.cut()
       await child.next('writing', 5000)
-      await expect(child.next('error', UNBOUNDED_WINDOW_MS)).rejects.toThrow(/no "error" from the child .* within 5000 ms/)
+      await expect(child.next('error', UNBOUNDED_WINDOW_MS)).rejects.toThrow(
+        /no "error" from the child .* within 5000 ms/,
+      )
       expect(child.events.find((e) => e.event === 'response')).toBeUndefined()
-      console.log(`[partition] ${mode}, unbounded: ${outcome} within ${UNBOUNDED_WINDOW_MS} ms of the ${write} past the cut`)
+      console.log(
+        `[partition] ${mode}, unbounded: ${outcome} within ${UNBOUNDED_WINDOW_MS} ms of the ${write} past the cut`,
+      )
     })
   }
 })

@@ -20,7 +20,7 @@ import {
 import { perTest } from '@tcp-user-timeout/test-utils'
 import { startWedgeServer, watchSocket, wedge } from '../helpers/wedge.js'
 
-describe.sequential('write-side wedge and the global default', () => {
+describe('write-side wedge and the global default', { concurrent: false }, () => {
   it('setGlobalDefault(1.5) kills a wedged write outside any scope: ETIMEDOUT 1.5-3 s after the wedge', async (ctx) => {
     const t = perTest(ctx)
     const srv = await startWedgeServer(t)

@@ -23,7 +23,10 @@ import { perTest } from '@tcp-user-timeout/test-utils'
 import { startWedgeServer, watchSocket, wedge } from '../helpers/wedge.js'
 
 describe.concurrent('write-side wedge (loopback, server never reads)', () => {
-  it('inside withTimeout(1.5) the wedged client gets ETIMEDOUT 1.5-3 s after the wedge; counted and published', async ({ expect, onTestFinished }) => {
+  it('inside withTimeout(1.5) the wedged client gets ETIMEDOUT 1.5-3 s after the wedge; counted and published', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const t = perTest({ onTestFinished })
     const srv = await startWedgeServer(t)
     const messages: TimeoutMessage[] = []
@@ -51,10 +54,19 @@ describe.concurrent('write-side wedge (loopback, server never reads)', () => {
     const mine = messages.filter((m) => m.socket === client)
     expect(mine).toHaveLength(1)
     // The peer, captured at bind time (a closed socket knows it only if someone asked before).
-    expect(mine[0]).toEqual({ socket: client, ms: 1500, direction: 'outbound', remoteAddress: srv.host, remotePort: srv.port })
+    expect(mine[0]).toEqual({
+      socket: client,
+      ms: 1500,
+      direction: 'outbound',
+      remoteAddress: srv.host,
+      remotePort: srv.port,
+    })
   })
 
-  it('without a bound (no scope, no global default) the wedged client gets no error within 5 s', async ({ expect, onTestFinished }) => {
+  it('without a bound (no scope, no global default) the wedged client gets no error within 5 s', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const t = perTest({ onTestFinished })
     const srv = await startWedgeServer(t)
     expect(currentTimeout()).toBeUndefined()
@@ -65,7 +77,9 @@ describe.concurrent('write-side wedge (loopback, server never reads)', () => {
     expect(getUserTimeout(client)).toBe(0)
 
     const failure = await watch.within(5000)
-    console.log(`[wedge] unbounded: ${failure ? `error ${failure.error.code}` : 'no error'} within 5 s (${bytes} bytes written)`)
+    console.log(
+      `[wedge] unbounded: ${failure ? `error ${failure.error.code}` : 'no error'} within 5 s (${bytes} bytes written)`,
+    )
     expect(failure).toBeNull()
     expect(client.destroyed).toBe(false)
     expect(client.writableLength).toBeGreaterThan(0)

@@ -21,7 +21,8 @@ beforeAll(async () => {
 })
 
 const HEADER = 'x-request-timeout-s'
-const streamOf = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
+const streamOf = (client: pg.PoolClient) =>
+  (client as unknown as { connection: { stream: net.Socket } }).connection.stream
 
 const harnesses = FRAMEWORKS.map((framework) => harnessFor(framework))
 
@@ -58,12 +59,15 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s', (_name, harness)
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) => {
           const req = app.client.get('/query')
-          return (i % 2 === 0 ? req.set(HEADER, '0.2') : req).expect(200).then((res) => ({ header: i % 2 === 0, ...(res.body as { opened: boolean; inFlight: number }) }))
+          return (i % 2 === 0 ? req.set(HEADER, '0.2') : req)
+            .expect(200)
+            .then((res) => ({ header: i % 2 === 0, ...(res.body as { opened: boolean; inFlight: number }) }))
         }),
       )
       const opened = results.filter((r) => r.opened)
       ctx.expect(opened).toHaveLength(4)
-      for (const r of opened) ctx.expect(r.inFlight, `an opener${r.header ? ' with the header' : ''}`).toBe(r.header ? 1000 : 25000)
+      for (const r of opened)
+        ctx.expect(r.inFlight, `an opener${r.header ? ' with the header' : ''}`).toBe(r.header ? 1000 : 25000)
       const sockets = [...seen].map(streamOf)
       ctx.expect(sockets).toHaveLength(4)
       await whenAllHold(sockets, after)

@@ -16,7 +16,15 @@ import { beforeAll, describe, it } from 'vitest'
 import { getUserTimeout, setGlobalDefault, setUserTimeout } from '@tcp-user-timeout/core'
 import { createPolicy, runUntilSettled } from '@tcp-user-timeout/core/adapter'
 import { perTest, serve } from '@tcp-user-timeout/test-utils'
-import { MARIADB, POSTGRES, REDIS, mariadbConfig, postgresConfig, redisConfig, skipWithout } from '../helpers/services.js'
+import {
+  MARIADB,
+  POSTGRES,
+  REDIS,
+  mariadbConfig,
+  postgresConfig,
+  redisConfig,
+  skipWithout,
+} from '../helpers/services.js'
 
 const PINNED_MS = 30_000
 let skip = false
@@ -25,11 +33,16 @@ beforeAll(async () => {
 })
 
 type Pooled = { query(sql: string): Promise<unknown>; release(): void }
-const pgSocket = (client: pg.PoolClient) => (client as unknown as { connection: { stream: net.Socket } }).connection.stream
-const mysqlSocket = (conn: mysql.PoolConnection) => (conn as unknown as { connection: { stream: net.Socket } }).connection.stream
+const pgSocket = (client: pg.PoolClient) =>
+  (client as unknown as { connection: { stream: net.Socket } }).connection.stream
+const mysqlSocket = (conn: mysql.PoolConnection) =>
+  (conn as unknown as { connection: { stream: net.Socket } }).connection.stream
 
 /** Takes a pooled connection, runs `select 1` on it, gives it back; resolves with its socket. */
-async function selectOne<C extends Pooled>(acquire: () => Promise<C>, socketOf: (c: C) => net.Socket): Promise<net.Socket> {
+async function selectOne<C extends Pooled>(
+  acquire: () => Promise<C>,
+  socketOf: (c: C) => net.Socket,
+): Promise<net.Socket> {
   const c = await acquire()
   await c.query('select 1')
   c.release()
@@ -53,7 +66,7 @@ describe('a fixed bound of its own, per client', () => {
     setGlobalDefault(60)
     t.add(() => setGlobalDefault(null))
     const pool = t.defer(new pg.Pool({ ...postgresConfig, max: 1 }), (p) => p.end())
-    pool.on('connect', (client) => setUserTimeout(pgSocket(client as pg.PoolClient), PINNED_MS))
+    pool.on('connect', (client) => setUserTimeout(pgSocket(client), PINNED_MS))
     const values = await duringAndAfter(() => selectOne(() => pool.connect(), pgSocket))
     ctx.expect(values).toEqual([PINNED_MS, PINNED_MS])
   })
@@ -71,15 +84,15 @@ describe('a fixed bound of its own, per client', () => {
     if (skip) return ctx.skip()
     const t = perTest(ctx)
     const redis = t.defer(new Redis({ ...redisConfig, lazyConnect: true }), (r) => r.disconnect())
-    redis.on('connect', () => setUserTimeout(redis.stream as net.Socket, PINNED_MS))
+    redis.on('connect', () => setUserTimeout(redis.stream, PINNED_MS))
     const values = await duringAndAfter(async () => {
       await redis.ping()
-      return redis.stream as net.Socket
+      return redis.stream
     })
     ctx.expect(values).toEqual([PINNED_MS, PINNED_MS])
   })
 
-  it("an undici Agent: setUserTimeout in its `connect` function", async (ctx) => {
+  it('an undici Agent: setUserTimeout in its `connect` function', async (ctx) => {
     const t = perTest(ctx)
     const upstream = t.defer(await serve(http.createServer((_req, res) => res.end('ok'))), (u) => u.close())
     const connector = buildConnector({})
@@ -88,8 +101,11 @@ describe('a fixed bound of its own, per client', () => {
       new Agent({
         connect(options, callback) {
           connector(options, (error, s) => {
-            if (error !== null) return callback(error, null)
-            setUserTimeout((socket = s as net.Socket), PINNED_MS)
+            if (error !== null) {
+              callback(error, null)
+              return
+            }
+            setUserTimeout((socket = s), PINNED_MS)
             callback(null, s)
           })
         },

@@ -10,7 +10,9 @@ export const spec = JSON.parse(readFileSync(new URL('./spec.json', import.meta.u
 
 /** The export names of a module, as a user sees them (the CJS interop marker left out). */
 export function exportNames(mod) {
-  return Object.keys(mod).filter((k) => k !== '__esModule').sort()
+  return Object.keys(mod)
+    .filter((k) => k !== '__esModule')
+    .sort()
 }
 
 /** Every export the spec lists is there, and of the right kind, and nothing else is. */
@@ -40,7 +42,10 @@ export function checkExports(label, mod, pkg) {
   }
   for (const name of pkg.objects ?? []) {
     assert.ok(name in mod, `${where(name)} is missing`)
-    assert.ok(typeof mod[name] === 'object' && mod[name] !== null, `${where(name)} is ${typeof mod[name]}, expected an object`)
+    assert.ok(
+      typeof mod[name] === 'object' && mod[name] !== null,
+      `${where(name)} is ${typeof mod[name]}, expected an object`,
+    )
   }
   for (const [name, value] of Object.entries(pkg.values ?? {})) {
     assert.ok(name in mod, `${where(name)} is missing`)
@@ -62,7 +67,11 @@ export async function checkBehaviour(label, mods) {
   const core = mods['@tcp-user-timeout/core']
   const adapter = mods['@tcp-user-timeout/core/adapter']
   assert.equal(core.currentTimeout(), undefined, `${label}: currentTimeout() outside a scope`)
-  assert.equal(core.withTimeout(2, () => core.currentTimeout()), 2000, `${label}: withTimeout(2, fn) -> currentTimeout()`)
+  assert.equal(
+    core.withTimeout(2, () => core.currentTimeout()),
+    2000,
+    `${label}: withTimeout(2, fn) -> currentTimeout()`,
+  )
   const promise = core.withTimeout(3, async () => {
     await new Promise((resolve) => setTimeout(resolve, 5))
     return core.currentTimeout()
@@ -70,13 +79,29 @@ export async function checkBehaviour(label, mods) {
   assert.ok(promise instanceof Promise, `${label}: withTimeout(s, async fn) returns a promise`)
   assert.equal(await promise, 3000, `${label}: the scope survives an await`)
   assert.equal(core.headroom(30), 25, `${label}: headroom(30)`)
-  assert.equal(core.withJobTimeout(30, () => core.currentTimeout()), 25_000, `${label}: withJobTimeout(30)`)
+  assert.equal(
+    core.withJobTimeout(30, () => core.currentTimeout()),
+    25_000,
+    `${label}: withJobTimeout(30)`,
+  )
   // The adapter entry is the same build as the main one, not a copy of it:
   // its errors are the main entry's very class, its scopes the main entry's.
-  assert.throws(() => adapter.createPolicy({ seconds: 'x' }), (e) => e.constructor === core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION', `${label}: createPolicy rejects a bad option with the main entry's own class`)
+  assert.throws(
+    () => adapter.createPolicy({ seconds: 'x' }),
+    (e) => e.constructor === core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION',
+    `${label}: createPolicy rejects a bad option with the main entry's own class`,
+  )
   const policy = adapter.createPolicy({ seconds: 9, minSeconds: 1 })
-  assert.equal(adapter.runInScope(policy.resolve({}), () => core.currentTimeout()), 9000, `${label}: a scope of the adapter entry, read by the main entry`)
-  assert.equal(await adapter.runUntilSettled(policy.resolve({}, 2000), async () => core.currentTimeout()), 2000, `${label}: an asked budget tightens`)
+  assert.equal(
+    adapter.runInScope(policy.resolve({}), () => core.currentTimeout()),
+    9000,
+    `${label}: a scope of the adapter entry, read by the main entry`,
+  )
+  assert.equal(
+    await adapter.runUntilSettled(policy.resolve({}, 2000), async () => core.currentTimeout()),
+    2000,
+    `${label}: an asked budget tightens`,
+  )
   const stats = core.stats()
   for (const key of ['bound', 'timedOut', 'errors', 'setsockoptCalls', 'hardened', 'reaped']) {
     assert.equal(typeof stats[key], 'number', `${label}: stats().${key}`)
@@ -101,7 +126,8 @@ export async function checkBehaviour(label, mods) {
     assert.throws(
       () => adapter.override({ seconds: -1 }),
       (e) => e instanceof core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION',
-      `${label} ${name}: a bad option throws the core's InvalidOptionError (the adapter shares the core, it does not bundle a copy)`,
+      `${label} ${name}: a bad option throws the core's InvalidOptionError ` +
+        `(the adapter shares the core, it does not bundle a copy)`,
     )
   }
   const grpcAdapter = mods['@tcp-user-timeout/grpc-js']
@@ -110,12 +136,31 @@ export async function checkBehaviour(label, mods) {
     const grpc = (await import('@grpc/grpc-js')).default
     const insecure = grpc.credentials.createInsecure()
     const pinned = grpcAdapter.withUserTimeout(insecure, { userTimeoutSeconds: 5 })
-    assert.ok(pinned instanceof grpc.ChannelCredentials && !pinned._equals(insecure), `${label} grpc-js: withUserTimeout() gives the app's ChannelCredentials, not equal to the unpinned ones`)
-    assert.notEqual(grpcAdapter.hardenServer, core.hardenServer, `${label} grpc-js: hardenServer is its own, for a grpc-js Server`)
+    assert.ok(
+      pinned instanceof grpc.ChannelCredentials && !pinned._equals(insecure),
+      `${label} grpc-js: withUserTimeout() gives the app's ChannelCredentials, not equal to the unpinned ones`,
+    )
+    assert.notEqual(
+      grpcAdapter.hardenServer,
+      core.hardenServer,
+      `${label} grpc-js: hardenServer is its own, for a grpc-js Server`,
+    )
     const invalid = (e) => e instanceof core.InvalidOptionError && e.code === 'TUT_ERR_INVALID_OPTION'
-    assert.throws(() => grpcAdapter.tcpUserTimeout({}, { seconds: -1 }), invalid, `${label} grpc-js: tcpUserTimeout() rejects a bad option with the core's InvalidOptionError`)
-    assert.throws(() => grpcAdapter.withUserTimeout(insecure, { userTimeoutSeconds: 0 }), invalid, `${label} grpc-js: withUserTimeout() too`)
-    assert.throws(() => grpcAdapter.hardenServer(new grpc.Server(), { userTimeoutSeconds: 0 }), invalid, `${label} grpc-js: hardenServer() too`)
+    assert.throws(
+      () => grpcAdapter.tcpUserTimeout({}, { seconds: -1 }),
+      invalid,
+      `${label} grpc-js: tcpUserTimeout() rejects a bad option with the core's InvalidOptionError`,
+    )
+    assert.throws(
+      () => grpcAdapter.withUserTimeout(insecure, { userTimeoutSeconds: 0 }),
+      invalid,
+      `${label} grpc-js: withUserTimeout() too`,
+    )
+    assert.throws(
+      () => grpcAdapter.hardenServer(new grpc.Server(), { userTimeoutSeconds: 0 }),
+      invalid,
+      `${label} grpc-js: hardenServer() too`,
+    )
   }
   const fastify = mods['@tcp-user-timeout/fastify']
   if (fastify !== undefined) {
@@ -137,7 +182,11 @@ export async function bindOneSocket(label, core) {
   try {
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))
     await new Promise((resolve) => setImmediate(resolve))
-    assert.equal(core.getUserTimeout(socket), 5000, `${label}: a socket connected in withTimeout(5) has TCP_USER_TIMEOUT 5000`)
+    assert.equal(
+      core.getUserTimeout(socket),
+      5000,
+      `${label}: a socket connected in withTimeout(5) has TCP_USER_TIMEOUT 5000`,
+    )
     return core.stats().setsockoptCalls - before
   } finally {
     socket.destroy()

@@ -18,8 +18,16 @@ async function main() {
   const cjs = mods['@tcp-user-timeout/core']
   const esm = await import('@tcp-user-timeout/core')
   assert.notEqual(esm.withTimeout, cjs.withTimeout, 'two builds are loaded (otherwise this proves nothing)')
-  assert.equal(cjs.withTimeout(4, () => esm.currentTimeout()), 4000, 'a scope opened by the CJS build is seen by the ESM build')
-  assert.equal(esm.withTimeout(6, () => cjs.currentTimeout()), 6000, 'a scope opened by the ESM build is seen by the CJS build')
+  assert.equal(
+    cjs.withTimeout(4, () => esm.currentTimeout()),
+    4000,
+    'a scope opened by the CJS build is seen by the ESM build',
+  )
+  assert.equal(
+    esm.withTimeout(6, () => cjs.currentTimeout()),
+    6000,
+    'a scope opened by the ESM build is seen by the CJS build',
+  )
   assert.equal(
     await cjs.withTimeout(7, async () => {
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -30,14 +38,20 @@ async function main() {
   )
   // A CJS adapter's scope, read by the ESM core.
   let seen
-  mods['@tcp-user-timeout/express'].tcpUserTimeout({ seconds: 8 })(fakeRequest(), {}, () => (seen = esm.currentTimeout()))
+  mods['@tcp-user-timeout/express'].tcpUserTimeout({ seconds: 8 })(
+    fakeRequest(),
+    {},
+    () => (seen = esm.currentTimeout()),
+  )
   assert.equal(seen, 8000, 'the CJS express middleware scope is seen by the ESM core')
 
   // One set of error classes as far as `instanceof` can tell: an error of
   // either build is an instance of the other build's class, and still of its
   // built-in base.
   const errorNames = []
-  for (const [name, { base }] of Object.entries(spec.packages.find((p) => p.name === '@tcp-user-timeout/core').errors)) {
+  for (const [name, { base }] of Object.entries(
+    spec.packages.find((p) => p.name === '@tcp-user-timeout/core').errors,
+  )) {
     const fromEsm = new esm[name]('setsockopt', 'TCP_USER_TIMEOUT', 9)
     const fromCjs = new cjs[name]('setsockopt', 'TCP_USER_TIMEOUT', 9)
     assert.ok(fromEsm instanceof cjs[name], `an ESM ${name} is instanceof the CJS ${name}`)
@@ -54,7 +68,11 @@ async function main() {
   assert.throws(() => cjsAdapter.createPolicy({ seconds: 'x' }), esm.InvalidOptionError)
   assert.throws(() => esmAdapter.createPolicy({ seconds: 'x' }), cjs.InvalidOptionError)
   // The adapter entry of each build shares that one state too.
-  assert.equal(cjsAdapter.runInScope(esmAdapter.createPolicy({ seconds: 11 }).resolve({}), () => esm.currentTimeout()), 11000, 'an ESM adapter-entry scope, run by the CJS adapter entry, seen by the ESM core')
+  assert.equal(
+    cjsAdapter.runInScope(esmAdapter.createPolicy({ seconds: 11 }).resolve({}), () => esm.currentTimeout()),
+    11000,
+    'an ESM adapter-entry scope, run by the CJS adapter entry, seen by the ESM core',
+  )
 
   esm.setGlobalDefault(60)
   assert.equal(cjs.globalDefault(), 60_000, 'setGlobalDefault (ESM) -> globalDefault (CJS)')

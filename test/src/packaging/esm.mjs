@@ -9,5 +9,7 @@ for (const pkg of [...spec.packages, ...spec.entries]) {
 }
 const { support, bindCalls } = await checkBehaviour('ESM', mods)
 // The ESM build really is the .js file (the exports map's import condition).
-const resolved = Object.fromEntries([...spec.packages, ...spec.entries].map((p) => [p.name, import.meta.resolve(p.name)]))
+const resolved = Object.fromEntries(
+  [...spec.packages, ...spec.entries].map((p) => [p.name, import.meta.resolve(p.name)]),
+)
 report({ names, support, bindCalls, resolved })

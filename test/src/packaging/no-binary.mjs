@@ -47,4 +47,6 @@ try {
 }
 // Warnings are emitted on the next tick: let them out before reporting.
 await new Promise((resolve) => setImmediate(resolve))
-process.stdout.write(`RESULT ${JSON.stringify({ support, warnedAtImport, warnings: warnings.filter((w) => w.code === CODE), uses })}\n`)
+process.stdout.write(
+  `RESULT ${JSON.stringify({ support, warnedAtImport, warnings: warnings.filter((w) => w.code === CODE), uses })}\n`,
+)

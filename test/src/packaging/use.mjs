@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import dc from 'node:diagnostics_channel'
 import { CHANNEL_BIND, currentTimeout, InvalidOptionError } from '@tcp-user-timeout/core'
+// eslint-disable-next-line n/no-missing-import -- the fixtures are copied in beside this file, in the scratch project
 import { ADAPTERS, callFixture, createApp, httpFixture, useAdapter } from './apps/index.mjs'
 import { report } from './checks.mjs'
 
@@ -100,13 +101,19 @@ async function pinCall(name) {
   const { adapter, start, connect, unary, load } = callFixture(name)
   const { withUserTimeout, hardenServer } = await import(adapter.package)
   const implementation = { unary: (_call, callback) => callback(null, budget()) }
-  const app = await start({ use: await useAdapter(name, OPTIONS), implementation, before: (server) => hardenServer(server) })
+  const app = await start({
+    use: await useAdapter(name, OPTIONS),
+    implementation,
+    before: (server) => hardenServer(server),
+  })
   let pinned = null
   const onBind = (m) => (m.direction === 'outbound' ? (pinned = m.ms) : undefined)
   dc.subscribe(CHANNEL_BIND, onBind)
   const { credentials } = await load()
   // A18 pins a channel that sends keepalive pings: to their timeout, 20 s by default.
-  const client = connect(app.target, withUserTimeout(credentials.createInsecure()), { 'grpc.keepalive_time_ms': 10_000 })
+  const client = connect(app.target, withUserTimeout(credentials.createInsecure()), {
+    'grpc.keepalive_time_ms': 10_000,
+  })
   try {
     await unary(client, {}, { deadline: Date.now() + DEADLINE_MS })
     return { ms: pinned }

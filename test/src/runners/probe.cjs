@@ -54,36 +54,40 @@ async function probe({ withTimeout, getUserTimeout, seconds }) {
     }
   }
   try {
-    await attempt('net', () =>
-      new Promise((resolve, reject) => {
-        try {
-          const socket = net.connect(port, '127.0.0.1')
-          socket.once('error', reject)
-          socket.once('connect', () => {
-            result.net = read('net', socket)
-            socket.destroy()
-            resolve()
-          })
-        } catch (error) {
-          // A patched connect() must never throw into the application.
-          reject(new Error(`net.connect threw ${describe(error)}`))
-        }
-      }),
+    await attempt(
+      'net',
+      () =>
+        new Promise((resolve, reject) => {
+          try {
+            const socket = net.connect(port, '127.0.0.1')
+            socket.once('error', reject)
+            socket.once('connect', () => {
+              result.net = read('net', socket)
+              socket.destroy()
+              resolve()
+            })
+          } catch (error) {
+            // A patched connect() must never throw into the application.
+            reject(new Error(`net.connect threw ${describe(error)}`))
+          }
+        }),
     )
-    await attempt('http', () =>
-      new Promise((resolve, reject) => {
-        const req = http.get(`${origin}/http`)
-        // Counted before adding ours: what the core's hooks leave per request.
-        result.socketListeners = req.listenerCount('socket')
-        let socket
-        req.once('socket', (s) => (socket = s))
-        req.once('error', reject)
-        req.once('response', (res) => {
-          // The response head is in, its body not yet read: the exchange still holds the socket.
-          result.http = read('http', socket)
-          res.resume().once('end', resolve).once('error', reject)
-        })
-      }),
+    await attempt(
+      'http',
+      () =>
+        new Promise((resolve, reject) => {
+          const req = http.get(`${origin}/http`)
+          // Counted before adding ours: what the core's hooks leave per request.
+          result.socketListeners = req.listenerCount('socket')
+          let socket
+          req.once('socket', (s) => (socket = s))
+          req.once('error', reject)
+          req.once('response', (res) => {
+            // The response head is in, its body not yet read: the exchange still holds the socket.
+            result.http = read('http', socket)
+            res.resume().once('end', resolve).once('error', reject)
+          })
+        }),
     )
     await attempt('fetch', async () => {
       const res = await fetch(`${origin}/fetch`)

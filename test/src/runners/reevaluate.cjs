@@ -12,7 +12,10 @@ const EVALUATIONS = Number(process.argv[2])
 const entry = require.resolve('@tcp-user-timeout/core')
 const dist = path.dirname(entry)
 // Every module file of the build (entry and chunks): an evaluation leaves none behind.
-const modules = fs.readdirSync(dist).filter((f) => f.endsWith('.cjs')).map((f) => fs.realpathSync(path.join(dist, f)))
+const modules = fs
+  .readdirSync(dist)
+  .filter((f) => f.endsWith('.cjs'))
+  .map((f) => fs.realpathSync(path.join(dist, f)))
 
 async function main() {
   let previous

@@ -13,7 +13,17 @@
  * the bound read back while the exchange is in flight. A stale layer of
  * hooks shows as another unit's number or as 0.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -71,7 +81,8 @@ interface Outcome {
 const WARNINGS = [/MaxListenersExceededWarning/, /soft deleted/, /TUT_WARN_\w+/]
 
 const linux = process.platform === 'linux'
-if (!linux) console.log(`runners.test.ts skipped: TCP_USER_TIMEOUT is a Linux socket option, this is ${process.platform}`)
+if (!linux)
+  console.log(`runners.test.ts skipped: TCP_USER_TIMEOUT is a Linux socket option, this is ${process.platform}`)
 
 const suite = perSuite()
 
@@ -113,7 +124,13 @@ function readResults(file: string): Record<string, unknown>[] {
  * budget in seconds; `harness` checks that the runner really ran what it was
  * given (the files, the pool, the evaluations), apart from the core.
  */
-function describeRun(name: string, start: () => Promise<Outcome>, timeoutMs: number, expected: { index: number; seconds: number }[], harness: (o: Outcome) => void): void {
+function describeRun(
+  name: string,
+  start: () => Promise<Outcome>,
+  timeoutMs: number,
+  expected: { index: number; seconds: number }[],
+  harness: (o: Outcome) => void,
+): void {
   describe(name, () => {
     let outcome: Outcome
     beforeAll(async () => {
@@ -125,7 +142,8 @@ function describeRun(name: string, start: () => Promise<Outcome>, timeoutMs: num
 
     it('every unit reads its own budget (ms) on net.connect, http.get, fetch and an undici Pool, in flight', () => {
       // One line per unit: the diff shows which units and paths read what.
-      const line = (index: number, ms: (p: (typeof PATHS)[number]) => unknown) => `unit ${index}: ${PATHS.map((p) => `${p} ${ms(p)}`).join(', ')}`
+      const line = (index: number, ms: (p: (typeof PATHS)[number]) => unknown) =>
+        `unit ${index}: ${PATHS.map((p) => `${p} ${ms(p)}`).join(', ')}`
       const byIndex = new Map(outcome.units.map((u) => [u.index, u]))
       const actual = expected.map(({ index }) => {
         const u = byIndex.get(index)
@@ -162,7 +180,8 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i +
 ;(linux ? describe : describe.skip)('the core under runners that evaluate it many times in one process', () => {
   beforeAll(() => {
     // The runs below load the core's build: say so when there is none.
-    if (!existsSync(join(CORE_DIR, 'dist', 'index.cjs'))) throw new Error(`no build of the core in ${CORE_DIR}/dist: run \`bash scripts/pnpm.sh run build\``)
+    if (!existsSync(join(CORE_DIR, 'dist', 'index.cjs')))
+      throw new Error(`no build of the core in ${CORE_DIR}/dist: run \`bash scripts/pnpm.sh run build\``)
   })
 
   // Twenty generated files, each one line calling client-paths.body.cjs with
@@ -174,17 +193,43 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i +
     mkdirSync(files)
     const body = join(HERE, 'jest', 'client-paths.body.cjs')
     for (let i = 1; i <= JEST_FILES; i++) {
-      writeFileSync(join(files, `client-paths-${String(i).padStart(2, '0')}.test.cjs`), `require(${JSON.stringify(body)})(${i})\n`)
+      writeFileSync(
+        join(files, `client-paths-${String(i).padStart(2, '0')}.test.cjs`),
+        `require(${JSON.stringify(body)})(${i})\n`,
+      )
     }
     const results = join(dir, 'results')
-    const env = childEnv({ TUT_JEST_FILES: files, TUT_RESULTS: results, ...(globalsCleanup ? { TUT_JEST_GLOBALS_CLEANUP: globalsCleanup } : {}) })
-    const run = await runNode([JEST_BIN, '--config', join(HERE, 'jest', 'jest.config.cjs'), '--runInBand', '--ci'], { cwd: HERE, timeoutMs: JEST_TIMEOUT_MS, env })
+    const env = childEnv({
+      TUT_JEST_FILES: files,
+      TUT_RESULTS: results,
+      ...(globalsCleanup ? { TUT_JEST_GLOBALS_CLEANUP: globalsCleanup } : {}),
+    })
+    const run = await runNode([JEST_BIN, '--config', join(HERE, 'jest', 'jest.config.cjs'), '--runInBand', '--ci'], {
+      cwd: HERE,
+      timeoutMs: JEST_TIMEOUT_MS,
+      env,
+    })
     return { run, units: readResults(results) as Unit[] }
   }
-  const jestRan = (o: Outcome) => expect(summary(o.run.stderr, /^Test Suites:.*$/m), describeChild('jest', o.run)).toMatch(new RegExp(`\\b${JEST_FILES} total$`))
+  const jestRan = (o: Outcome) =>
+    expect(summary(o.run.stderr, /^Test Suites:.*$/m), describeChild('jest', o.run)).toMatch(
+      new RegExp(`\\b${JEST_FILES} total$`),
+    )
 
-  describeRun(`Jest 30, ${JEST_FILES} files --runInBand`, () => runJest(undefined), JEST_TIMEOUT_MS, indexes(JEST_FILES), jestRan)
-  describeRun(`Jest 30, ${JEST_FILES} files --runInBand, globalsCleanup: 'on'`, () => runJest('on'), JEST_TIMEOUT_MS, indexes(JEST_FILES), jestRan)
+  describeRun(
+    `Jest 30, ${JEST_FILES} files --runInBand`,
+    () => runJest(undefined),
+    JEST_TIMEOUT_MS,
+    indexes(JEST_FILES),
+    jestRan,
+  )
+  describeRun(
+    `Jest 30, ${JEST_FILES} files --runInBand, globalsCleanup: 'on'`,
+    () => runJest('on'),
+    JEST_TIMEOUT_MS,
+    indexes(JEST_FILES),
+    jestRan,
+  )
 
   // Six files, each its own isolation of the core (inlined: evaluated by
   // vitest's module runner per file, not cached by Node).
@@ -196,14 +241,23 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i +
         const results = join(dir, 'results')
         const env = childEnv({ TUT_VITEST_POOL: pool, TUT_RESULTS: results, TUT_VITEST_CACHE: join(dir, 'cache') })
         // The runner config loader: no bundled config written beside the sources.
-        const args = [VITEST_BIN, 'run', '--config', join(HERE, 'vitest', 'vitest.inner.config.mjs'), '--configLoader', 'runner']
+        const args = [
+          VITEST_BIN,
+          'run',
+          '--config',
+          join(HERE, 'vitest', 'vitest.inner.config.mjs'),
+          '--configLoader',
+          'runner',
+        ]
         const run = await runNode(args, { cwd: join(HERE, 'vitest'), timeoutMs: VITEST_TIMEOUT_MS, env })
         return { run, units: readResults(results) as Unit[] }
       },
       VITEST_TIMEOUT_MS,
       indexes(VITEST_FILES),
       (o) => {
-        expect(summary(o.run.stdout, /^\s*Test Files .*$/m), describeChild('vitest', o.run)).toMatch(new RegExp(`\\(${VITEST_FILES}\\)$`))
+        expect(summary(o.run.stdout, /^\s*Test Files .*$/m), describeChild('vitest', o.run)).toMatch(
+          new RegExp(`\\(${VITEST_FILES}\\)$`),
+        )
         // The pool asked for: worker threads have a threadId, forks run on their main thread.
         expect(o.units.map((u) => (u.threadId === 0 ? 'forks' : 'threads'))).toEqual(o.units.map(() => pool))
       },
@@ -213,7 +267,11 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i +
   describeRun(
     `${EVALUATIONS} evaluations of the CommonJS build after delete require.cache[...]`,
     async () => {
-      const run = await runNode([join(HERE, 'reevaluate.cjs'), String(EVALUATIONS)], { cwd: HERE, timeoutMs: SCRIPT_TIMEOUT_MS, env: childEnv({}) })
+      const run = await runNode([join(HERE, 'reevaluate.cjs'), String(EVALUATIONS)], {
+        cwd: HERE,
+        timeoutMs: SCRIPT_TIMEOUT_MS,
+        env: childEnv({}),
+      })
       return { run, units: parseResults(run.stdout) as Unit[] }
     },
     SCRIPT_TIMEOUT_MS,
@@ -251,17 +309,26 @@ const indexes = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i +
   for (const order of ['a-first', 'b-first'] as const) {
     let app: string
     describeRun(
-      `two copies of the package in one process (${order === 'a-first' ? "the app's copy A loaded first" : "other-lib's copy B loaded first"}), each one's scope read through the other`,
+      `two copies of the package in one process ` +
+        `(${order === 'a-first' ? "the app's copy A loaded first" : "other-lib's copy B loaded first"}), ` +
+        `each one's scope read through the other`,
       async () => {
         app = twoCopiesApp()
-        const run = await runNode([join(HERE, 'two-copies.cjs'), app, order, JSON.stringify(COPY_UNITS)], { cwd: app, timeoutMs: SCRIPT_TIMEOUT_MS, env: childEnv({}) })
+        const run = await runNode([join(HERE, 'two-copies.cjs'), app, order, JSON.stringify(COPY_UNITS)], {
+          cwd: app,
+          timeoutMs: SCRIPT_TIMEOUT_MS,
+          env: childEnv({}),
+        })
         const [header, ...units] = parseResults(run.stdout)
         return { run, header, units: units as Unit[] }
       },
       SCRIPT_TIMEOUT_MS,
       COPY_UNITS,
       (o) => {
-        expect(o.header, describeChild('two-copies.cjs', o.run)).toMatchObject({ distinct: true, loaded: order === 'a-first' ? ['A', 'B'] : ['B', 'A'] })
+        expect(o.header, describeChild('two-copies.cjs', o.run)).toMatchObject({
+          distinct: true,
+          loaded: order === 'a-first' ? ['A', 'B'] : ['B', 'A'],
+        })
         const files = o.header!.files as string[]
         expect(new Set(files).size).toBe(2)
         for (const f of files) expect(realpathSync(f).startsWith(realpathSync(app))).toBe(true)

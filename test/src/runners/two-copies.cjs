@@ -28,10 +28,17 @@ async function main() {
     loaded: Object.keys(copies),
     distinct: A !== B,
     files: [fromApp.resolve('@tcp-user-timeout/core'), fromLib.resolve('@tcp-user-timeout/core')],
-    versions: [fromApp('@tcp-user-timeout/core/package.json').version, fromLib('@tcp-user-timeout/core/package.json').version],
+    versions: [
+      fromApp('@tcp-user-timeout/core/package.json').version,
+      fromLib('@tcp-user-timeout/core/package.json').version,
+    ],
   })
   for (const u of units) {
-    const result = await probe({ withTimeout: copies[u.scope].withTimeout, getUserTimeout: copies[u.read].getUserTimeout, seconds: u.seconds })
+    const result = await probe({
+      withTimeout: copies[u.scope].withTimeout,
+      getUserTimeout: copies[u.read].getUserTimeout,
+      seconds: u.seconds,
+    })
     report({ ...u, ...result })
   }
 }

@@ -28,7 +28,9 @@ async function exercise(core, { port, index, sockets: count = SOCKETS }) {
   }
 }
 
-/** The kernel's value; a read that throws is reported as a wrong value (its error), not as a failure of the whole run. */
+/**
+ * The kernel's value; a read that throws is reported as a wrong value (its error), not as a failure of the whole run.
+ */
 function readBack(core, socket) {
   try {
     return core.getUserTimeout(socket) ?? null
@@ -39,7 +41,10 @@ function readBack(core, socket) {
 
 function connected(socket) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`connect did not complete in ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS)
+    const timer = setTimeout(
+      () => reject(new Error(`connect did not complete in ${CONNECT_TIMEOUT_MS} ms`)),
+      CONNECT_TIMEOUT_MS,
+    )
     socket.once('connect', () => {
       clearTimeout(timer)
       resolve()

@@ -19,7 +19,18 @@ const server = net.createServer((socket) => socket.on('error', () => {}).resume(
 await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject))
 const { port } = server.address()
 
-const result = { mode, node: process.version, workers: WORKERS, completed: 0, builds: { esm: 0, cjs: 0 }, values: 0, wrong: [], unsupported: [], failures: [], main: null }
+const result = {
+  mode,
+  node: process.version,
+  workers: WORKERS,
+  completed: 0,
+  builds: { esm: 0, cjs: 0 },
+  values: 0,
+  wrong: [],
+  unsupported: [],
+  failures: [],
+  main: null,
+}
 
 async function useCoreOnMain() {
   const core = await import('@tcp-user-timeout/core')

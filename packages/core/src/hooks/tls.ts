@@ -21,6 +21,7 @@ export function installTls(): void {
 function wrapHandleHook(original: Function, tlsSocket: tls.TLSSocket, args: IArguments): unknown {
   const result = Reflect.apply(original, tlsSocket, args) as unknown
   const under = args[0] as unknown
-  if (under instanceof net.Socket && under !== tlsSocket) contain(() => ((under as net.Socket & { [kLayered]?: tls.TLSSocket })[kLayered] = tlsSocket), undefined)
+  if (under instanceof net.Socket && under !== tlsSocket)
+    contain(() => ((under as net.Socket & { [kLayered]?: tls.TLSSocket })[kLayered] = tlsSocket), undefined)
   return result
 }

@@ -33,9 +33,10 @@ export function dispatchCapture(handler: unknown): Capture {
 }
 
 function dispatchHook(original: Function, dispatcher: object, args: IArguments): unknown {
-  const handler = args[1]
+  const handler: unknown = args[1]
   try {
-    if (handler !== null && typeof handler === 'object' && !shared.captures.has(handler)) shared.captures.set(handler, capture())
+    if (handler !== null && typeof handler === 'object' && !shared.captures.has(handler))
+      shared.captures.set(handler, capture())
   } catch {
     // A handler that cannot be a WeakMap key is not one undici made: nothing to capture.
   }
@@ -68,7 +69,8 @@ const DISPATCHER_MODULE = /[\\/]undici[\\/]lib[\\/]dispatcher[\\/][\w-]+\.js$/
 export function discoverDispatchers(): void {
   const cache = (Module as unknown as { _cache?: Record<string, { exports?: unknown } | undefined> })._cache ?? {}
   for (const [file, mod] of Object.entries(cache)) {
-    if (DISPATCHER_MODULE.test(file) && typeof mod?.exports === 'function') patchChain((mod.exports as { prototype: object }).prototype)
+    if (DISPATCHER_MODULE.test(file) && typeof mod?.exports === 'function')
+      patchChain((mod.exports as { prototype: object }).prototype)
   }
   for (const key of GLOBAL_DISPATCHERS) {
     const dispatcher = (globalThis as Record<symbol, unknown>)[key]

@@ -26,8 +26,10 @@ export function overrideOf(module, route) {
  */
 export function awaitedStage(route) {
   if (route.stage === undefined) return []
-  return [async function stage(_context, next) {
-    await route.stage(STAGE)
-    await next()
-  }]
+  return [
+    async function stage(_context, next) {
+      await route.stage(STAGE)
+      await next()
+    },
+  ]
 }

@@ -34,5 +34,9 @@ export async function connectProxy(t: Teardown): Promise<ConnectProxy> {
     client.on('error', close)
   })
   const { origin, port } = await listen(t, server)
-  return { origin, port, clientPortOf: (upstreamPort) => (upstreamPort === undefined ? undefined : tunnels.get(upstreamPort)) }
+  return {
+    origin,
+    port,
+    clientPortOf: (upstreamPort) => (upstreamPort === undefined ? undefined : tunnels.get(upstreamPort)),
+  }
 }

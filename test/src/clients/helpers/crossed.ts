@@ -11,7 +11,11 @@ import type { ReadBackServer } from './http.js'
 export const CONCURRENT_SCOPES = 200
 
 /** Runs the exchanges and expects none to carry another scope's value. */
-export async function expectNoneCrossed(server: ReadBackServer, get: (path: string) => Promise<string>, count = CONCURRENT_SCOPES): Promise<void> {
+export async function expectNoneCrossed(
+  server: ReadBackServer,
+  get: (path: string) => Promise<string>,
+  count = CONCURRENT_SCOPES,
+): Promise<void> {
   const seconds = Array.from({ length: count }, (_, i) => i + 1)
   const bodies = await Promise.all(seconds.map((s) => withTimeout(s, () => get(`/scope-${s}`))))
   expect(bodies).toEqual(seconds.map((s) => `ok /scope-${s}`))

@@ -32,7 +32,10 @@ export interface ClientSpec {
    * that sequential exchanges do share one socket.
    */
   yieldBetween?: boolean
-  /** `oneConnection`: limit the pool to one connection where the client takes a limit. Pools it makes are closed with `t`. */
+  /**
+   * `oneConnection`: limit the pool to one connection where the client takes a
+   * limit. Pools it makes are closed with `t`.
+   */
   open(origin: string, oneConnection: boolean, t: Teardown): Opened
 }
 
@@ -45,7 +48,9 @@ function exchange(server: ReadBackServer, path: string) {
 
 export function describeHttpClients(specs: ClientSpec[], clientSockets: ClientSockets): void {
   describe.each(specs)('$name', (spec) => {
-    /** Sequential exchanges, each awaited to its body's end (and, where needed, until the pool took its socket back). */
+    /**
+     * Sequential exchanges, each awaited to its body's end (and, where needed, until the pool took its socket back).
+     */
     async function inSequence(steps: (() => Promise<string>)[]): Promise<string[]> {
       const bodies: string[] = []
       for (const step of steps) {
@@ -84,7 +89,10 @@ export function describeHttpClients(specs: ClientSpec[], clientSockets: ClientSo
       ])
       expect(bodies).toEqual(['ok /scoped-7', 'ok /scoped-9'])
       const seen = ['/warm', '/scoped-7', '/scoped-9'].map((p) => exchange(server, p))
-      expect(seen.map((s) => s.port), 'the scoped exchanges did not reuse the warm socket').toEqual([warm.port, warm.port, warm.port])
+      expect(
+        seen.map((s) => s.port),
+        'the scoped exchanges did not reuse the warm socket',
+      ).toEqual([warm.port, warm.port, warm.port])
       expect(seen.map((s) => s.inFlight)).toEqual([0, 0, 0])
       expect(getUserTimeout(warm.socket)).toBe(0)
       expect(log.on(warm.socket)).toEqual([])

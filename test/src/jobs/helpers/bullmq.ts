@@ -23,9 +23,16 @@ export function openQueue(t: Teardown, name: string): Queue {
 }
 
 /** A Worker (processor: a function, or a sandboxed processor file) on its own connections, closed with `t`. */
-export function startWorker(t: Teardown, name: string, processor: string | ((job: Job<any>, ...rest: any[]) => Promise<unknown>), opts: Partial<WorkerOptions> = {}): Worker {
+export function startWorker(
+  t: Teardown,
+  name: string,
+  processor: string | ((job: Job, ...rest: any[]) => Promise<unknown>),
+  opts: Partial<WorkerOptions> = {},
+): Worker {
   // drainDelay 1 s: an idle worker's blocking call returns quickly, so close() is prompt.
-  const w = t.defer(new Worker(name, processor as string, { connection: redisConfig, drainDelay: 1, ...opts }), (v) => v.close(true))
+  const w = t.defer(new Worker(name, processor as string, { connection: redisConfig, drainDelay: 1, ...opts }), (v) =>
+    v.close(true),
+  )
   // A connection hiccup must not become an unhandled 'error' in the test process.
   w.on('error', () => {})
   return w
@@ -41,7 +48,9 @@ export function failures(worker: Worker, n: number, ms: number): Promise<Failure
   return collect(worker, 'failed', n, ms, (job: Job | undefined, error: Error) => ({ job, error }))
 }
 
-/** Resolves with the first `n` completed jobs of `worker` (job id → return value); rejects after `ms`, or on a failure. */
+/**
+ * Resolves with the first `n` completed jobs of `worker` (job id → return value); rejects after `ms`, or on a failure.
+ */
 export function completions(worker: Worker, n: number, ms: number): Promise<Map<string, unknown>> {
   return new Promise((resolve, reject) => {
     const done = new Map<string, unknown>()
@@ -50,7 +59,8 @@ export function completions(worker: Worker, n: number, ms: number): Promise<Map<
       done.set(job.id!, result)
       if (done.size >= n) finish()
     }
-    const onFailed = (job: Job | undefined, error: Error) => finish(new Error(`job ${job?.id} failed: ${error.message}`))
+    const onFailed = (job: Job | undefined, error: Error) =>
+      finish(new Error(`job ${job?.id} failed: ${error.message}`))
     function finish(error?: Error) {
       clearTimeout(timer)
       worker.off('completed', onCompleted)
@@ -63,7 +73,13 @@ export function completions(worker: Worker, n: number, ms: number): Promise<Map<
   })
 }
 
-function collect<T, A extends unknown[]>(worker: Worker, event: 'failed', n: number, ms: number, map: (...args: A) => T): Promise<T[]> {
+function collect<T, A extends unknown[]>(
+  worker: Worker,
+  event: 'failed',
+  n: number,
+  ms: number,
+  map: (...args: A) => T,
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const seen: T[] = []
     const timer = setTimeout(() => {

@@ -30,7 +30,10 @@ export interface WedgedPost {
 export function postIntoWedge(port: number, record: WedgedPost, giveUpMs = 15_000): Promise<never> {
   return new Promise<never>((_resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', agent: false })
-    const giveUp = setTimeout(() => req.destroy(new Error(`no error within ${giveUpMs} ms: the wedged POST was not bounded`)), giveUpMs)
+    const giveUp = setTimeout(
+      () => req.destroy(new Error(`no error within ${giveUpMs} ms: the wedged POST was not bounded`)),
+      giveUpMs,
+    )
     let failed = false
     req.once('error', (error) => {
       failed = true

@@ -7,7 +7,11 @@ import { getUserTimeout, withTimeout } from '@tcp-user-timeout/core'
 import { it } from 'vitest'
 
 interface ProbeModule {
-  probe(use: { withTimeout: typeof withTimeout; getUserTimeout: typeof getUserTimeout; seconds: number }): Promise<object>
+  probe(use: {
+    withTimeout: typeof withTimeout
+    getUserTimeout: typeof getUserTimeout
+    seconds: number
+  }): Promise<object>
   report(value: object): void
 }
 const { probe, report } = createRequire(import.meta.url)('../probe.cjs') as ProbeModule
