@@ -14,4 +14,6 @@ bin=$(bash scripts/node-bin.sh "$major")
 export PATH="$(dirname "$bin"):$PATH"
 echo "test-node: $(node --version) ($bin)"
 source scripts/pnpm-env.sh
+# No colour codes in a log: vitest's reporter colours whatever TERM says.
+[ -t 1 ] || export NO_COLOR=1
 pnpm --filter @tcp-user-timeout/tests exec vitest run

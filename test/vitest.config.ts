@@ -6,6 +6,12 @@ import { defineConfig } from 'vitest/config'
 // Read by Node at process start: it must be set before the forks spawn.
 process.env.NODE_EXTRA_CA_CERTS = fileURLToPath(new URL('./fixtures/cert.pem', import.meta.url))
 
+// No colour where the output is not a terminal (a CI log, a file, a pipe): tinyrainbow, which vitest
+// and the tests' children colour with, looks at TERM and CI, never at whether stdout is a terminal.
+// Set here, NO_COLOR reaches the forks and every child a test starts; vitest's own reporter has read
+// the environment before this file loads, so the test script (`pnpm test`) sets it before vitest starts.
+if (!process.stdout.isTTY) process.env.NO_COLOR ??= '1'
+
 function kit(path: string): string {
   return fileURLToPath(new URL(`../packages/test-utils/${path}`, import.meta.url))
 }

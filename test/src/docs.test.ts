@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, normalize, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { describeChild, runNode } from './helpers/child.js'
+import { describeChild, runNode, startNode } from './helpers/child.js'
 import { ADAPTERS } from '@tcp-user-timeout/test-utils/apps'
+import { perTest } from '@tcp-user-timeout/test-utils/teardown'
 
 // The README is what a newcomer reads first: what it is, the two commands,
 // install, a quick start per framework, how to check it works, and where to
@@ -282,5 +283,41 @@ describe('"Check that it works"', () => {
     expect(lines[3]).toMatch(/ \{\}$/) // inForce(): no open socket holds a bound at exit
     expect(json(lines[3])).toEqual({ bound: 1, timedOut: 0, errors: 0, setsockoptCalls: 2, hardened: 0, reaped: 0 })
     expect(lines).toHaveLength(4)
+  })
+
+  // Node runs no 'exit' listener when a signal it has no handler for ends it (Ctrl-C, a container's SIGTERM).
+  const idle = (handler: string) => `${handler}setInterval(() => {}, 1000); console.log('ready')`
+  const COUNTERS =
+    'tcp-user-timeout: {"bound":0,"timedOut":0,"errors":0,"setsockoptCalls":0,"hardened":0,"reaped":0} {}'
+  const counters = (lines: string[]) => lines.filter((l) => l.startsWith('tcp-user-timeout: {"bound":'))
+
+  it.for(['SIGTERM', 'SIGINT'] as const)(
+    'prints the counters when %s ends an app with no handler for it, then ends as the signal would',
+    async (signal, context) => {
+      const app = startNode(perTest(context), ['--import', './check.mjs', '-e', idle('')], {
+        cwd: join(ROOT, 'examples/observability'),
+        label: `node --import ./check.mjs (${signal})`,
+      })
+      await app.line(/^ready$/, 15_000)
+      app.child.kill(signal)
+      const exit = await app.exit(10_000)
+      expect(exit, app.lines.join('\n')).toEqual({ code: null, signal })
+      expect(counters(app.lines), app.lines.join('\n')).toEqual([COUNTERS])
+    },
+  )
+
+  it("leaves a signal the app handles to the app, and prints the counters once, at the app's exit", async (context) => {
+    const handler =
+      "process.once('SIGTERM', () => { console.log('app: closing'); setTimeout(() => process.exit(3), 50) }); "
+    const app = startNode(perTest(context), ['--import', './check.mjs', '-e', idle(handler)], {
+      cwd: join(ROOT, 'examples/observability'),
+      label: 'node --import ./check.mjs (app handles SIGTERM)',
+    })
+    await app.line(/^ready$/, 15_000)
+    app.child.kill('SIGTERM')
+    const exit = await app.exit(10_000)
+    expect(exit, app.lines.join('\n')).toEqual({ code: 3, signal: null })
+    expect(app.lines).toContain('app: closing')
+    expect(counters(app.lines), app.lines.join('\n')).toEqual([COUNTERS])
   })
 })

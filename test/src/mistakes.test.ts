@@ -11,7 +11,7 @@ import { withTcpUserTimeout } from '@tcp-user-timeout/bullmq'
 import { override as expressOverride, tcpUserTimeout as expressMiddleware } from '@tcp-user-timeout/express'
 import { tcpUserTimeout as fastifyPlugin } from '@tcp-user-timeout/fastify'
 import { override as koaOverride, tcpUserTimeout as koaMiddleware } from '@tcp-user-timeout/koa'
-import { listen, perTest, type Teardown } from '@tcp-user-timeout/test-utils'
+import { captureWarnings, listen, perTest, type ProcessWarning, type Teardown } from '@tcp-user-timeout/test-utils'
 
 // A new user's mistakes, each answered where it is made: a budget of 0
 // meant as "off", a budget in milliseconds, middleware registered after
@@ -28,24 +28,18 @@ function thrown(fn: () => unknown): Error & { code?: string } {
 }
 
 /**
- * The warnings of this library emitted while `fn` runs, once delivered:
- * process.emitWarning delivers on the next tick, in order, so a sentinel
- * emitted after `fn` arrives after all of them.
+ * The warnings of this library emitted while `fn` runs, once delivered,
+ * captured (not printed: they are expected).
  */
-async function warningsOf(fn: () => unknown): Promise<(Error & { code?: string })[]> {
-  const seen: (Error & { code?: string })[] = []
-  const onWarning = (w: Error & { code?: string }) => void seen.push(w)
-  process.on('warning', onWarning)
+async function warningsOf(fn: () => unknown): Promise<ProcessWarning[]> {
+  const captured = captureWarnings()
   try {
     await fn()
-    const sentinel = once(process, 'warning', { signal: AbortSignal.timeout(5000) })
-    process.emitWarning('sentinel', { code: 'TEST_SENTINEL' })
-    // onWarning was added first, so it has seen the sentinel, and all before it, when this resolves.
-    await sentinel
+    await captured.delivered()
   } finally {
-    process.off('warning', onWarning)
+    captured.restore()
   }
-  return seen.filter((w) => w.code?.startsWith('TUT_WARN_'))
+  return captured.warnings.filter((w) => w.code?.startsWith('TUT_WARN_'))
 }
 
 const getJson = async (origin: string, path: string) => (await fetch(`${origin}${path}`)).json()
@@ -201,7 +195,11 @@ describe.each([
   ['Express 5', express5],
   ['Express 4', express4],
 ])('%s: middleware registered after routes warns once, TUT_WARN_LATE_REGISTRATION', (_name, express) => {
-  /** An app built by `build`, served; `paths` requested in turn; the warnings they drew. */
+  /**
+   * An app built by `build`, served; `paths` requested in turn. `atListen`:
+   * the warnings drawn while the app was built and its server started
+   * listening (none of them is a request); `warnings`: those the requests drew.
+   */
   async function run(
     t: Teardown,
     build: (app: ReturnType<typeof express5>) => void,
@@ -209,19 +207,26 @@ describe.each([
     afterListen?: (app: ReturnType<typeof express5>) => void,
   ) {
     const app = express()
-    build(app)
-    const server = await listen(t, http.createServer(app))
+    let origin = ''
+    const atListen = await warningsOf(async () => {
+      build(app)
+      origin = (await listen(t, http.createServer(app))).origin
+    })
     afterListen?.(app)
     const answers: unknown[] = []
     const warnings = await warningsOf(async () => {
-      for (const path of paths) answers.push(await getJson(server.origin, path))
+      for (const path of paths) answers.push(await getJson(origin, path))
     })
-    return { answers, warnings }
+    return { atListen, answers, warnings }
   }
   const ms = (_req: unknown, res: { json(v: unknown): void }) => res.json({ ms: currentTimeout() ?? null })
+  const LATE =
+    'tcpUserTimeout() was registered after GET /early, POST /early: their requests never reach it and run unbound. ' +
+    'Call app.use(tcpUserTimeout(...)) before declaring the routes; ' +
+    'a route meant to run unbound takes override(false) in its list.'
 
-  it('routes declared before: they run unbound, and the first request the middleware sees warns, naming them and the fix', async (ctx) => {
-    const { answers, warnings } = await run(
+  it('routes declared before: the warning comes when the server starts listening, before any request, naming them and the fix', async (ctx) => {
+    const { atListen, answers, warnings } = await run(
       perTest(ctx),
       (app) => {
         app.get('/early', ms)
@@ -229,20 +234,54 @@ describe.each([
         app.use(expressMiddleware({ seconds: 25 }))
         app.get('/late', ms)
       },
+      // Only routed requests: none falls through to the middleware of its own.
+      ['/early', '/early', '/early', '/late', '/early'],
+    )
+    expect(atListen.map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
+    expect(atListen[0].message).toBe(LATE)
+    expect(answers).toEqual([{ ms: null }, { ms: null }, { ms: null }, { ms: 25000 }, { ms: null }])
+    expect(warnings).toEqual([])
+  })
+
+  it("Express's own app.listen() too, once per app however many servers serve it", async (ctx) => {
+    const t = perTest(ctx)
+    const app = express()
+    const warnings = await warningsOf(async () => {
+      app.get('/early', ms)
+      app.post('/early', ms)
+      app.use(expressMiddleware({ seconds: 25 }))
+      for (let i = 0; i < 2; i++) {
+        const server = t.defer(app.listen(0, '127.0.0.1'), (s) => {
+          s.closeAllConnections()
+          return new Promise<void>((resolve) => s.close(() => resolve()))
+        })
+        await once(server, 'listening')
+      }
+    })
+    expect(warnings.map((w) => w.message)).toEqual([LATE])
+  })
+
+  it('a middleware added after the server listens: the first request it sees checks, as before', async (ctx) => {
+    const { atListen, answers, warnings } = await run(
+      perTest(ctx),
+      (app) => {
+        app.get('/early', ms)
+        app.post('/early', ms)
+      },
       ['/early', '/late', '/late', '/early'],
+      (app) => {
+        app.use(expressMiddleware({ seconds: 25 }))
+        app.get('/late', ms)
+      },
     )
+    expect(atListen).toEqual([])
     expect(answers).toEqual([{ ms: null }, { ms: 25000 }, { ms: 25000 }, { ms: null }])
-    expect(warnings.map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
-    expect(warnings[0].message).toBe(
-      'tcpUserTimeout() was registered after GET /early, POST /early: their requests never reach it and run unbound. ' +
-        'Call app.use(tcpUserTimeout(...)) before declaring the routes; ' +
-        'a route meant to run unbound takes override(false) in its list.',
-    )
+    expect(warnings.map((w) => w.message)).toEqual([LATE])
   })
 
   it('no warning for the normal order, override() in a route, routers mounted after, a middleware under a path, or routes added at init (NestJS)', async (ctx) => {
     const t = perTest(ctx)
-    const { answers, warnings } = await run(
+    const { atListen, answers, warnings } = await run(
       t,
       (app) => {
         app.use(expressMiddleware({ seconds: 25 }))
@@ -274,7 +313,14 @@ describe.each([
       (app) => app.get('/controller', ms),
     )
     expect(nestLike.answers).toEqual([{ ms: 25000 }])
-    expect([...warnings, ...underPath.warnings, ...nestLike.warnings]).toEqual([])
+    expect([
+      ...atListen,
+      ...warnings,
+      ...underPath.atListen,
+      ...underPath.warnings,
+      ...nestLike.atListen,
+      ...nestLike.warnings,
+    ]).toEqual([])
   })
 })
 

@@ -23,7 +23,7 @@ import {
   type TcpUserTimeoutEvent,
 } from '@tcp-user-timeout/core'
 import { createPolicy } from '@tcp-user-timeout/core/adapter'
-import { listen, perTest, startTcpSink, type Teardown } from '@tcp-user-timeout/test-utils'
+import { captureWarnings, listen, perTest, startTcpSink, type Teardown } from '@tcp-user-timeout/test-utils'
 import { startWedgeServer, watchSocket, wedge } from './helpers/wedge.js'
 
 const EVENT_TIMEOUT_MS = 5000
@@ -238,10 +238,7 @@ describe('observe()', () => {
   it('a throwing listener is harmless: the bind happens, one coded warning per observer, other observers still served', async (ctx) => {
     const t = perTest(ctx)
     const { port } = await startTcpSink(t)
-    const warnings: Error[] = []
-    const onWarning = (w: Error) => warnings.push(w)
-    process.on('warning', onWarning)
-    t.add(() => process.off('warning', onWarning))
+    const { warnings } = captureWarnings(t) // expected: asserted below, not printed
     let calls = 0
     t.defer(
       observe(() => {
@@ -259,7 +256,7 @@ describe('observe()', () => {
     expect(calls).toBe(2)
     // emitWarning emits on the next tick: one turn of the loop and it is there.
     await new Promise((resolve) => setImmediate(resolve))
-    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'TUT_WARN_LISTENER_THREW')
+    const ours = warnings.filter((w) => w.code === 'TUT_WARN_LISTENER_THREW')
     expect(ours).toHaveLength(1)
     expect(ours[0].message).toMatch(/an observe\(\) listener threw \(Error: listener bug\)/)
   })

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { currentTimeout, headroom, withJobTimeout, withTimeout } from '@tcp-user-timeout/core'
+import {
+  currentTimeout,
+  globalDefault,
+  headroom,
+  setGlobalDefault,
+  warningCodes,
+  withJobTimeout,
+  withTimeout,
+} from '@tcp-user-timeout/core'
+import { captureWarnings, perTest } from '@tcp-user-timeout/test-utils'
 
 describe('withTimeout', () => {
   it('returns what fn returns; a promise stays a promise', async () => {
@@ -65,5 +74,55 @@ describe('headroom (the Ruby gem job rule)', () => {
   it('withJobTimeout runs fn in a scope of headroom(max)', () => {
     expect(withJobTimeout(30, currentTimeout)).toBe(25000)
     expect(withJobTimeout(2, currentTimeout)).toBe(1800)
+  })
+})
+
+describe('a budget over an hour (milliseconds by mistake): TUT_WARN_LONG_BUDGET once per process, as the adapters warn', () => {
+  /** This library's warnings that `fn` draws, captured (expected: not printed). */
+  async function warningsOf(ctx: Parameters<typeof perTest>[0], fn: () => unknown) {
+    const captured = captureWarnings(perTest(ctx))
+    fn()
+    return (await captured.delivered()).filter((w) => w.code?.startsWith('TUT_WARN_'))
+  }
+
+  it('withTimeout(25000, fn): warned once, naming the fix; the budget still applies; an hour exactly and withJobTimeout of hours are silent', async (ctx) => {
+    const seen: (number | undefined)[] = []
+    const warnings = await warningsOf(ctx, () => {
+      seen.push(withTimeout(3600, currentTimeout))
+      // A job's time limit of hours is ordinary: never a warning (BullMQ's neither).
+      seen.push(withJobTimeout(6 * 3600, currentTimeout))
+      seen.push(withTimeout(25000, currentTimeout))
+      // Once per process, whatever the call site: a hot path cannot flood the log.
+      seen.push(withTimeout(25000, currentTimeout))
+      seen.push(withTimeout(90000, currentTimeout))
+    })
+    expect(seen).toEqual([3600000, 21595000, 25000000, 25000000, 90000000])
+    expect(warnings.map((w) => [w.name, w.code])).toEqual([['TcpUserTimeoutWarning', warningCodes.LONG_BUDGET]])
+    expect(warnings[0].message).toBe(
+      'withTimeout(25000, fn) is a budget of 6.9 hours; it looks like milliseconds ' +
+        '(25000 ms would be withTimeout(25, fn)). Budgets are in seconds. ' +
+        'If a budget over an hour is meant, run node with --disable-warning=TUT_WARN_LONG_BUDGET ' +
+        '(this is said once per process).',
+    )
+  })
+
+  it('setGlobalDefault(25000): warned once, on its own; the default still applies', async (ctx) => {
+    perTest(ctx).add(() => setGlobalDefault(null))
+    const set: (number | undefined)[] = []
+    const warnings = await warningsOf(ctx, () => {
+      setGlobalDefault(3600)
+      set.push(globalDefault())
+      setGlobalDefault(25000)
+      set.push(globalDefault())
+      setGlobalDefault(30000)
+      set.push(globalDefault())
+    })
+    expect(set).toEqual([3600000, 25000000, 30000000])
+    expect(warnings.map((w) => w.message)).toEqual([
+      'setGlobalDefault(25000) is a budget of 6.9 hours; it looks like milliseconds ' +
+        '(25000 ms would be setGlobalDefault(25)). Budgets are in seconds. ' +
+        'If a budget over an hour is meant, run node with --disable-warning=TUT_WARN_LONG_BUDGET ' +
+        '(this is said once per process).',
+    ])
   })
 })

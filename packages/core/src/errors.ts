@@ -21,8 +21,10 @@ export const warningCodes = {
   NATIVE_UNAVAILABLE: 'TUT_WARN_NATIVE_UNAVAILABLE',
   /**
    * A budget over an hour (a `seconds`, a `workerTimeoutSeconds`, a `seconds`
-   * callback's answer): most likely milliseconds by mistake. Once per
-   * middleware or route; `allowLongBudget: true` says it is meant.
+   * callback's answer, `withTimeout`, `setGlobalDefault`): most likely
+   * milliseconds by mistake. Once per middleware or route
+   * (`allowLongBudget: true` says it is meant), once per process for the
+   * core's functions (`--disable-warning=TUT_WARN_LONG_BUDGET`).
    */
   LONG_BUDGET: 'TUT_WARN_LONG_BUDGET',
   /**

@@ -3,8 +3,8 @@ import { shared, type Scope, type ScopeEnd, type SocketLease } from './shared.js
 import { Owner, settleMultiplexed, stateOf, sync, SYSTEM_DEFAULT, type SocketState } from './socket-state.js'
 
 /**
- * The sockets a request (or a job) opened, put back when it ends: a bound
- * never outlives its request. A lazily connecting pool (pg, mysql2,
+ * The sockets a request (or a job) opened, put back when it ends: their
+ * bound never outlives the request. A lazily connecting pool (pg, mysql2,
  * ioredis, an HTTP/2 session) thus never keeps one request's bound, and a
  * client's deadline header never shapes a connection that outlives it.
  * Created at the first socket a request opens: a request that opens none

@@ -4,6 +4,7 @@ import { reportOnce } from './diagnostics.js'
 import { warningCodes } from './errors.js'
 import { compileExemptHosts, type HostPattern } from './exempt.js'
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
+import { loadNative } from './native.js'
 import { placeOf, type Place, type PolicyLabel } from './policy-label.js'
 import { enterRequest } from './request.js'
 import { headroom } from './scope.js'
@@ -19,7 +20,7 @@ import {
   validateHeaderName,
   validateOneOf,
 } from './validate.js'
-import { warn } from './warn.js'
+import { LONG_BUDGET_MS, longBudgetMessage, warn } from './warn.js'
 
 export type { PolicyApi, PolicyFramework, PolicyKeys, PolicyLabel, PolicyOption, PolicyRoute } from './policy-label.js'
 
@@ -114,11 +115,17 @@ export interface Policy<Req> {
  * Throws a coded InvalidOptionError naming the fix, worded by the core from
  * `label`: where the options were given (a function's name, or an
  * adapter's API or route: PolicyLabel).
+ *
+ * Loads the native binding too (once per thread; native.ts): on Linux, a
+ * binding that cannot load is said in its one TUT_WARN_NATIVE_UNAVAILABLE
+ * warning now, when the app builds its middleware at start-up, not at its
+ * first request. Elsewhere this is the documented silent no-op.
  */
 export function createPolicy<Req>(
   options: TcpUserTimeoutOptions<Req> | false,
   label: PolicyLabel = 'tcpUserTimeout',
 ): Policy<Req> {
+  loadNative()
   if (options === false) return withRun(undefined, 'seconds', () => UNBOUNDED)
   const place = placeOf(label)
   const { at, key } = place
@@ -158,9 +165,6 @@ export function createPolicy<Req>(
   })
 }
 
-/** Budgets above this draw TUT_WARN_LONG_BUDGET: an hour, where a budget given in ms by mistake (25000) lands. */
-const LONG_BUDGET_MS = 3_600_000
-
 /**
  * What warns, at most once per policy (per middleware or route: each is a
  * line of the user's code to fix, and request traffic cannot repeat it),
@@ -173,11 +177,12 @@ function longBudgetWarner(meant: boolean, { at, key }: Place): (seconds: number,
   return (seconds, given) => {
     if (warned || seconds * 1000 <= LONG_BUDGET_MS) return
     warned = true
-    const asMs = Number((seconds / 1000).toPrecision(6))
-    const message =
-      `${at}: ${given} is a budget of ${(seconds / 3600).toFixed(1)} hours; it looks like milliseconds ` +
-      `(${seconds} ms would be ${key('seconds')}: ${asMs}). Budgets are in seconds. ` +
-      `If a budget over an hour is meant, add ${key('allowLongBudget')}: true to these options.`
+    const message = longBudgetMessage(
+      `${at}: ${given}`,
+      seconds,
+      (s) => `${key('seconds')}: ${s}`,
+      `add ${key('allowLongBudget')}: true to these options`,
+    )
     warn(warningCodes.LONG_BUDGET, message)
   }
 }

@@ -2,6 +2,8 @@ import { compileExemptHosts, type HostPattern } from './exempt.js'
 import { ScopeCache } from './scope-cache.js'
 import { shared, type Scope } from './shared.js'
 import { secondsToMs, validateFunction, validateSeconds } from './validate.js'
+import { warningCodes } from './errors.js'
+import { LONG_BUDGET_MS, longBudgetMessage, warnOnce } from './warn.js'
 
 export interface ScopeOptions {
   /** Sockets to these hosts are left alone (exact names, or RegExps tested against the host). */
@@ -44,10 +46,17 @@ export function currentScope(): Scope | undefined {
  * Runs `fn` so that every socket it uses gets a TCP_USER_TIMEOUT of
  * `seconds * 1000` ms. Returns what `fn` returns (a promise stays a
  * promise). Nested scopes: the inner one wins until it returns or throws.
+ *
+ * A budget over an hour is most likely milliseconds given as seconds
+ * (`withTimeout(25000, fn)` is 6.9 hours): the first one in the process
+ * draws the process warning TUT_WARN_LONG_BUDGET (once, whatever the call
+ * site; the budget still applies). A long budget that is meant is
+ * silenced with `node --disable-warning=TUT_WARN_LONG_BUDGET`.
  */
 export function withTimeout<R>(seconds: number, fn: () => R, options?: ScopeOptions): R {
   const scope = createScope(validateSeconds(seconds, 'seconds', WITHOUT_SCOPE), options)
   validateFunction(fn, 'fn')
+  if (scope.ms! > LONG_BUDGET_MS) warnLongBudget('withTimeout', seconds, (s) => `withTimeout(${s}, fn)`)
   return shared.als.run(scope, fn)
 }
 
@@ -59,11 +68,15 @@ export function currentTimeout(): number | undefined {
 /**
  * The bound for sockets opened outside any scope (and for pooled sockets a
  * scope opened, when they carry unscoped work). `null` removes it; sockets
- * already open keep their value.
+ * already open keep their value. Over an hour, it draws TUT_WARN_LONG_BUDGET
+ * once per process, as withTimeout does.
  */
 export function setGlobalDefault(seconds: number | null): void {
   shared.globalMs =
     seconds === null ? undefined : secondsToMs(seconds, 'seconds', 'setGlobalDefault(null) removes the default')
+  if (shared.globalMs !== undefined && shared.globalMs > LONG_BUDGET_MS) {
+    warnLongBudget('setGlobalDefault', seconds!, (s) => `setGlobalDefault(${s})`)
+  }
 }
 
 /** The global default in ms, or undefined. */
@@ -80,8 +93,31 @@ export function headroom(maxSeconds: number): number {
   return maxSeconds >= 10 ? maxSeconds - 5 : maxSeconds * 0.9
 }
 
-/** `withTimeout(headroom(maxExecutionSeconds), fn)`, for job workers. */
+/**
+ * `withTimeout(headroom(maxExecutionSeconds), fn)`, for job workers. Never
+ * warns of a long budget: a job's time limit of hours is ordinary (a
+ * nightly export, a backfill), as BullMQ's `maxExecutionSeconds` is.
+ */
 export function withJobTimeout<R>(maxExecutionSeconds: number, fn: () => R, options?: ScopeOptions): R {
   validateSeconds(maxExecutionSeconds, 'maxExecutionSeconds', WITHOUT_SCOPE)
-  return withTimeout(headroom(maxExecutionSeconds), fn, options)
+  const scope = createScope(validateSeconds(headroom(maxExecutionSeconds), 'seconds', WITHOUT_SCOPE), options)
+  validateFunction(fn, 'fn')
+  return shared.als.run(scope, fn)
+}
+
+/**
+ * TUT_WARN_LONG_BUDGET for a function of the core, which takes no option to
+ * say a long budget is meant (its signature is the public API): once per
+ * process for each function, the way out Node's own
+ * `--disable-warning=TUT_WARN_LONG_BUDGET`.
+ */
+function warnLongBudget(name: string, seconds: number, inSeconds: (seconds: number) => string): void {
+  warnOnce(`long-budget:${name}`, warningCodes.LONG_BUDGET, () =>
+    longBudgetMessage(
+      inSeconds(seconds),
+      seconds,
+      inSeconds,
+      'run node with --disable-warning=TUT_WARN_LONG_BUDGET (this is said once per process)',
+    ),
+  )
 }

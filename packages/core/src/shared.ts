@@ -89,6 +89,8 @@ interface Shared {
   readonly installedPatches: Set<PatchRecord>
   readonly subscriptions: Map<string, SubscriptionRecord>
   installed: boolean
+  /** The warnings said once per thread, by key (warn.ts warnOnce); made at the first (a copy of version 2 lacks it). */
+  warnedOnce?: Set<string>
 }
 
 /**

@@ -1,6 +1,7 @@
+import dc from 'node:diagnostics_channel'
+import { EventEmitter } from 'node:events'
 import { warningCodes } from '@tcp-user-timeout/core'
 import { warn } from '@tcp-user-timeout/core/adapter'
-import type { Request } from 'express'
 
 /** What this reads of an Express 4 or 5 router layer (`app._router.stack`, `app.router.stack`). */
 interface Layer {
@@ -12,24 +13,118 @@ interface Layer {
   slash?: boolean
 }
 
-const warned = new WeakSet()
+type App = Record<string, unknown>
 
 /**
- * Once, at the first request the middleware sees: warns when routes were
- * declared on the app before it (app.get(...) then app.use(tcpUserTimeout(...))),
- * since their requests are answered before they reach it. Only a
- * middleware the app itself mounts on `/` is checked: one in a router, in a
- * route's list or under a path is where its user put it on purpose, and
- * routes added later (routers, NestJS's routes at init) come after it.
- * Never throws.
+ * Marks a tcpUserTimeout() middleware, so that the check at listen finds it
+ * in an app's stack: a Symbol.for key, so that a second copy of this
+ * package (its ESM and CommonJS builds side by side) finds this copy's too.
  */
-export function warnIfLate(req: Request, handle: unknown): void {
+const MIDDLEWARE = Symbol.for('tcp-user-timeout.express.middleware')
+
+/** Node publishes it, synchronously inside `server.listen()`, before the port is bound (20.16+, 22.3+). */
+const LISTEN = 'tracing:net.server.listen:asyncStart'
+
+/**
+ * The check at listen, one per thread however many times this package is
+ * evaluated (its two builds side by side, Jest's registry per test file):
+ * kept on Node's channel object, which every evaluation shares, it is
+ * subscribed once, and a later evaluation only puts its own hook in.
+ * `warned`: the apps already warned about, once per app whichever check or
+ * copy finds it.
+ */
+interface ListenCheck {
+  hook: (message: unknown) => void
+  readonly warned: WeakSet<object>
+}
+const CHECK = Symbol.for('tcp-user-timeout.express.late-registration')
+let local: ListenCheck | undefined
+
+/** The thread's check, made and subscribed by the first evaluation that calls this. */
+function listenCheck(): ListenCheck {
+  if (local !== undefined) return local
+  const channel = dc.channel(LISTEN) as unknown as Record<symbol, ListenCheck | undefined>
+  let check = channel[CHECK]
+  if (check === undefined) {
+    const made: ListenCheck = { hook: onListen, warned: new WeakSet() }
+    Object.defineProperty(channel, CHECK, { value: made })
+    dc.subscribe(LISTEN, (message) => {
+      made.hook(message)
+    })
+    check = made
+  }
+  check.hook = onListen
+  return (local = check)
+}
+
+/** The apps warned about, where the check at listen could not be made. */
+const warnedHere = new WeakSet()
+
+/**
+ * Marks `middleware` as a tcpUserTimeout() middleware and, once per thread,
+ * starts the check at listen: when any server starts listening
+ * (`app.listen()`, `http.createServer(app).listen()`, supertest), each
+ * Express app it serves is checked for routes declared before the
+ * middleware (warnIfLate). It runs at start-up, before any request and off
+ * the request path: a diagnostics channel of Node, no patch. Where Node has
+ * no such channel (before 20.16 and 22.3), or no server listens in this
+ * process (an app mounted into another, serverless), the middleware's
+ * first request checks instead. Never throws.
+ */
+export function watchForLateRegistration(middleware: object): void {
   try {
-    const app = req.app as unknown as Record<string, unknown> | undefined
+    Object.defineProperty(middleware, MIDDLEWARE, { value: true })
+    listenCheck()
+  } catch {
+    // The first request's check remains.
+  }
+}
+
+/**
+ * A server starts listening: the Express apps among its request listeners.
+ * Never throws (a subscriber's throw would be an uncaught exception).
+ */
+function onListen(message: unknown): void {
+  try {
+    const server = (message as { server?: unknown } | null)?.server
+    if (!(server instanceof EventEmitter)) return
+    for (const listener of server.listeners('request')) {
+      if (isExpressApp(listener)) warnIfLate(listener as unknown as App, isMarked)
+    }
+  } catch {
+    // Not a server this was written for: it listens all the same.
+  }
+}
+
+function isMarked(handle: unknown): boolean {
+  return typeof handle === 'function' && (handle as unknown as Record<symbol, unknown>)[MIDDLEWARE] === true
+}
+
+/** An Express 4 or 5 app: the function `express()` returns, which a server calls per request. */
+function isExpressApp(fn: unknown): boolean {
+  if (typeof fn !== 'function') return false
+  const app = fn as unknown as App
+  return typeof app['handle'] === 'function' && typeof app['set'] === 'function' && typeof app['use'] === 'function'
+}
+
+/**
+ * Warns once per app when routes were declared on it before a
+ * tcpUserTimeout() middleware (app.get(...) then app.use(tcpUserTimeout(...))),
+ * since their requests are answered before they reach it. `ours` picks the
+ * middleware out of the app's stack: the first one found is the one that
+ * counts. Only a middleware the app itself mounts on `/` is checked: one in
+ * a router, in a route's list or under a path is where its user put it on
+ * purpose, and routes added later (routers, NestJS's routes at init) come
+ * after it. Called at listen (every middleware of this package) and at a
+ * middleware's first request (that one, with `req.app`). Never throws.
+ */
+export function warnIfLate(app: App | undefined, ours: (handle: unknown) => boolean): void {
+  try {
+    const warned = local?.warned ?? warnedHere
     if (app === undefined || app === null || warned.has(app)) return
     const stack = routerStack(app)
     if (stack === undefined) return
-    const at = stack.findIndex((layer) => layer.handle === handle)
+    const at = stack.findIndex((layer) => ours(layer.handle))
     if (at < 0 || !(stack[at]!.regexp?.fast_slash === true || stack[at]!.slash === true)) return
     const early = stack.slice(0, at).filter((layer) => layer.route !== undefined)
     if (early.length === 0) return
@@ -48,9 +143,18 @@ export function warnIfLate(req: Request, handle: unknown): void {
   }
 }
 
-/** The app's layers: Express 4 keeps its router in `_router`; Express 5's `router` (a getter that throws in 4). */
-function routerStack(app: Record<string, unknown>): Layer[] | undefined {
-  const router = (app['_router'] ?? app['router']) as { stack?: unknown } | undefined
+/**
+ * The app's layers: Express 4 keeps its router in `_router` (made at the
+ * first route or middleware; its `router` getter throws); Express 5's
+ * `router` makes it when first read.
+ */
+function routerStack(app: App): Layer[] | undefined {
+  let router: { stack?: unknown } | undefined
+  try {
+    router = (app['_router'] ?? app['router']) as { stack?: unknown } | undefined
+  } catch {
+    return undefined
+  }
   return Array.isArray(router?.stack) ? (router.stack as Layer[]) : undefined
 }
 

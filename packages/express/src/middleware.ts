@@ -1,6 +1,6 @@
 import { createPolicy, type Policy, type TcpUserTimeoutOptions } from '@tcp-user-timeout/core/adapter'
 import type { Request, RequestHandler } from 'express'
-import { warnIfLate } from './late.js'
+import { warnIfLate, watchForLateRegistration } from './late.js'
 
 /** The shared options; a `seconds` callback gets Express's `req`. */
 export type ExpressTcpUserTimeoutOptions = TcpUserTimeoutOptions<Request>
@@ -11,21 +11,25 @@ export type ExpressTcpUserTimeoutOptions = TcpUserTimeoutOptions<Request>
  * TCP_USER_TIMEOUT. Options are validated here, once; a request never throws.
  *
  * Register it before the routes: a route declared earlier answers its
- * requests before they reach the middleware, so they run unbound. At its
- * first request the middleware looks for such routes and warns once
+ * requests before they reach the middleware, so they run unbound. When the
+ * app's server starts listening (`app.listen()`,
+ * `http.createServer(app).listen()`), and again at the middleware's first
+ * request, it looks for such routes and warns once
  * (TUT_WARN_LATE_REGISTRATION). A route meant to run unbound takes
  * `override(false)` instead.
  */
 export function tcpUserTimeout(options: ExpressTcpUserTimeoutOptions): RequestHandler {
   const policy = createPolicy(options, { api: 'tcpUserTimeout', framework: 'express' })
   let checked = false
-  return function tcpUserTimeoutMiddleware(req, res, next) {
+  const handler: RequestHandler = function tcpUserTimeoutMiddleware(req, res, next) {
     if (!checked) {
       checked = true
-      warnIfLate(req, tcpUserTimeoutMiddleware)
+      warnIfLate(req.app as unknown as Record<string, unknown> | undefined, (handle) => handle === handler)
     }
     policy.run(req, req, res, next)
   }
+  watchForLateRegistration(handler)
+  return handler
 }
 
 /**

@@ -42,6 +42,7 @@ export { startTcpSink } from './tcp-sink.js'
 export { perSuite, perTest, Teardown } from './teardown.js'
 export { fetchReadBack, trackUndiciExchanges, type Seen, type UndiciExchanges } from './undici-exchanges.js'
 export { answerJson, chunked, holding, shuffling, startUpstream, type UpstreamHandler } from './upstream.js'
+export { captureWarnings, type CapturedWarnings, type ProcessWarning } from './warnings.js'
 export { whenAllHold } from './when-all-hold.js'
 
 /**

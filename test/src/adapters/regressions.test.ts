@@ -3,15 +3,16 @@ import Fastify from 'fastify'
 import Koa from 'koa'
 import Router from '@koa/router'
 import { expect, it } from 'vitest'
-import { currentTimeout, getUserTimeout } from '@tcp-user-timeout/core'
+import { currentTimeout, getUserTimeout, warningCodes } from '@tcp-user-timeout/core'
 import { tcpUserTimeout as fastifyPlugin } from '@tcp-user-timeout/fastify'
 import { override, tcpUserTimeout } from '@tcp-user-timeout/koa'
-import { listen, perTest } from '@tcp-user-timeout/test-utils'
+import { captureWarnings, listen, perTest } from '@tcp-user-timeout/test-utils'
 
 // Regressions found while building the adapters, each once a failing test.
 
 it('fastify: app.register(tcpUserTimeout, ...) without await, then routes with config.tcpUserTimeout: the route options apply', async (ctx) => {
   const t = perTest(ctx)
+  const captured = captureWarnings(t) // the late registration this provokes: asserted, not printed
   const app = t.defer(Fastify(), (a) => a.close())
   app.register(fastifyPlugin, { seconds: 25 })
   app.get('/export', { config: { tcpUserTimeout: { seconds: 300 } } }, async () => ({ ms: currentTimeout() ?? null }))
@@ -19,10 +20,12 @@ it('fastify: app.register(tcpUserTimeout, ...) without await, then routes with c
   await app.ready()
   expect((await app.inject('/export')).json()).toEqual({ ms: 300000 })
   expect((await app.inject('/health')).json()).toEqual({ ms: null })
+  expect((await captured.delivered()).map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
 })
 
 it('fastify: a bad route config on a route the plugin only sees at its first request is logged once, and the plugin budget applies', async (ctx) => {
   const t = perTest(ctx)
+  const captured = captureWarnings(t) // the late registration this provokes: asserted, not printed
   const logged: { msg?: string; err?: { code?: string; message?: string } }[] = []
   const stream = { write: (line: string) => void logged.push(JSON.parse(line)) }
   const app = t.defer(Fastify({ logger: { level: 'error', stream } }), (a) => a.close())
@@ -41,6 +44,7 @@ it('fastify: a bad route config on a route the plugin only sees at its first req
     /^GET \/bad config\.tcpUserTimeout: seconds .*received 0.*give config: \{ tcpUserTimeout: false \}$/,
   )
   expect(reports[0].msg).toMatch(/await/)
+  expect((await captured.delivered()).map((w) => w.code)).toEqual([warningCodes.LATE_REGISTRATION])
 })
 
 it('a disabled route (override(false)) that opens a pooled socket does not keep later scoped requests on it unbound', async (ctx) => {

@@ -13,14 +13,17 @@ export const NO_BINARY_SCRIPT = new URL('../packaging/no-binary.mjs', import.met
 export interface NoBindingResult {
   support: { supported: boolean; reason?: string }
   warnedAtImport: number
+  /** Said by then: the app built its middleware (createPolicy), and nothing has used a socket or asked support(). */
+  warnedAtBuild: number
   warnings: { name: string; code: string; message: string }[]
   uses: Record<string, unknown>
 }
 
 /**
- * Unsupported with a reason, said in exactly one process warning at first use
- * (not at import; one for both builds), printed once; every call a no-op
- * that never throws. Returns the report.
+ * Unsupported with a reason, said in exactly one process warning at start-up:
+ * when the middleware is built, before any request (not at import; one for
+ * both builds), printed once; every call a no-op that never throws, and
+ * currentTimeout() still the scope's budget. Returns the report.
  */
 export function expectNoBinding(label: string, run: ChildRun): NoBindingResult {
   expect(run.code, describeChild(label, run)).toBe(0)
@@ -30,6 +33,7 @@ export function expectNoBinding(label: string, run: ChildRun): NoBindingResult {
   expect(r.support.supported, JSON.stringify(r)).toBe(false)
   expect(r.support.reason).toEqual(expect.any(String))
   expect(r.warnedAtImport).toBe(0)
+  expect(r.warnedAtBuild, 'the warning comes when the middleware is built, before any request').toBe(1)
   expect(r.warnings).toHaveLength(1)
   expect(r.warnings[0]).toMatchObject({ name: 'TcpUserTimeoutWarning', code: 'TUT_WARN_NATIVE_UNAVAILABLE' })
   expect(r.warnings[0].message).toContain(r.support.reason)

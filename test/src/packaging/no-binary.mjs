@@ -1,8 +1,10 @@
 // Run in a scratch project installed with `npm install --omit=optional`:
 // ffi-rs is there, its native binary (@yuuang/ffi-rs-<platform>) is not. The
-// core must say why in support() and in ONE process warning, at first use (not
-// at import), and otherwise be a no-op that never throws: scopes still open,
-// binds return false, reads return undefined, servers can be hardened.
+// core must say why in support() and in ONE process warning, at start-up: when
+// the app builds its middleware (any adapter's, through createPolicy), before
+// any request or socket; not at import. Otherwise it is a no-op that never
+// throws: scopes still open (currentTimeout() reports their budget), binds
+// return false, reads return undefined, servers can be hardened.
 // hosts/binding-unavailable.test.ts runs it too, where ffi-rs is not
 // resolvable and where the permission model disables addons.
 import assert from 'node:assert/strict'
@@ -18,6 +20,13 @@ const core = await import('@tcp-user-timeout/core')
 const cjs = createRequire(import.meta.url)('@tcp-user-timeout/core')
 await new Promise((resolve) => setImmediate(resolve))
 const warnedAtImport = warnings.filter((w) => w.code === CODE).length
+
+// What every adapter does when the app builds its middleware (app.use(tcpUserTimeout(...))).
+const { createPolicy } = await import('@tcp-user-timeout/core/adapter')
+createPolicy({ seconds: 25 }, 'mine')
+createPolicy(false, 'mine')
+await new Promise((resolve) => setImmediate(resolve))
+const warnedAtBuild = warnings.filter((w) => w.code === CODE).length
 
 const support = core.support()
 assert.deepEqual(cjs.support(), support, 'both builds report the same support')
@@ -47,6 +56,5 @@ try {
 }
 // Warnings are emitted on the next tick: let them out before reporting.
 await new Promise((resolve) => setImmediate(resolve))
-process.stdout.write(
-  `RESULT ${JSON.stringify({ support, warnedAtImport, warnings: warnings.filter((w) => w.code === CODE), uses })}\n`,
-)
+const ours = warnings.filter((w) => w.code === CODE)
+process.stdout.write(`RESULT ${JSON.stringify({ support, warnedAtImport, warnedAtBuild, warnings: ours, uses })}\n`)
