@@ -29,7 +29,7 @@ const call = dropSyns ? 'any call on a new connection (a GET too)' : 'one that s
 const url = `http://${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`
 console.log(`stall: listening on ${where.host}:${where.port} (${dropSyns ? 'drops every SYN' : 'accepts, never reads'})
 
-  1. Point your app's upstream at it:  UPSTREAM=${url}
+  1. Point your app's upstream at it:  UPSTREAM_URL=${url}  (the quick starts read UPSTREAM_URL)
   2. Load the check lines in your app: node --import ./check.mjs app.mjs
      (check.mjs: examples/observability/check.mjs, or the README's "Check that it works")
   3. Make a request, on a route the middleware covers, whose handler calls the upstream:

@@ -6,7 +6,7 @@
  * observe() reports the timeout and stats().timedOut moves; the same app
  * without the adapter is still waiting. Then the whole recipe in child
  * processes: the check lines (`node --import ./check.mjs`) in front of an
- * app pointed at it with UPSTREAM= print the timeout line and the counter.
+ * app pointed at it with UPSTREAM_URL= print the timeout line and the counter.
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -190,15 +190,15 @@ describe('examples/observability/stall.mjs: a real ETIMEDOUT on your machine, wi
     expect(stats().timedOut - before).toBe(1)
   })
 
-  it('the recipe, all in processes of their own: the check lines in front of an app with UPSTREAM= pointed at it print the timeout and "timedOut":1', async (ctx) => {
+  it('the recipe, all in processes of their own: the check lines in front of an app with UPSTREAM_URL= pointed at it print the timeout and "timedOut":1', async (ctx) => {
     const t = perTest(ctx)
     const stall = await startStall(t)
-    expect(stall.lines.join('\n')).toContain(`UPSTREAM=${stall.origin}`)
-    // A user's app: the adapter in front of a route that uploads to UPSTREAM; asked once, then it exits.
+    expect(stall.lines.join('\n')).toContain(`UPSTREAM_URL=${stall.origin}`)
+    // A user's app: the adapter in front of a route that uploads to UPSTREAM_URL; asked once, then it exits.
     const app = `
       import { createApp, useAdapter } from '@tcp-user-timeout/test-utils/apps'
       const body = Buffer.alloc(${UPLOAD_BYTES})
-      const upload = () => fetch(process.env.UPSTREAM + '/upload', { method: 'POST', body })
+      const upload = () => fetch(process.env.UPSTREAM_URL + '/upload', { method: 'POST', body })
       const app = await createApp('express', {
         use: await useAdapter('express', { seconds: ${BUDGET_S} }),
         routes: [{ method: 'POST', path: '/orders', handler: () => upload() }],
@@ -212,7 +212,7 @@ describe('examples/observability/stall.mjs: a real ETIMEDOUT on your machine, wi
     const r = await runNode(['--import', join(EXAMPLE, 'check.mjs'), '--input-type=module', '-e', app], {
       cwd: join(ROOT, 'test'),
       timeoutMs: 20_000,
-      env: { ...process.env, UPSTREAM: stall.origin },
+      env: { ...process.env, UPSTREAM_URL: stall.origin },
     })
     expect(r.code, describeChild('node --import ./check.mjs app', r)).toBe(0)
     const lines = r.stdout.trim().split('\n')
