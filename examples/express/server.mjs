@@ -9,7 +9,7 @@
 import express from 'express'
 import { tcpUserTimeout, override } from '@tcp-user-timeout/express'
 import { currentTimeout, support } from '@tcp-user-timeout/core'
-import { callUpstream, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
+import { callUpstream, closeHttp, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
 
 const PORT = Number(process.env.PORT ?? 3000)
 
@@ -78,14 +78,4 @@ async function answer(res, route, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals(
-  'express',
-  () =>
-    new Promise((resolve) => {
-      server.close(() => {
-        upstream.close()
-        resolve()
-      })
-      server.closeIdleConnections()
-    }),
-)
+exitOnSignals('express', () => closeHttp(server, upstream))

@@ -10,7 +10,7 @@ import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
 import { tcpUserTimeout, override } from '@tcp-user-timeout/hono'
 import { currentTimeout, support } from '@tcp-user-timeout/core'
-import { callUpstream, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
+import { callUpstream, closeHttp, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
 
 const PORT = Number(process.env.PORT ?? 3000)
 
@@ -67,14 +67,4 @@ async function answer(c, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals(
-  'hono',
-  () =>
-    new Promise((resolve) => {
-      server.close(() => {
-        upstream.close()
-        resolve()
-      })
-      server.closeIdleConnections()
-    }),
-)
+exitOnSignals('hono', () => closeHttp(server, upstream))

@@ -11,7 +11,7 @@ import Router from '@koa/router'
 import { bodyParser } from '@koa/bodyparser'
 import { tcpUserTimeout, override } from '@tcp-user-timeout/koa'
 import { currentTimeout, support } from '@tcp-user-timeout/core'
-import { callUpstream, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
+import { callUpstream, closeHttp, exitOnSignals, failure, upstreamFromEnv } from '../shared/upstream.mjs'
 
 const PORT = Number(process.env.PORT ?? 3000)
 
@@ -85,14 +85,4 @@ async function answer(ctx, path, body) {
 }
 
 // Stop taking connections, let requests in flight finish, then exit.
-exitOnSignals(
-  'koa',
-  () =>
-    new Promise((resolve) => {
-      server.close(() => {
-        upstream.close()
-        resolve()
-      })
-      server.closeIdleConnections()
-    }),
-)
+exitOnSignals('koa', () => closeHttp(server, upstream))

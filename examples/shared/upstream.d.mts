@@ -8,3 +8,5 @@ export function callUpstream(baseUrl: string, path: string, body: unknown, timeo
 export function failure(err: unknown): { status: number; code: string }
 /** On SIGTERM/SIGINT: `close()`, then exit. */
 export function exitOnSignals(name: string, close: () => Promise<void>): void
+/** Stops `server` taking connections, lets requests in flight finish, then closes `upstream`. */
+export function closeHttp(server: import('node:http').Server, upstream: { close(): unknown }): Promise<void>

@@ -54,6 +54,17 @@ export function failure(err) {
   return { status: code === 'TimeoutError' ? 504 : 502, code }
 }
 
+/** Stops an HTTP server taking connections, lets requests in flight finish, then closes the upstream client. */
+export function closeHttp(server, upstream) {
+  return new Promise((resolve) => {
+    server.close(() => {
+      upstream.close()
+      resolve()
+    })
+    server.closeIdleConnections()
+  })
+}
+
 /**
  * On SIGTERM/SIGINT: `close()` (stop taking connections, finish those in flight),
  * then exit; a second signal or 10 s force it.

@@ -88,12 +88,14 @@ export function unwrapAll(): void {
 
 /**
  * Subscribes to a diagnostics channel once per thread, as `wrap` patches:
- * a later call only replaces the hook. A hook that throws is contained
- * here (counted and published as an error): diagnostics_channel would
- * rethrow it asynchronously, as an uncaught exception of the process.
+ * a later call with the same `key` (by default the channel: the core's own
+ * hooks) only replaces the hook; an adapter gives a key of its own.
+ * uninstall() unsubscribes. A hook that throws is contained here (counted
+ * and published as an error): diagnostics_channel would rethrow it
+ * asynchronously, as an uncaught exception of the process.
  */
-export function subscribe(channel: string, hook: (message: unknown) => void): void {
-  const known = shared.subscriptions.get(channel)
+export function subscribe(channel: string, hook: (message: unknown) => void, key: string = channel): void {
+  const known = shared.subscriptions.get(key)
   if (known !== undefined) {
     known.hook = hook
     return
@@ -109,7 +111,7 @@ export function subscribe(channel: string, hook: (message: unknown) => void): vo
       }
     },
   }
-  shared.subscriptions.set(channel, record)
+  shared.subscriptions.set(key, record)
   dc.subscribe(channel, record.listener)
 }
 

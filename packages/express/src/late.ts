@@ -1,7 +1,6 @@
-import dc from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
 import { warningCodes } from '@tcp-user-timeout/core'
-import { warn } from '@tcp-user-timeout/core/adapter'
+import { subscribe, warn } from '@tcp-user-timeout/core/adapter'
 
 /** What this reads of an Express 4 or 5 router layer (`app._router.stack`, `app.router.stack`). */
 interface Layer {
@@ -13,7 +12,7 @@ interface Layer {
   slash?: boolean
 }
 
-type App = Record<string, unknown>
+type App = Record<PropertyKey, unknown>
 
 /**
  * Marks a tcpUserTimeout() middleware, so that the check at listen finds it
@@ -26,55 +25,28 @@ const MIDDLEWARE = Symbol.for('tcp-user-timeout.express.middleware')
 const LISTEN = 'tracing:net.server.listen:asyncStart'
 
 /**
- * The check at listen, one per thread however many times this package is
- * evaluated (its two builds side by side, Jest's registry per test file):
- * kept on Node's channel object, which every evaluation shares, it is
- * subscribed once, and a later evaluation only puts its own hook in.
- * `warned`: the apps already warned about, once per app whichever check or
- * copy finds it.
+ * Set on an app once it was warned about, whichever check or copy of this
+ * package found it (a Symbol.for key: the ESM and CommonJS builds side by
+ * side, Jest's registry per test file).
  */
-interface ListenCheck {
-  hook: (message: unknown) => void
-  readonly warned: WeakSet<object>
-}
-const CHECK = Symbol.for('tcp-user-timeout.express.late-registration')
-let local: ListenCheck | undefined
-
-/** The thread's check, made and subscribed by the first evaluation that calls this. */
-function listenCheck(): ListenCheck {
-  if (local !== undefined) return local
-  const channel = dc.channel(LISTEN) as unknown as Record<symbol, ListenCheck | undefined>
-  let check = channel[CHECK]
-  if (check === undefined) {
-    const made: ListenCheck = { hook: onListen, warned: new WeakSet() }
-    Object.defineProperty(channel, CHECK, { value: made })
-    dc.subscribe(LISTEN, (message) => {
-      made.hook(message)
-    })
-    check = made
-  }
-  check.hook = onListen
-  return (local = check)
-}
-
-/** The apps warned about, where the check at listen could not be made. */
-const warnedHere = new WeakSet()
+const WARNED = Symbol.for('tcp-user-timeout.express.warned')
 
 /**
- * Marks `middleware` as a tcpUserTimeout() middleware and, once per thread,
- * starts the check at listen: when any server starts listening
- * (`app.listen()`, `http.createServer(app).listen()`, supertest), each
- * Express app it serves is checked for routes declared before the
- * middleware (warnIfLate). It runs at start-up, before any request and off
- * the request path: a diagnostics channel of Node, no patch. Where Node has
- * no such channel (before 20.16 and 22.3), or no server listens in this
+ * Marks `middleware` as a tcpUserTimeout() middleware and, once per thread
+ * (the core's `subscribe`, undone by uninstall()), starts the check at
+ * listen: when any server starts listening (`app.listen()`,
+ * `http.createServer(app).listen()`, supertest), each Express app it
+ * serves is checked for routes declared before the middleware
+ * (warnIfLate). It runs at start-up, before any request and off the
+ * request path: a diagnostics channel of Node, no patch. Where Node has no
+ * such channel (before 20.16 and 22.3), or no server listens in this
  * process (an app mounted into another, serverless), the middleware's
  * first request checks instead. Never throws.
  */
 export function watchForLateRegistration(middleware: object): void {
   try {
     Object.defineProperty(middleware, MIDDLEWARE, { value: true })
-    listenCheck()
+    subscribe(LISTEN, onListen, 'express:late-registration')
   } catch {
     // The first request's check remains.
   }
@@ -120,15 +92,14 @@ function isExpressApp(fn: unknown): boolean {
  */
 export function warnIfLate(app: App | undefined, ours: (handle: unknown) => boolean): void {
   try {
-    const warned = local?.warned ?? warnedHere
-    if (app === undefined || app === null || warned.has(app)) return
+    if (app === undefined || app === null || app[WARNED] === true) return
     const stack = routerStack(app)
     if (stack === undefined) return
     const at = stack.findIndex((layer) => ours(layer.handle))
     if (at < 0 || !(stack[at]!.regexp?.fast_slash === true || stack[at]!.slash === true)) return
     const early = stack.slice(0, at).filter((layer) => layer.route !== undefined)
     if (early.length === 0) return
-    warned.add(app)
+    Object.defineProperty(app, WARNED, { value: true })
     const shown = early.slice(0, 5).map((layer) => describeRoute(layer.route!))
     const more = early.length > 5 ? ` and ${early.length - 5} more` : ''
     warn(
