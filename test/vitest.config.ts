@@ -12,6 +12,9 @@ process.env.NODE_EXTRA_CA_CERTS = fileURLToPath(new URL('./fixtures/cert.pem', i
 // the environment before this file loads, so the test script (`pnpm test`) sets it before vitest starts.
 if (!process.stdout.isTTY) process.env.NO_COLOR ??= '1'
 
+const SUITE = ['src/**/*.test.ts', '../packages/*/test/**/*.test.ts']
+const LOAD = ['src/hosts/**/*.test.ts', 'src/workers.test.ts', 'src/runners/**/*.test.ts']
+
 function kit(path: string): string {
   return fileURLToPath(new URL(`../packages/test-utils/${path}`, import.meta.url))
 }
@@ -23,8 +26,13 @@ export default defineConfig({
     alias: [{ find: /^@tcp-user-timeout\/test-utils$/, replacement: kit('src/index.ts') }],
   },
   test: {
-    // The cross-package tests, and each package's own (its contract spec).
-    include: ['src/**/*.test.ts', '../packages/*/test/**/*.test.ts'],
+    projects: [
+      // The cross-package tests, and each package's own (its contract spec), two files at a time.
+      { extends: true, test: { name: 'suite', include: SUITE, exclude: LOAD, sequence: { groupOrder: 0 } } },
+      // Then the files that start hundreds of workers or processes: their CPU storm would starve the
+      // kernel tests' apps past those tests' windows, so they never run beside them.
+      { extends: true, test: { name: 'load', include: LOAD, sequence: { groupOrder: 1 } } },
+    ],
     // Each file in its own process: the client hooks patch process-wide
     // prototypes, and several files set the global default.
     pool: 'forks',
