@@ -117,6 +117,25 @@ const CORE_INTERNALS = [
   'callbackMs',
 ]
 
+/** What `@tcp-user-timeout/core/adapter` exports for adapter authors (packages/core/ADAPTERS.md). */
+const ADAPTER_FUNCTIONS = [
+  'createPolicy',
+  'runInScope',
+  'currentScope',
+  'runUntilSettled',
+  'scopeResponseBody',
+  'reportOnce',
+  'readBudget',
+  'wrap',
+  'unwrap',
+  'isWrapped',
+  'subscribe',
+  'createScopeEnd',
+  'resolveHardening',
+  'warn',
+  'describeValue',
+]
+
 const CORE: Publishable = {
   dir: 'core',
   name: '@tcp-user-timeout/core',
@@ -168,47 +187,15 @@ const CORE: Publishable = {
       GRPC_UNPATCHED: 'TUT_WARN_GRPC_UNPATCHED',
     },
   },
-  absent: [
-    ...CORE_INTERNALS,
-    'createPolicy',
-    'runInScope',
-    'currentScope',
-    'runUntilSettled',
-    'scopeResponseBody',
-    'reportOnce',
-    'readBudget',
-    'wrap',
-    'unwrap',
-    'isWrapped',
-    'subscribe',
-    'createScopeEnd',
-    'resolveHardening',
-    'warn',
-    'describeValue',
-  ],
+  // The adapter entry's functions are not the application's.
+  absent: [...CORE_INTERNALS, ...ADAPTER_FUNCTIONS],
 }
 
 /** What an adapter author uses (packages/core/ADAPTERS.md). */
 const CORE_ADAPTER: Entry = {
   name: '@tcp-user-timeout/core/adapter',
   file: 'adapter',
-  functions: [
-    'createPolicy',
-    'runInScope',
-    'currentScope',
-    'runUntilSettled',
-    'scopeResponseBody',
-    'reportOnce',
-    'readBudget',
-    'wrap',
-    'unwrap',
-    'isWrapped',
-    'subscribe',
-    'createScopeEnd',
-    'resolveHardening',
-    'warn',
-    'describeValue',
-  ],
+  functions: ADAPTER_FUNCTIONS,
   absent: [...CORE_INTERNALS, 'withTimeout', 'InvalidOptionError'],
 }
 const ENTRIES: Entry[] = [CORE_ADAPTER]
