@@ -12,7 +12,7 @@ export const LIFECYCLES_DIR = fileURLToPath(new URL('../workers/', import.meta.u
 export const LIFECYCLES_SCRIPT = join(LIFECYCLES_DIR, 'main.mjs')
 export const WORKERS = 200
 export const SOCKETS_PER_WORKER = 20
-export const LIFECYCLES_TIMEOUT_MS = 45_000
+export const LIFECYCLES_TIMEOUT_MS = 60_000
 export const MODES = [
   ['before', 'the main thread imports and uses the core before the workers start'],
   ['during', 'the main thread imports and uses the core while the workers run'],
@@ -39,7 +39,8 @@ export function lifecycleArgs(mode: Mode): string[] {
 }
 
 export function lifecycleEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...env, WORKERS: String(WORKERS) }
+  // The child reports what is still running this long before the kill.
+  return { ...env, WORKERS: String(WORKERS), DEADLINE_MS: String(LIFECYCLES_TIMEOUT_MS - 5_000) }
 }
 
 /** Every lifecycle completed cleanly, every thread supported, every value read back right; the process exited 0. */

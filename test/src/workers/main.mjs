@@ -12,6 +12,8 @@ const mode = process.argv[2]
 const WORKERS = Number(process.env.WORKERS ?? 200)
 const CONCURRENCY = 8
 const WORKER_TIMEOUT_MS = 20_000
+// Before the test's own kill: what is still running, so that a stalled run says where it stalled.
+const DEADLINE_MS = Number(process.env.DEADLINE_MS ?? 40_000)
 if (!['before', 'during', 'never'].includes(mode)) throw new Error(`mode must be before, during or never, not ${mode}`)
 
 const started = Date.now()
@@ -31,17 +33,31 @@ const result = {
   failures: [],
   main: null,
 }
+// Each running worker's last step: created, online, reported (then its exit removes it).
+const inFlight = new Map()
+let mainState = mode === 'never' ? 'unused' : 'not started'
+let stage = 'lifecycles'
+
+setTimeout(() => {
+  const stalled = { afterMs: DEADLINE_MS, stage, inFlight: Object.fromEntries(inFlight), mainState }
+  process.stdout.write(`RESULT ${JSON.stringify({ ...result, stalled })}\n`, () => process.exit(1))
+}, DEADLINE_MS).unref()
 
 async function useCoreOnMain() {
+  mainState = 'importing'
   const core = await import('@tcp-user-timeout/core')
+  mainState = 'exercising'
   const { support, values } = await exercise(core, { port, index: WORKERS })
   result.main = { support, values: values.length, wrong: values.filter((v) => v.got !== v.want) }
+  mainState = 'done'
 }
 
 /** One worker lifecycle: start, its report, its exit (code 0 expected), bounded by WORKER_TIMEOUT_MS. */
 function lifecycle(index) {
   const file = index % 2 === 0 ? './worker.mjs' : './worker.cjs'
   const worker = new Worker(new URL(file, import.meta.url), { workerData: { port, index } })
+  inFlight.set(index, 'created')
+  worker.once('online', () => inFlight.set(index, 'online'))
   if (mode === 'during' && index === 0) worker.once('online', () => (mainUse = useCoreOnMain()))
   return new Promise((resolve) => {
     let report
@@ -49,10 +65,14 @@ function lifecycle(index) {
       fail(index, `no exit within ${WORKER_TIMEOUT_MS} ms`)
       void worker.terminate()
     }, WORKER_TIMEOUT_MS)
-    worker.on('message', (message) => (report = message))
+    worker.on('message', (message) => {
+      report = message
+      inFlight.set(index, 'reported')
+    })
     worker.on('error', (error) => fail(index, `error: ${error?.stack ?? error}`))
     worker.once('exit', (code) => {
       clearTimeout(timer)
+      inFlight.delete(index)
       if (code !== 0) fail(index, `exit code ${code}`)
       else if (report === undefined) fail(index, 'exited without a report')
       else record(index, report)
@@ -81,7 +101,9 @@ await Promise.all(
     while (next < WORKERS) await lifecycle(next++)
   }),
 )
+stage = 'main thread'
 await mainUse
+stage = 'closing the server'
 await new Promise((resolve) => server.close(resolve))
 result.ms = Date.now() - started
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
