@@ -33,8 +33,10 @@ function targetsTable(names) {
           : t.met === false
             ? '**missed**'
             : t.met === 'unresolved'
-              ? 'unresolved (below its baseline: scatter)'
-              : 'not measured'
+              ? 'unresolved (the measured column says why)'
+              : t.met === 'said'
+                ? 'said, not judged'
+                : 'not measured'
       lines.push(`| ${name} | ${t.what} | ${t.target} | ${t.measured} | ${mark} |`)
     }
   }

@@ -59,3 +59,8 @@ export function pct(ratio, digits = 1) {
   const p = (ratio - 1) * 100
   return `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(digits)}%`
 }
+
+/** A share as a percentage: 0.023 → "2.3%". */
+export function share(fraction, digits = 1) {
+  return `${(fraction * 100).toFixed(digits)}%`
+}

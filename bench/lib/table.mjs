@@ -7,7 +7,7 @@ export function table(head, rows) {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
 }
 
-/** A bench's targets: what, target, measured, and whether it was met. */
+/** A bench's targets: what, target, measured, and whether it was met ('said': a figure told, not judged). */
 export function targetsTable(targets) {
   return table(
     ['what', 'target', 'measured', ''],
@@ -15,7 +15,7 @@ export function targetsTable(targets) {
       t.what,
       t.target,
       String(t.measured),
-      t.met === 'unresolved' ? 'unresolved' : t.met ? 'met' : '**missed**',
+      t.met === 'said' || t.met === null ? '–' : t.met === 'unresolved' ? 'unresolved' : t.met ? 'met' : '**missed**',
     ]),
   )
 }

@@ -3,10 +3,12 @@
 // import), so a variant cannot share a process with another.
 //
 // Usage: node connections-worker.mjs <line> <variant> <port> <warmup> <batch> [concurrency]
-//   line     connect | fetch | http-keepalive
-//   variant  none | loaded | bound (connect);  none | als | scoped (fetch, http-keepalive)
-// Prints one JSON line: { nsPerOp, cpuNsPerOp, ops, stats?, check? } (stats/check when core is loaded).
+//   line     connect | tcp | fetch | http-keepalive
+//   variant  none | loaded | exempt | bound (connect, tcp);  none | als | scoped (fetch, http-keepalive)
+// Prints one JSON line: { nsPerOp, cpuNsPerOp, ops, stats?, check?, bindNs? } (stats/check when core is loaded,
+// bindNs, the wall time of one setsockopt through the library, when bound).
 import http from 'node:http'
+import net from 'node:net'
 import dc from 'node:diagnostics_channel'
 import { AsyncLocalStorage } from 'node:async_hooks'
 
@@ -22,6 +24,8 @@ const MS = SECONDS * 1000
 const core = variant === 'none' || variant === 'als' ? null : await import('@tcp-user-timeout/core')
 if (core && !core.support().supported) fail(`core unsupported: ${core.support().reason}`)
 const scoped = variant === 'bound' || variant === 'scoped'
+// The same scope as `bound`, with the server's host exempt: everything but the bind.
+const EXEMPT = { exemptHosts: ['127.0.0.1'] }
 // Every op of a scoped variant runs in its own scope, as each request of a
 // web app would; `als` wraps it the same way in a bare AsyncLocalStorage
 // without the library: on Node 20, entering any AsyncLocalStorage turns on
@@ -29,7 +33,13 @@ const scoped = variant === 'bound' || variant === 'scoped'
 // library's code.
 const als = variant === 'als' ? new AsyncLocalStorage() : null
 const STORE = Object.freeze({ ms: MS })
-const wrap = scoped ? (op) => () => core.withTimeout(SECONDS, op) : als ? (op) => () => als.run(STORE, op) : (op) => op
+const wrap = scoped
+  ? (op) => () => core.withTimeout(SECONDS, op)
+  : variant === 'exempt'
+    ? (op) => () => core.withTimeout(SECONDS, op, EXEMPT)
+    : als
+      ? (op) => () => als.run(STORE, op)
+      : (op) => op
 
 function fail(why) {
   process.stdout.write(`${JSON.stringify({ error: why })}\n`)
@@ -71,13 +81,45 @@ function connectOnce(onResponse) {
   })
 }
 
+// A TCP connection and nothing else: connect, then close with a reset, so
+// that no TIME_WAIT socket holds one of our ephemeral ports for a minute.
+function tcpOnce(onConnect) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      onConnect?.(socket)
+      socket.resetAndDestroy()
+    })
+    socket.once('close', resolve)
+  })
+}
+
+/**
+ * The wall time of one bind alone, timed in the same process right after the
+ * batch: setUserTimeout on one connected socket's fd, `calls` times, the
+ * value alternating so that every call is a setsockopt.
+ */
+async function timeBinds(calls) {
+  const socket = net.connect(port, '127.0.0.1')
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  const fd = socket._handle.fd
+  for (let i = 0; i < calls >> 3; i++) core.setUserTimeout(fd, MS + (i & 1))
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < calls; i++) core.setUserTimeout(fd, MS + (i & 1))
+  const ns = Number(process.hrtime.bigint() - start) / calls
+  socket.destroy()
+  return ns
+}
+
 async function runConnect() {
   // The first connection of each phase is read back while in flight: a
   // getsockopt on every op would be part of the measured cost.
   const readBacks = []
   const readBack = (socket) => readBacks.push(core.getUserTimeout(socket))
-  const op = wrap(() => connectOnce())
-  const first = wrap(() => connectOnce(core ? readBack : undefined))
+  const once = line === 'tcp' ? tcpOnce : connectOnce
+  const op = wrap(() => once())
+  const first = wrap(() => once(core ? readBack : undefined))
 
   await first()
   for (let i = 1; i < warmup; i++) await op()
@@ -85,11 +127,14 @@ async function runConnect() {
   const t = timer()
   await first()
   for (let i = 1; i < batch; i++) await op()
+  const per = t.per(batch)
+  const stats = core?.stats()
   return {
-    ...t.per(batch),
+    ...per,
     ops: batch,
-    stats: core?.stats(),
+    stats,
     check: core ? { readBackMs: readBacks, expectedMs: scoped ? MS : 0 } : undefined,
+    bindNs: scoped ? await timeBinds(batch) : undefined,
   }
 }
 
@@ -171,7 +216,7 @@ async function runKeepAlive() {
 }
 
 try {
-  const result = line === 'connect' ? await runConnect() : await runKeepAlive()
+  const result = line === 'connect' || line === 'tcp' ? await runConnect() : await runKeepAlive()
   process.stdout.write(`${JSON.stringify({ line, variant, concurrency, ...result })}\n`)
   process.exit(0)
 } catch (error) {

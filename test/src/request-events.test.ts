@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import http from 'node:http'
+import { once } from 'node:events'
+import http, { IncomingMessage } from 'node:http'
 import express from 'express'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { currentTimeout } from '@tcp-user-timeout/core'
@@ -10,10 +11,13 @@ import { listen, perSuite, perTest, type Teardown } from '@tcp-user-timeout/test
 // AsyncLocalStorage.run per emit that has a listener. Node's own 'end'
 // listener on a request answered before its body was read (clearIncoming)
 // runs no user code: it must not cost a run, while a listener of the
-// application's own still gets the scope.
+// application's own still gets the scope. A request nobody listens to
+// keeps Node's own emit: only the first listener added to a scoped request
+// wraps that request's emit.
 const SECONDS = 7
 let runs = 0
 const run = AsyncLocalStorage.prototype.run
+const emit = IncomingMessage.prototype.emit
 const suite = perSuite()
 let port: number
 
@@ -32,8 +36,13 @@ beforeAll(async () => {
   } as typeof run
   const app = express()
   app.use(tcpUserTimeout({ seconds: SECONDS }))
-  app.get('/', (_req, res) => {
-    res.send('ok')
+  app.get('/', (req, res) => {
+    // Node's emit, not a wrapper: this request has no listener of the application's.
+    res.send(Object.hasOwn(req, 'emit') || req.emit !== emit ? 'wrapped' : 'ok')
+  })
+  app.put('/', (req, res) => {
+    req.resume()
+    void once(req, 'end').then(() => res.send(String(currentTimeout())))
   })
   app.post('/', (req, res) => {
     let seen: number | undefined
@@ -75,5 +84,10 @@ describe("a request's own events", () => {
   it("an 'end' listener of the application still runs in the request's scope", async (ctx) => {
     const agent = oneConnection(perTest(ctx))
     expect(await request(agent, 'POST', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
+  })
+
+  it("a once listener (events.once, through the emitter's on) runs in the request's scope", async (ctx) => {
+    const agent = oneConnection(perTest(ctx))
+    expect(await request(agent, 'PUT', 'x'.repeat(100))).toBe(String(SECONDS * 1000))
   })
 })

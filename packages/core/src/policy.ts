@@ -6,7 +6,7 @@ import { compileExemptHosts, type HostPattern } from './exempt.js'
 import { headerFormats, parseDeadlineHeader, type HeaderFormat } from './header.js'
 import { loadNative } from './native.js'
 import { placeOf, type Place, type PolicyLabel } from './policy-label.js'
-import { enterRequest } from './request.js'
+import { enterRequest, prepareRequests } from './request.js'
 import { headroom } from './scope.js'
 import { ScopeCache } from './scope-cache.js'
 import { UNBOUNDED, type Scope, type ScopeEnd } from './shared.js'
@@ -126,7 +126,8 @@ export function createPolicy<Req>(
   label: PolicyLabel = 'tcpUserTimeout',
 ): Policy<Req> {
   loadNative()
-  if (options === false) return withRun(undefined, 'seconds', () => UNBOUNDED)
+  prepareRequests()
+  if (options === false) return withRun(undefined, 'seconds', () => UNBOUNDED, UNBOUNDED)
   const place = placeOf(label)
   const { at, key } = place
   const o = readOptions(options, at, place.example, place.keys)
@@ -147,8 +148,11 @@ export function createPolicy<Req>(
   const scopes = new ScopeCache(exempt)
   const report = reportOnce()
   const answer = callback as ((req: Req) => unknown) | undefined
+  // The scope of a request that neither a callback nor its own budget changes: the same one every time.
+  const configured = configuredMs === undefined ? UNBOUNDED : scopes.get(configuredMs)
 
-  return withRun<Req>(header, format, (req, askedMs) => {
+  const resolve = (req: Req, askedMs?: number): Scope => {
+    if (answer === undefined && (askedMs === undefined || configuredMs === undefined)) return configured
     let ms = configuredMs
     if (answer !== undefined) {
       const chosen = callbackMs(answer, req, at, key('seconds'), report)
@@ -162,7 +166,8 @@ export function createPolicy<Req>(
     // Only tightens: never above the configured budget, never below the floor.
     if (askedMs !== undefined && askedMs > 0 && askedMs < ms) ms = Math.max(askedMs, Math.min(minMs, ms))
     return scopes.get(ms)
-  })
+  }
+  return withRun<Req>(header, format, resolve, answer === undefined ? configured : undefined)
 }
 
 /**
@@ -187,16 +192,29 @@ function longBudgetWarner(meant: boolean, { at, key }: Place): (seconds: number,
   }
 }
 
-/** The header, when there is one, is read and parsed here: `resolve` takes numbers only. */
-function withRun<Req>(header: string | undefined, format: HeaderFormat, resolve: Policy<Req>['resolve']): Policy<Req> {
+/**
+ * The header, when there is one, is read and parsed here: `resolve` takes
+ * numbers only. `fixed`: the scope of every request, where neither a
+ * callback nor a header can change it; its run is the shortest path there
+ * is, since it is paid on every request.
+ */
+function withRun<Req>(
+  header: string | undefined,
+  format: HeaderFormat,
+  resolve: Policy<Req>['resolve'],
+  fixed?: Scope,
+): Policy<Req> {
   return Object.freeze({
     header,
     parseHeader: (value: unknown) => parseDeadlineHeader(value, format),
     resolve,
-    run<R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R {
-      const askedMs = header === undefined ? undefined : parseDeadlineHeader(raw.headers[header], format)
-      return enterRequest(raw, res, resolve(req, askedMs), next)
-    },
+    run:
+      header === undefined && fixed !== undefined
+        ? <R>(_req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R => enterRequest(raw, res, fixed, next)
+        : <R>(req: Req, raw: IncomingMessage, res: ScopeEnd, next: () => R): R => {
+            const askedMs = header === undefined ? undefined : parseDeadlineHeader(raw.headers[header], format)
+            return enterRequest(raw, res, resolve(req, askedMs), next)
+          },
     enter<R>(req: Req, events: EventEmitter, end: ScopeEnd, askedMs: number | undefined, next: () => R): R {
       return enterRequest(events as IncomingMessage, end, resolve(req, askedMs), next)
     },

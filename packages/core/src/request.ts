@@ -15,8 +15,8 @@ const kBodyScope = Symbol.for('tcp-user-timeout.body.scope')
 type ScopedRequest = IncomingMessage & { [kScope]?: Scope }
 type ScopedBody = object & { [kBodyScope]?: Scope }
 
-/** The wrapper on IncomingMessage.prototype.emit, once it is there: one comparison per request then. */
-let protoEmit: unknown
+/** The wrapper on IncomingMessage.prototype.on, once it is there: one comparison per request then. */
+let protoOn: unknown
 
 /**
  * Runs `next` in `scope` for this request, and runs the request's own events
@@ -29,62 +29,108 @@ let protoEmit: unknown
  * to the global default (lease.ts).
  */
 export function enterRequest<R>(req: ScopedRequest, res: ScopeEnd, scope: Scope, next: () => R): R {
-  if (req.emit !== protoEmit) scopeEvents(req)
+  if (req.on !== protoOn) scopeEvents(req)
   const own = untilEnd(scope, res)
   req[kScope] = own
   return shared.als.run(own, next)
 }
 
 /**
- * Wraps IncomingMessage.prototype.emit, once (every request of node:http,
- * Express, Koa and Fastify inherits it), or, for a request with an emit of
- * its own or another emitter (an injected request), the request's own.
- * Where no scope was entered the wrapper only forwards. Called again when
- * something wrapped emit after us: that wrapper calls through to ours, and
- * wrap() adds nothing twice.
+ * A request's events pay for the scope only once something listens to them:
+ * a request whose body nobody reads (every GET) emits 'resume', 'end' and
+ * 'close' to no listener of the application's, and a wrapper on every emit
+ * of every request was most of what this library cost per request. So the
+ * methods that add a listener (IncomingMessage.prototype's on,
+ * addListener, prependListener; once and prependOnceListener call them)
+ * are wrapped once per thread, and the first listener added to a request
+ * that has a scope wraps that request's own emit (listenerAdded). Any other
+ * emitter (an injected request, a gRPC call) has its emit wrapped at once.
+ * Called again when something wrapped `on` after us: that wrapper calls
+ * through to ours, and wrap() adds nothing twice.
  */
 function scopeEvents(req: ScopedRequest): void {
   // uninstall() took the hooks out: no request patches them back in.
   if (!shared.installed) return
-  if (req instanceof IncomingMessage && !Object.hasOwn(req, 'emit')) {
-    const proto = IncomingMessage.prototype
-    if (wrap(proto, 'emit', emitHook)) protoEmit = proto.emit
-  } else {
-    wrap(req, 'emit', emitHook, 'value', true)
+  if (req instanceof IncomingMessage && !Object.hasOwn(req, 'on') && !Object.hasOwn(req, 'emit')) prepareRequests()
+  else wrap(req, 'emit', emitHook, 'value', true)
+}
+
+/**
+ * Wraps the listener methods of IncomingMessage.prototype, once per thread.
+ * Adapters call it when they are configured (createPolicy), before the app
+ * serves: a prototype changed under a running server gives V8's code for
+ * node:http two shapes of request to handle, for good, at a cost to every
+ * request after.
+ */
+export function prepareRequests(): void {
+  if (!shared.installed) return
+  const proto = IncomingMessage.prototype
+  if (proto.on === protoOn) return
+  let wrapped = true
+  for (const key of ['on', 'addListener', 'prependListener']) wrapped = wrap(proto, key, listenerAdded) && wrapped
+  if (wrapped) protoOn = proto.on
+}
+
+/**
+ * A listener added to a request that has a scope: from now on, the
+ * request's emits look for a scope to run in (emitHook). node:http's own
+ * `clearIncoming` ('end', on every request) runs no user code: it does not
+ * count (matched by name: if Node renames it, it only costs the wrapper).
+ */
+function listenerAdded(original: Function, req: ScopedRequest, args: IArguments): unknown {
+  const listener = args[1] as unknown
+  if (req[kScope] !== undefined && listener !== clearIncoming && !isClearIncoming(listener)) {
+    try {
+      if (!Object.hasOwn(req, 'emit')) wrap(req, 'emit', emitHook, 'value', true)
+    } catch {
+      // An emitter this was not written for: its events run as Node emits them.
+    }
   }
+  return Reflect.apply(original, req, args)
+}
+
+/** node:http's one function of that name, once seen: then told by identity (a function's name is a slow read). */
+let clearIncoming: unknown
+
+function isClearIncoming(listener: unknown): boolean {
+  if (typeof listener !== 'function' || listener.name !== 'clearIncoming') return false
+  clearIncoming = listener
+  return true
 }
 
 function emitHook(original: Function, req: ScopedRequest, args: IArguments): unknown {
   const scope = req[kScope]
-  let enter = false
-  try {
-    enter = scope !== undefined && needsScope(req, scope, args[0] as string | symbol)
-  } catch {
-    // An emitter this was not written for: its events run as Node emits them.
-  }
-  return enter ? shared.als.run(scope!, Reflect.apply, original, req, args) : Reflect.apply(original, req, args)
+  return scope !== undefined && needsScope(req, scope, args[0] as string | symbol)
+    ? shared.als.run(scope, Reflect.apply, original, req, args)
+    : Reflect.apply(original, req, args)
 }
 
+type Listeners = Record<string | symbol, unknown>
+
 /**
- * Most events have no listener, some ('resume', 'pause') are emitted by the
- * handler itself, already in the scope, and one is Node's own bookkeeping:
- * only the rest pay for a run. Only our own store changes: other
- * AsyncLocalStorage users see the emit as Node made it.
+ * Only an event with a listener that runs user code, emitted outside the
+ * scope, pays for a run; the common cases are told apart by one read of the
+ * emitter's listeners. Every request of node:http emits 'resume' (from the
+ * handler's own read or Node's dump of an unread body: in the scope
+ * already) and 'end', whose one listener on a request answered before its
+ * body was read (every GET) is node:http's `clearIncoming`: it frees the
+ * parser's reference and runs no user code (matched by name: if Node
+ * renames it, it only costs that run again). Only our own store changes:
+ * other AsyncLocalStorage users see the emit as Node made it. An emitter
+ * this was not written for runs its events as Node emits them.
  */
 function needsScope(req: ScopedRequest, scope: Scope, type: string | symbol): boolean {
-  return req.listenerCount(type) !== 0 && shared.als.getStore() !== scope && !onlyNodeListens(req, type)
-}
-
-/**
- * A request answered before its body was read (every GET) gets one 'end'
- * listener from node:http, `clearIncoming`, which frees the parser's
- * reference to it and runs no user code. Running it in the scope was one
- * AsyncLocalStorage.run per request (on Node 24+, a Map copied), for
- * nothing. Matched by name: if Node renames it, it only costs that run again.
- */
-function onlyNodeListens(req: ScopedRequest, type: string | symbol): boolean {
-  const listener = (req as { _events?: Record<string | symbol, unknown> })._events?.[type]
-  return typeof listener === 'function' && listener.name === 'clearIncoming'
+  if (type === 'resume' || type === 'pause') return false
+  let listeners: unknown
+  try {
+    const events = (req as { _events?: Listeners })._events
+    listeners = events !== undefined && events !== null ? events[type] : req.listenerCount(type) !== 0 || undefined
+  } catch {
+    return false
+  }
+  if (listeners === undefined) return false
+  if (listeners === clearIncoming || isClearIncoming(listeners)) return false
+  return shared.als.getStore() !== scope
 }
 
 /**

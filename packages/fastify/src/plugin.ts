@@ -43,16 +43,17 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
     return
   }
 
-  // Route options are validated when the route is declared, not when it is hit.
-  // Fastify declares a GET's HEAD route with the same config: one policy (and one warning) for both.
+  // Route options are validated when the route is declared, not when it is hit. Every
+  // route declared from here on carries its policy (its own, or the plugin's): a request
+  // then reads it in one step. Fastify declares a GET's HEAD route with the same config:
+  // one policy (and one warning) for both.
   const declared = new WeakMap<object, Policy<FastifyRequest>>()
   fastify.addHook('onRoute', (route) => {
     const own = route.config?.tcpUserTimeout
-    if (own === undefined) return
-    let routePolicy = own === false ? undefined : declared.get(own)
+    let routePolicy = own === undefined ? policy : own === false ? undefined : declared.get(own)
     if (routePolicy === undefined) {
-      routePolicy = createPolicy<FastifyRequest>(own, routeLabel(route.method, route.url))
-      if (own !== false) declared.set(own, routePolicy)
+      routePolicy = createPolicy<FastifyRequest>(own!, routeLabel(route.method, route.url))
+      if (own !== false) declared.set(own!, routePolicy)
     }
     route.config = { ...route.config, [kPolicy]: routePolicy } as typeof route.config
   })
@@ -61,7 +62,8 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
   // preValidation, preHandler, the handler, error handlers) runs in the scope.
   const late = { warned: false }
   fastify.addHook('onRequest', function tcpUserTimeoutHook(request, reply, next) {
-    routePolicy(request, policy, late).run(request, request.raw, reply.raw, next)
+    const config = configOf(request)
+    ;(config[kPolicy] ?? latePolicy(request, config, policy, late)).run(request, request.raw, reply.raw, next)
   })
 
   done()
@@ -76,14 +78,12 @@ const plugin: FastifyPluginCallback<FastifyTcpUserTimeoutPluginOptions> = (fasti
 // (TUT_WARN_LATE_REGISTRATION), with the fix.
 const lateRoutes = new WeakMap<object, Policy<FastifyRequest>>()
 
-function routePolicy(
+function latePolicy(
   request: FastifyRequest,
+  config: Config,
   fallback: Policy<FastifyRequest>,
   late: { warned: boolean },
 ): Policy<FastifyRequest> {
-  const config = request.routeOptions.config as RouteConfig & { tcpUserTimeout?: unknown }
-  const own = config[kPolicy]
-  if (own !== undefined) return own
   if (config.tcpUserTimeout === undefined) return fallback
   let policy = lateRoutes.get(config)
   if (policy === undefined) {
@@ -106,6 +106,29 @@ function routePolicy(
     lateRoutes.set(config, policy)
   }
   return policy
+}
+
+type Config = RouteConfig & { tcpUserTimeout?: unknown }
+
+// Where Fastify keeps a request's route. Its public view, request.routeOptions, builds a
+// new object of a dozen fields on every read (the route's limits, handler, schema...): a
+// per-request cost of its own. The route's context, whose `config` that view hands out,
+// is found once by its symbol's description; a Fastify without it gets the public view.
+let kContext: symbol | null | undefined
+
+function configOf(request: FastifyRequest): Config {
+  if (kContext === undefined) kContext = contextSymbol(request)
+  const context = kContext === null ? undefined : (request as unknown as Record<symbol, { config?: Config }>)[kContext]
+  return context?.config ?? request.routeOptions.config ?? NO_CONFIG
+}
+
+const NO_CONFIG: Config = Object.freeze({})
+
+function contextSymbol(request: FastifyRequest): symbol | null {
+  const own = Object.getOwnPropertySymbols(request).find((s) => s.description === 'fastify.context')
+  // Its config is the one routeOptions reads, or the symbol is not what it was.
+  const context = own === undefined ? undefined : (request as unknown as Record<symbol, { config?: unknown }>)[own]
+  return context !== undefined && context.config === request.routeOptions.config ? own! : null
 }
 
 /** A route's config, for messages: a place, not a call. */

@@ -41,8 +41,20 @@ function middleware(policy: Policy<Context>): MiddlewareHandler {
   }
 }
 
+/**
+ * The body @hono/node-server will write. Its own Response keeps [status,
+ * body, headers] under a symbol (reading `res.body` would build a web
+ * Response per string answer); the symbol, once found, is tried first,
+ * and a response without it is read as a web Response.
+ */
 function streamOf(res: Response): unknown {
-  // node-server's own [status, body, headers]: `res.body` would build a Response per string answer.
-  const key = Object.getOwnPropertySymbols(res).find((k) => Array.isArray(Reflect.get(res, k)))
-  return key === undefined ? res.body : (Reflect.get(res, key) as unknown[])[1]
+  if (cacheKey === undefined || !cached(res, cacheKey))
+    cacheKey = Object.getOwnPropertySymbols(res).find((k) => cached(res, k)) ?? cacheKey
+  return cacheKey !== undefined && cached(res, cacheKey) ? (Reflect.get(res, cacheKey) as unknown[])[1] : res.body
+}
+
+let cacheKey: symbol | undefined
+
+function cached(res: Response, key: symbol): boolean {
+  return Array.isArray(Reflect.get(res, key))
 }

@@ -38,12 +38,17 @@ export function override(options: KoaTcpUserTimeoutOptions | false): Middleware 
 function middleware(policy: Policy<Context>): Middleware {
   return function tcpUserTimeoutMiddleware(ctx, next) {
     const app = ctx.app as Application | undefined
-    if (app !== undefined && !scopingBodies.has(app)) scopeBodies(app)
+    if (app !== lastApp && app !== undefined) {
+      lastApp = app
+      if (!scopingBodies.has(app)) scopeBodies(app)
+    }
     return policy.run(ctx, ctx.req, ctx.res, next)
   }
 }
 
 const scopingBodies = new WeakSet<Application>()
+// The app of the last request: a process serves one app, mostly, which is then looked up once.
+let lastApp: Application | undefined
 
 /**
  * Koa pipes a stream body (`ctx.body = stream`) after the middleware chain
