@@ -275,13 +275,24 @@ async function count(spec, variant, n) {
       const { port } = JSON.parse(await expect('{"port"'))
       // One keep-alive connection for the warm-up and the units (target.mjs, serveUntilTold()).
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-      await drive(spec.server, port, spec.warm >> 1, agent)
-      child.stdin.write('gc\n')
-      await expect('collected')
-      await drive(spec.server, port, spec.warm - (spec.warm >> 1), agent)
-      await instrument(child.pid)
-      await drive(spec.server, port, n, agent)
-      agent.destroy()
+      try {
+        await drive(spec.server, port, spec.warm >> 1, agent)
+        child.stdin.write('gc\n')
+        await expect('collected')
+        await drive(spec.server, port, spec.warm - (spec.warm >> 1), agent)
+        await instrument(child.pid)
+        await drive(spec.server, port, n, agent)
+      } catch (error) {
+        // The connection failed: say how the target ended, if it did.
+        const ended = await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000, null))])
+        const how = ended === null ? 'still running' : `exit ${ended[0] ?? ended[1]}`
+        throw new Error(
+          `${spec.scenario} ${variant} ${n}: ${error.message}; the target: ${how}\n${stderr.slice(-2000)}`,
+          { cause: error },
+        )
+      } finally {
+        agent.destroy()
+      }
       child.stdin.write('done\n')
     }
     for (let line = await lines.next(); !line.done; line = await lines.next()) log.push(line.value)
