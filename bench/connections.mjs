@@ -13,10 +13,11 @@
 import http from 'node:http'
 import { execFile, execFileSync } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { alternate, fmt, fmtSummary, pct, ratios, share, summarize } from './lib/stats.mjs'
 import { table, targetsTable } from './lib/table.mjs'
-import { BENCH_DIR, QUICK, benchCommand, commandBlock, machine, skip, writeResult } from './lib/result.mjs'
+import { BENCH_DIR, QUICK, benchCommand, commandBlock, machine, resultPath, skip, writeResult } from './lib/result.mjs'
 
 const WORKER = join(BENCH_DIR, 'net', 'connections-worker.mjs')
 const ROUNDS = QUICK ? 3 : 9
@@ -85,90 +86,107 @@ const VARIANT_MEANS = {
     'AsyncLocalStorage.run (what any per-request context costs on this Node)',
 }
 
-// Asked of a child: this process runs the server, and should not have the
-// library's hooks installed in it.
-const support = JSON.parse(
-  execFileSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      "const m = await import('@tcp-user-timeout/core'); console.log(JSON.stringify(m.support()))",
-    ],
-    { cwd: BENCH_DIR, encoding: 'utf8', timeout: CHILD_LIMIT_MS },
-  ),
-)
-if (!support.supported) skip('connections', `socket options unsupported: ${support.reason}`)
-
-const server = http.createServer((req, res) => res.end('hello'))
-server.listen(0, '127.0.0.1')
-await once(server, 'listening')
-const { port } = server.address()
-
-let child
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    child?.kill('SIGKILL')
-    process.exit(130)
-  })
-}
-
-function sample(line, variant) {
-  return new Promise((resolve, reject) => {
-    const args = [
-      WORKER,
-      line.id,
-      variant,
-      String(port),
-      String(line.warmup),
-      String(line.batch),
-      String(line.concurrency),
-    ]
-    child = execFile(
+/** Runs the lines, each variant a child process per sample, rounds alternating; returns the lines with their runs. */
+async function measure() {
+  // Asked of a child: this process runs the server, and should not have the
+  // library's hooks installed in it.
+  const support = JSON.parse(
+    execFileSync(
       process.execPath,
-      args,
-      { cwd: BENCH_DIR, timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' },
-      (error, stdout, stderr) => {
-        child = undefined
-        let parsed
-        try {
-          parsed = JSON.parse(stdout.trim().split('\n').pop())
-        } catch {
-          // reported below with stderr
-        }
-        if (error || !parsed || parsed.error) {
-          reject(new Error(`${line.id}/${variant}: ${parsed?.error ?? error?.message ?? 'no result'}\n${stderr}`))
-        } else resolve(parsed)
-      },
-    )
-  })
-}
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('@tcp-user-timeout/core'); console.log(JSON.stringify(m.support()))",
+      ],
+      { cwd: BENCH_DIR, encoding: 'utf8', timeout: CHILD_LIMIT_MS },
+    ),
+  )
+  if (!support.supported) skip('connections', `socket options unsupported: ${support.reason}`)
 
-console.log(
-  `connections bench (${QUICK ? 'quick' : 'full'}): ${ROUNDS} rounds, one child process per sample; ` +
-    `server in the orchestrator on 127.0.0.1:${port}; ${machine().nproc} CPUs, node ${process.version}`,
-)
+  const server = http.createServer((req, res) => res.end('hello'))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address()
 
-const results = []
-try {
-  for (const line of LINES) {
-    console.log(`- ${line.what}: ${line.variants.join(' / ')}, ${line.batch} ops per sample (+${line.warmup} warm-up)`)
-    const runs = await alternate(
-      ROUNDS,
-      Object.fromEntries(line.variants.map((v) => [v, () => sample(line, v)])),
-      (name, s) => process.stdout.write(`  ${name} ${fmt(s.nsPerOp / 1000, 1)} µs`),
-    )
-    process.stdout.write('\n')
-    results.push({ ...line, runs })
+  let child
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      child?.kill('SIGKILL')
+      process.exit(130)
+    })
   }
-} finally {
-  server.close()
-  server.closeAllConnections()
+
+  function sample(line, variant) {
+    return new Promise((resolve, reject) => {
+      const args = [
+        WORKER,
+        line.id,
+        variant,
+        String(port),
+        String(line.warmup),
+        String(line.batch),
+        String(line.concurrency),
+      ]
+      child = execFile(
+        process.execPath,
+        args,
+        { cwd: BENCH_DIR, timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' },
+        (error, stdout, stderr) => {
+          child = undefined
+          let parsed
+          try {
+            parsed = JSON.parse(stdout.trim().split('\n').pop())
+          } catch {
+            // reported below with stderr
+          }
+          if (error || !parsed || parsed.error) {
+            reject(new Error(`${line.id}/${variant}: ${parsed?.error ?? error?.message ?? 'no result'}\n${stderr}`))
+          } else resolve(parsed)
+        },
+      )
+    })
+  }
+
+  console.log(
+    `connections bench (${QUICK ? 'quick' : 'full'}): ${ROUNDS} rounds, one child process per sample; ` +
+      `server in the orchestrator on 127.0.0.1:${port}; ${machine().nproc} CPUs, node ${process.version}`,
+  )
+
+  const results = []
+  try {
+    for (const line of LINES) {
+      console.log(
+        `- ${line.what}: ${line.variants.join(' / ')}, ${line.batch} ops per sample (+${line.warmup} warm-up)`,
+      )
+      const runs = await alternate(
+        ROUNDS,
+        Object.fromEntries(line.variants.map((v) => [v, () => sample(line, v)])),
+        (name, s) => process.stdout.write(`  ${name} ${fmt(s.nsPerOp / 1000, 1)} µs`),
+      )
+      process.stdout.write('\n')
+      results.push({ ...line, runs })
+    }
+  } finally {
+    server.close()
+    server.closeAllConnections()
+  }
+  return results
 }
+
+const lineKey = (r) => `${r.id}${r.concurrency > 1 ? `-c${r.concurrency}` : ''}`
+// Node 20 is the figure of record; other versions are written beside it.
+const MAJOR = Number(process.versions.node.split('.')[0])
+const NAME = MAJOR === 20 ? 'connections' : `connections-node${MAJOR}`
+// `--summarize`: the summaries, tables and targets again from the samples of the last full
+// run (results/<name>.json), measuring nothing: for a change in how they are read.
+const saved = process.argv.includes('--summarize') ? JSON.parse(readFileSync(resultPath(NAME), 'utf8')) : undefined
+const results =
+  saved === undefined
+    ? await measure()
+    : LINES.map((l) => ({ ...l, runs: saved.raw.find((r) => r.key === lineKey(l)).runs }))
 
 // ---- checks, summaries, targets ---------------------------------------------
 
-const lineKey = (r) => `${r.id}${r.concurrency > 1 ? `-c${r.concurrency}` : ''}`
 const perOp = (runs, field) => summarize(runs.map((x) => x[field] / 1000))
 const ratioOf = (r, v, field) =>
   ratios(
@@ -410,9 +428,9 @@ ${keepAliveTable}
 ${targetsMarkdown}
 `
 
-// Node 20 is the figure of record; other versions are written beside it.
-const MAJOR = Number(process.versions.node.split('.')[0])
-writeResult(MAJOR === 20 ? 'connections' : `connections-node${MAJOR}`, {
+writeResult(NAME, {
+  // A summary again keeps the measured run's date, machine and command.
+  ...(saved === undefined ? {} : { date: saved.date, machine: saved.machine, command: saved.command }),
   config: {
     rounds: ROUNDS,
     server: 'node:http in the orchestrating process, 127.0.0.1, res.end("hello")',
