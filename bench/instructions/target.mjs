@@ -49,8 +49,11 @@ function halfway() {
  * unoptimized for a part of the units that differs between variants.
  */
 async function serveUntilTold(server, close) {
-  // Slow under valgrind, and paused by full GCs: no idle timeout may close the driver's pooled socket.
+  // Slow under valgrind, and paused by full GCs: no idle timeout may close the driver's pooled socket,
+  // and no request timeout the connection of a request that a loaded machine starved.
   server.keepAliveTimeout = 0
+  server.requestTimeout = 0
+  server.headersTimeout = 0
   const port = server.address().port
   const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
   process.stdout.write(`${JSON.stringify({ port })}\n`)
