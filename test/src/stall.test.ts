@@ -116,6 +116,35 @@ async function failureOf(call: () => Promise<Response>): Promise<Outcome> {
  * (`{ seconds: 2 }`), one without. Both are asked at once; the protected
  * one's answer is returned, and whether the other was still waiting then.
  */
+/**
+ * The call through the adapter fails ETIMEDOUT within the budget (+ SLACK_MS) while the same call without it is
+ * `waiting`, and the socket's timeout is published once and counted once. Returns what was observed.
+ */
+async function expectCut(
+  t: Teardown,
+  peer: string,
+  waiting: string,
+  call: (signal: AbortSignal) => Promise<Response>,
+): Promise<ReturnType<typeof timeoutsOf>> {
+  const observed = timeoutsOf(t, peer)
+  const before = stats().timedOut
+  const { outcome, unboundedSettled } = await protectedAndNot(t, call)
+  expect(outcome.code).toBe('ETIMEDOUT')
+  expect(outcome.elapsedMs).toBeGreaterThanOrEqual(BUDGET_S * 1000 - 50)
+  expect(outcome.elapsedMs).toBeLessThanOrEqual(BUDGET_S * 1000 + SLACK_MS)
+  expect(unboundedSettled, `the same call without the adapter is ${waiting}`).toBe(false)
+  // Published and counted at the socket's 'close', which may follow the handler's answer.
+  expect(await observed.next(5000)).toEqual({
+    type: 'timeout',
+    ms: BUDGET_S * 1000,
+    direction: 'outbound',
+    peer,
+    code: 'ETIMEDOUT',
+  })
+  expect(stats().timedOut - before).toBe(1)
+  return observed
+}
+
 async function protectedAndNot(t: Teardown, call: (signal: AbortSignal) => Promise<Response>) {
   const gone = t.defer(new AbortController(), (c) => c.abort())
   const routes = [{ method: 'GET' as const, path: '/call', handler: () => failureOf(() => call(gone.signal)) }]
@@ -140,26 +169,9 @@ describe('examples/observability/stall.mjs: a real ETIMEDOUT on your machine, wi
     const stall = await startStall(t)
     expect(stall.lines[0]).toBe(`stall: listening on 127.0.0.1:${stall.port} (accepts, never reads)`)
     const peer = `127.0.0.1:${stall.port}`
-    const observed = timeoutsOf(t, peer)
-    const before = stats().timedOut
-
-    const { outcome, unboundedSettled } = await protectedAndNot(t, (signal) =>
+    const observed = await expectCut(t, peer, 'still waiting', (signal) =>
       fetch(`${stall.origin}/upload`, { method: 'POST', body: Buffer.alloc(UPLOAD_BYTES, 0x61), signal }),
     )
-    expect(outcome.code).toBe('ETIMEDOUT')
-    expect(outcome.elapsedMs).toBeGreaterThanOrEqual(BUDGET_S * 1000 - 50)
-    expect(outcome.elapsedMs).toBeLessThanOrEqual(BUDGET_S * 1000 + SLACK_MS)
-    expect(unboundedSettled, 'the same call without the adapter is still waiting').toBe(false)
-
-    // Published and counted at the socket's 'close', which may follow the handler's answer.
-    expect(await observed.next(5000)).toEqual({
-      type: 'timeout',
-      ms: BUDGET_S * 1000,
-      direction: 'outbound',
-      peer,
-      code: 'ETIMEDOUT',
-    })
-    expect(stats().timedOut - before).toBe(1)
     expect(observed.events.filter((e) => e.type === 'bind' && e.peer === peer).map((e) => e.ms)).toEqual([2000])
     // It says what it holds: both apps' connections, accepted and never read.
     expect(stall.lines.filter((l) => / accepted 127\.0\.0\.1:\d+; not reading it$/.test(l))).toHaveLength(2)
@@ -169,25 +181,9 @@ describe('examples/observability/stall.mjs: a real ETIMEDOUT on your machine, wi
     const t = perTest(ctx)
     const stall = await startStall(t, ['--drop-syns'])
     expect(stall.lines[0]).toBe(`stall: listening on 127.0.0.1:${stall.port} (drops every SYN)`)
-    const peer = `127.0.0.1:${stall.port}`
-    const observed = timeoutsOf(t, peer)
-    const before = stats().timedOut
-
-    const { outcome, unboundedSettled } = await protectedAndNot(t, (signal) =>
+    await expectCut(t, `127.0.0.1:${stall.port}`, 'still connecting', (signal) =>
       fetch(`${stall.origin}/quote`, { signal }),
     )
-    expect(outcome.code).toBe('ETIMEDOUT')
-    expect(outcome.elapsedMs).toBeGreaterThanOrEqual(BUDGET_S * 1000 - 50)
-    expect(outcome.elapsedMs).toBeLessThanOrEqual(BUDGET_S * 1000 + SLACK_MS)
-    expect(unboundedSettled, 'the same call without the adapter is still connecting').toBe(false)
-    expect(await observed.next(5000)).toEqual({
-      type: 'timeout',
-      ms: BUDGET_S * 1000,
-      direction: 'outbound',
-      peer,
-      code: 'ETIMEDOUT',
-    })
-    expect(stats().timedOut - before).toBe(1)
   })
 
   it('the recipe, all in processes of their own: the check lines in front of an app with UPSTREAM_URL= pointed at it print the timeout and "timedOut":1', async (ctx) => {
