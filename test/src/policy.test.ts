@@ -199,6 +199,29 @@ describe('a header converts as the options do: one conversion, exact for every v
     expect(msOf(seconds, '999999999.999')).toBe(2_147_483_647)
   })
 
+  it('seconds: read digit by digit, it takes what the grammar takes and nothing else (50,000 seeded strings)', () => {
+    // The grammar as a regular expression, and the option's conversion: what the parser replaced.
+    const grammar = (v: string) => {
+      const t = v.trim()
+      if (v.length === 0 || v.length > 20 || !/^\d{1,9}(?:\.\d{1,3})?$/.test(t)) return undefined
+      const ms = Math.round(Number(t) * 1000)
+      return ms > 0 ? ms : undefined
+    }
+    // Digits, the decimal point, whitespace trim() removes, signs, exponents, and digits of other scripts.
+    const alphabet = [...Array.from('0123579.+-ex,'), ' ', '\t', '\u00a0', '\n', '٣', '１']
+    const next = random(0x1d1e)
+    const differ: unknown[] = []
+    for (let i = 0; i < 50_000; i++) {
+      const length = Math.floor(next() * 16)
+      const v = Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('')
+      if (seconds.parseHeader(v) !== grammar(v)) differ.push([v, seconds.parseHeader(v), grammar(v)])
+    }
+    for (const v of ['1', '1.', '.5', '1.5', '1.2345', '0', '0.000', '0.001', '999999999.999', '1000000000', ' 7 ']) {
+      if (seconds.parseHeader(v) !== grammar(v)) differ.push([v, seconds.parseHeader(v), grammar(v)])
+    }
+    expect(differ).toEqual([])
+  })
+
   it('milliseconds: the number itself, as the option of its seconds gives it', () => {
     const ms = open('milliseconds')
     for (let n = 1; n <= 30_000; n++) expect([msOf(ms, String(n)), asOption(n / 1000)]).toEqual([n, n])

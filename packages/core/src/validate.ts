@@ -43,7 +43,7 @@ export function validateSeconds(seconds: unknown, name = 'seconds', zero?: strin
  * where rounding up gave 8141. The product is within 2 ulps of the
  * integer: under 0.001 for any value the header takes (< 10**12 ms).
  */
-export function msOfSeconds(seconds: number): number {
+function msOfSeconds(seconds: number): number {
   return Math.round(seconds * 1000)
 }
 
