@@ -35,13 +35,12 @@ export function validateSeconds(seconds: unknown, name = 'seconds', zero?: strin
 }
 
 /**
- * Seconds as whole milliseconds, rounded to the nearest: the one conversion
- * of every budget given in seconds (an option, a callback's answer, a
- * `seconds` header), so a number means the same bound whichever way it came.
- * Exact for a decimal of up to 3 places (the header grammar's; 9 integer
- * digits): `8.14 * 1000` is 8140.000000000001, which rounding gives as 8140
- * where rounding up gave 8141. The product is within 2 ulps of the
- * integer: under 0.001 for any value the header takes (< 10**12 ms).
+ * Seconds as whole milliseconds, rounded to the nearest: the conversion of
+ * every budget given as a number of seconds (an option, a callback's
+ * answer). A `seconds` header, read digit by digit (header.ts), gives the
+ * same ms, so a value means the same bound whichever way it came: exact
+ * for a decimal of up to 3 places, `8.14 * 1000` is 8140.000000000001,
+ * which rounding gives as 8140 where rounding up gave 8141.
  */
 function msOfSeconds(seconds: number): number {
   return Math.round(seconds * 1000)
