@@ -49,9 +49,9 @@ function isDigit(v: string, i: number): boolean {
  * `\d{1,9}(\.\d{1,3})?` seconds as whole ms, read digit by digit: it is
  * paid on every request that carries the header, where a regular
  * expression, `trim()`, `Number()` and a rounding cost 600 to 950
- * instructions. Integer
- * arithmetic is exact here (at most 999,999,999,999 ms), and gives what
- * the `seconds` option's rounding gives ('8.14' is 8140 ms, as 8.14 is).
+ * instructions. Integer arithmetic is exact here (at most
+ * 999,999,999,999 ms), and gives what the `seconds` option's rounding
+ * gives ('8.14' is 8140 ms, as 8.14 is).
  */
 function secondsMs(v: string): number | undefined {
   const n = v.length
